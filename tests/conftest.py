@@ -1,0 +1,37 @@
+"""Shared fixtures: where the real data lives, and skips that CI turns into failures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("GEOPLAN_SHARED_DATA", REPO.parent / "shared" / "data"))
+FIXTURES = Path(__file__).resolve().parent / "data"
+
+# In CI (.ci/run sets GEOPLAN_STRICT_SKIPS=1) a test that would skip for a missing service or
+# data folder fails instead, so that a green run never hides an untested path.
+STRICT_SKIPS = os.environ.get("GEOPLAN_STRICT_SKIPS") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop that lacks something; fail in CI, where it must be present."""
+    if STRICT_SKIPS:
+        pytest.fail(f"required in CI but missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data folder ``../shared/data``; skips (or fails in CI) when absent."""
+    if not SHARED_DATA.is_dir():
+        skip_or_fail(f"real data folder {SHARED_DATA} is missing")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    """The folder of small hand-made fixture files, ``tests/data``."""
+    return FIXTURES
