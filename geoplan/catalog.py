@@ -1,0 +1,371 @@
+"""The layer catalog: declarative layer definitions read from ``layers/*.toml``.
+
+Validation, the store's schema and the layer reference in ``layers/README.md`` all come from
+these definitions, so adding a field to a layer is an edit in ``layers/`` and nothing else.
+Each field type is parsed in exactly one place, :func:`parse_value`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+from geoplan.errors import CatalogError, UnknownLayerError
+
+FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "time", "enum", "enum_list")
+GEOMETRY_TYPES = ("Point", "Polygon", "None")
+SENSITIVITY_LEVELS = ("public", "low", "medium", "high")
+SITE_LAYERS = ("gathering_points", "detention_centres", "clinics", "cip_sites")
+LIST_SEPARATORS = re.compile(r"[,;|]")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+Value = str | int | float | bool | dt.date | tuple[str, ...] | None
+_N = TypeVar("_N", int, float)
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of a layer: its type, whether it is required, and what values it allows."""
+
+    name: str
+    type: str
+    description: str = ""
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    default: Value = None
+    unit: str = ""
+    pattern: str = ""
+    min: float | None = None
+    max: float | None = None
+    part_of: str = ""
+    after: str = ""
+    references: tuple[str, ...] = ()
+    not_future: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            msg = f"field {self.name!r}: type {self.type!r} is not one of {', '.join(FIELD_TYPES)}"
+            raise CatalogError(msg)
+        if self.type in ("enum", "enum_list") and not self.allowed:
+            raise CatalogError(f"field {self.name!r}: an {self.type} needs `allowed` values")
+
+    @property
+    def sql_type(self) -> str:
+        """Column type in the GeoPackage."""
+        return _SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """One layer of the catalog."""
+
+    name: str
+    title: str
+    description: str
+    geometry: str
+    id_field: str
+    sensitivity: str
+    fields: tuple[FieldDef, ...]
+    sensitivity_note: str = ""
+    optional: bool = False
+    roles: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.geometry not in GEOMETRY_TYPES:
+            raise CatalogError(f"layer {self.name!r}: geometry {self.geometry!r} is not supported")
+        if self.sensitivity not in SENSITIVITY_LEVELS:
+            raise CatalogError(f"layer {self.name!r}: unknown sensitivity {self.sensitivity!r}")
+        names = [f.name for f in self.fields]
+        if self.id_field not in names:
+            raise CatalogError(f"layer {self.name!r}: id field {self.id_field!r} is not a field")
+        if len(set(names)) != len(names):
+            raise CatalogError(f"layer {self.name!r}: a field is defined twice")
+
+    @property
+    def has_geometry(self) -> bool:
+        """Whether rows carry a geometry (visits do not)."""
+        return self.geometry != "None"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Field names in definition order."""
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> FieldDef:
+        """The definition of one field."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise CatalogError(f"layer {self.name!r} has no field {name!r}")
+
+    def role(self, role: str) -> str | None:
+        """The field that plays a role (``people``, ``frequency``, ...), if any."""
+        return (self.roles or {}).get(role)
+
+
+def layers_dir() -> Path:
+    """Folder of the layer definitions: ``GEOPLAN_LAYERS_DIR``, the installed copy, or ``layers/``."""
+    if env := os.environ.get("GEOPLAN_LAYERS_DIR"):
+        return Path(env)
+    installed = Path(__file__).resolve().parent / "_layers"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "layers"
+
+
+@cache
+def load_catalog(folder: Path | None = None) -> dict[str, LayerDef]:
+    """All layer definitions, by name, in file-name order.
+
+    Raises
+    ------
+    CatalogError
+        If a definition is malformed.
+    """
+    folder = folder or layers_dir()
+    layers = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.stem.startswith("_"):
+            continue
+        layer = _layer_from_toml(path, folder)
+        layers[layer.name] = layer
+    return layers
+
+
+def get_layer(name: str) -> LayerDef:
+    """The definition of one layer.
+
+    Raises
+    ------
+    UnknownLayerError
+        If no layer has that name; the message lists the layers that exist.
+    """
+    catalog = load_catalog()
+    if name in catalog:
+        return catalog[name]
+    hint = _did_you_mean(name, tuple(catalog))
+    msg = f"there is no layer {name!r}{hint}; layers are: {', '.join(catalog)}"
+    raise UnknownLayerError(msg)
+
+
+def _layer_from_toml(path: Path, folder: Path) -> LayerDef:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path.name}: not valid TOML ({exc})") from exc
+    raw_fields = list(data.pop("fields", []))
+    if base := data.pop("extends", None):
+        base_data = tomllib.loads((folder / f"{base}.toml").read_text(encoding="utf-8"))
+        raw_fields = list(base_data.get("fields", [])) + raw_fields
+    try:
+        fields = tuple(_field_from_dict(f) for f in raw_fields)
+        return LayerDef(fields=fields, **data)
+    except TypeError as exc:
+        raise CatalogError(f"{path.name}: {exc}") from exc
+
+
+def _field_from_dict(data: dict[str, object]) -> FieldDef:
+    data = dict(data)
+    for key in ("allowed", "references"):
+        if key in data:
+            data[key] = tuple(data[key])  # type: ignore[call-overload]
+    if isinstance(data.get("default"), list):
+        data["default"] = tuple(data["default"])  # type: ignore[arg-type]
+    return FieldDef(**data)  # type: ignore[arg-type]
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def is_missing(raw: object) -> bool:
+    """Whether a raw cell is empty (None, NaN, NaT or blank text)."""
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    if isinstance(raw, str):
+        return raw.strip() == ""
+    return bool(raw != raw)  # NaT and pandas NA compare unequal to themselves
+
+
+def parse_value(field: FieldDef, raw: object) -> Value:
+    """Parse one non-missing raw cell into the field's type.
+
+    Raises
+    ------
+    ValueError
+        With a message that says what was expected and how to fix it.
+    """
+    return _PARSERS[field.type](field, raw)
+
+
+def normalise_token(text: str) -> str:
+    """Lower-case, trimmed, with spaces and hyphens as underscores: ``"Urban community"`` ->
+    ``"urban_community"``."""
+    return re.sub(r"[\s\-/]+", "_", text.strip().lower())
+
+
+def split_list(value: object) -> tuple[str, ...]:
+    """The items of a list field as stored (``"health,mhpss"``); empty for a missing value."""
+    if is_missing(value):
+        return ()
+    if isinstance(value, tuple | list):
+        return tuple(str(v) for v in value)
+    return tuple(t.strip() for t in LIST_SEPARATORS.split(str(value)) if t.strip())
+
+
+def join_list(items: tuple[str, ...] | list[str]) -> str:
+    """How a list field is stored and exported: comma-separated, readable in QGIS and CSV."""
+    return ",".join(items)
+
+
+def _parse_string(field: FieldDef, raw: object) -> str:
+    if isinstance(raw, bool):
+        raise ValueError("expected text, got a true/false value")
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # ids read as numbers by a spreadsheet: 17.0 -> "17"
+    text = str(raw).strip()
+    if field.pattern and not re.fullmatch(field.pattern, text):
+        raise ValueError(f"does not match the expected form {_pattern_hint(field)}")
+    return text
+
+
+def _parse_integer(field: FieldDef, raw: object) -> int:
+    if isinstance(raw, bool):
+        raise ValueError("expected a whole number, got a true/false value")
+    try:
+        number = float(str(raw).strip().replace(",", "")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError("expected a whole number") from None
+    if not math.isfinite(number) or not number.is_integer():
+        raise ValueError("expected a whole number")
+    return _check_range(field, int(number))
+
+
+def _parse_number(field: FieldDef, raw: object) -> float:
+    if isinstance(raw, bool):
+        raise ValueError("expected a number, got a true/false value")
+    try:
+        number = float(str(raw).strip()) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError("expected a number") from None
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return _check_range(field, number)
+
+
+def _check_range(field: FieldDef, number: _N) -> _N:
+    if field.min is not None and number < field.min:
+        lowest = "negative" if field.min == 0 else f"below {field.min:g}"
+        raise ValueError(f"{lowest} values are not allowed (minimum {field.min:g})")
+    if field.max is not None and number > field.max:
+        raise ValueError(f"above the maximum {field.max:g}")
+    return number
+
+
+def _parse_boolean(field: FieldDef, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    token = str(raw).strip().lower()
+    if token in _TRUE:
+        return True
+    if token in _FALSE:
+        return False
+    raise ValueError("expected true or false (yes/no, 1/0)")
+
+
+def _parse_date(field: FieldDef, raw: object) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"expected a date as YYYY-MM-DD{_date_hint(text)}") from None
+
+
+def _parse_time(field: FieldDef, raw: object) -> str:
+    if isinstance(raw, dt.time):
+        return raw.strftime("%H:%M")
+    match = _TIME.match(str(raw).strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError("expected a time of day as HH:MM (24-hour clock), for example 09:30")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def _parse_enum(field: FieldDef, raw: object) -> str:
+    token = normalise_token(str(raw))
+    if token not in field.allowed:
+        raise ValueError(_not_allowed(field, str(raw)))
+    return token
+
+
+def _parse_enum_list(field: FieldDef, raw: object) -> tuple[str, ...]:
+    items = raw if isinstance(raw, tuple | list) else LIST_SEPARATORS.split(str(raw))
+    tokens = [normalise_token(str(t)) for t in items if str(t).strip()]
+    bad = [t for t in tokens if t not in field.allowed]
+    if bad:
+        raise ValueError(_not_allowed(field, bad[0]))
+    return tuple(dict.fromkeys(tokens))
+
+
+def _not_allowed(field: FieldDef, value: str) -> str:
+    hint = _did_you_mean(normalise_token(value), field.allowed)
+    return f"{value!r} is not an allowed value{hint}; allowed: {', '.join(field.allowed)}"
+
+
+def _did_you_mean(value: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _pattern_hint(field: FieldDef) -> str:
+    if field.name == "id" or field.name.endswith("_id"):
+        return "(letters, digits, '_', '-', '.', ':'; at most 64 characters)"
+    if field.name in ("admin_code", "parent_code") or field.pattern.startswith("^[A-Z]{2,3}"):
+        return "(a P-code: country letters then digits, for example LY0101)"
+    if field.name == "colour":
+        return "(#RRGGBB)"
+    return f"({field.pattern})"
+
+
+def _date_hint(text: str) -> str:
+    parts = re.split(r"[/.\-]", text)
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        day, month, year = parts
+        return f"; if this is day/month/year write {year}-{int(month):02d}-{int(day):02d}"
+    return ""
+
+
+_PARSERS = {
+    "string": _parse_string,
+    "integer": _parse_integer,
+    "number": _parse_number,
+    "boolean": _parse_boolean,
+    "date": _parse_date,
+    "time": _parse_time,
+    "enum": _parse_enum,
+    "enum_list": _parse_enum_list,
+}
+
+_SQL_TYPES = {
+    "string": "TEXT",
+    "integer": "INTEGER",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "time": "TEXT",
+    "enum": "TEXT",
+    "enum_list": "TEXT",
+}

@@ -1,0 +1,543 @@
+"""The workspace store: every layer, persisted, behind one small interface.
+
+The embedded default is one GeoPackage file that QGIS and GDAL open as it is. Every write is a
+single SQLite transaction taken with ``BEGIN IMMEDIATE``, so concurrent writers queue (never
+crash, never lose a write) and a process killed mid-write leaves the file as it was: SQLite's
+rollback journal undoes the torn transaction the next time the file is opened.
+
+A server store (PostGIS) can implement :class:`Store` without touching callers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sqlite3
+import struct
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.catalog import FieldDef, LayerDef, get_layer, load_catalog
+from geoplan.errors import StoreError
+from geoplan.layers import column_from_values
+
+DEFAULT_WORKSPACE = Path("geoplan.gpkg")
+BBox = tuple[float, float, float, float]
+Progress = Callable[[int, int], None]
+_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+_GPKG_USER_VERSION = 10400
+_BUSY_TIMEOUT_S = 600.0
+_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A layer in the workspace: its name, row count and last change (UTC)."""
+
+    name: str
+    rows: int
+    last_change: str | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: rows added, updated, left unchanged and deleted."""
+
+    layer: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the write changed anything."""
+        return bool(self.added or self.updated or self.deleted)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.layer}: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.deleted} deleted"
+        )
+
+
+class Store(Protocol):
+    """Where layers live. Reads return typed frames (see :mod:`geoplan.layers`)."""
+
+    def list_layers(self) -> list[LayerInfo]:
+        """Every catalog layer with its row count and last change."""
+        ...
+
+    def read(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        where: Mapping[str, object] | None = None,
+        ids: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of a layer, optionally within a bounding box, matching attribute values or ids."""
+        ...
+
+    def upsert(self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None) -> WriteResult:
+        """Insert new rows and update changed ones by id, in one transaction."""
+        ...
+
+    def delete(self, layer: str, ids: Iterable[str]) -> WriteResult:
+        """Delete rows by id, in one transaction."""
+        ...
+
+    def get_setting(self, key: str) -> str | None:
+        """A workspace setting (for example the operating area)."""
+        ...
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Set or clear a workspace setting."""
+        ...
+
+
+def open_store(path: Path | str = DEFAULT_WORKSPACE) -> GeoPackageStore:
+    """The store for a workspace path (a GeoPackage file, created on first write)."""
+    return GeoPackageStore(Path(path))
+
+
+class GeoPackageStore:
+    """A workspace kept in one GeoPackage file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """Whether the workspace file exists."""
+        return self.path.exists()
+
+    def list_layers(self) -> list[LayerInfo]:
+        """Every catalog layer with its row count and last change."""
+        catalog = load_catalog()
+        if not self.exists():
+            return [LayerInfo(name, 0, None) for name in catalog]
+        with self._connection() as conn:
+            changes = dict(conn.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall())
+            return [
+                LayerInfo(name, self._count(conn, name) if name in changes else 0, changes.get(name))
+                for name in catalog
+            ]
+
+    def read(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        where: Mapping[str, object] | None = None,
+        ids: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of a layer as a typed frame (a GeoDataFrame in EPSG:4326 for spatial layers)."""
+        definition = get_layer(layer)
+        rows = self._select(definition, where or {}, ids)
+        frame = _frame_from_rows(definition, rows)
+        if bbox is not None and definition.has_geometry:
+            frame = frame.loc[frame.intersects(shapely.box(*bbox))]
+        return frame.reset_index(drop=True)
+
+    def ids(self, layer: str) -> frozenset[str]:
+        """All ids of a layer."""
+        if not self.exists():
+            return frozenset()
+        with self._connection() as conn:
+            if not _has_table(conn, layer):
+                return frozenset()
+            return frozenset(r[0] for r in conn.execute(f'SELECT id FROM "{layer}"'))  # noqa: S608
+
+    def get_setting(self, key: str) -> str | None:
+        """A workspace setting, or None."""
+        if not self.exists():
+            return None
+        with self._connection() as conn:
+            if not _has_table(conn, "geoplan_settings"):
+                return None
+            row = conn.execute("SELECT value FROM geoplan_settings WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def upsert(self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None) -> WriteResult:
+        """Insert new rows and update changed ones by id, all in one transaction.
+
+        Rows equal to the stored ones are left alone, so importing the same file twice changes
+        nothing (not even the layer's last-change time).
+        """
+        definition = get_layer(layer)
+        records = list(_sql_records(definition, frame))
+        with self._write() as conn:
+            existing = _existing(conn, definition, [r[0] for r in records])
+            result = _apply_upsert(conn, definition, records, existing, progress)
+            if result.changed:
+                _touch(conn, definition)
+        return result
+
+    def delete(self, layer: str, ids: Iterable[str]) -> WriteResult:
+        """Delete rows by id in one transaction; unknown ids are ignored."""
+        definition = get_layer(layer)
+        wanted = list(ids)
+        with self._write() as conn:
+            deleted = 0
+            for chunk in _chunks(wanted, 500):
+                marks = ",".join("?" * len(chunk))
+                cur = conn.execute(f'DELETE FROM "{layer}" WHERE id IN ({marks})', chunk)  # noqa: S608
+                deleted += cur.rowcount
+            if deleted:
+                _touch(conn, definition)
+        return WriteResult(layer, deleted=deleted)
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Set (or, with None, clear) a workspace setting."""
+        with self._write() as conn:
+            if value is None:
+                conn.execute("DELETE FROM geoplan_settings WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO geoplan_settings (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    def initialise(self) -> None:
+        """Create the file with every catalog layer (empty), or bring its schema up to date."""
+        with self._write():
+            pass
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open workspace {self.path}: {exc}") from exc
+        try:
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"workspace {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One serialised transaction: committed whole at the end, or rolled back."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _ensure_schema(conn)
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _count(self, conn: sqlite3.Connection, layer: str) -> int:
+        return int(conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0])  # noqa: S608
+
+    def _select(
+        self, definition: LayerDef, where: Mapping[str, object], ids: Iterable[str] | None
+    ) -> list[tuple[object, ...]]:
+        if not self.exists():
+            return []
+        sql, params = _select_sql(definition, where, ids)
+        with self._connection() as conn:
+            if not _has_table(conn, definition.name):
+                return []
+            return conn.execute(sql, params).fetchall()
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    if not _has_table(conn, "gpkg_contents"):
+        _create_core(conn)
+    for definition in load_catalog().values():
+        _ensure_layer(conn, definition)
+
+
+def _create_core(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+    for statement in _CORE_SQL:
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+            ("WGS 84 geodetic", 4326, "EPSG", 4326, _WGS84_WKT, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"),
+        ],
+    )
+
+
+def _ensure_layer(conn: sqlite3.Connection, definition: LayerDef) -> None:
+    name = definition.name
+    if not _has_table(conn, name):
+        _create_layer(conn, definition)
+        return
+    present = {row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')}
+    for f in definition.fields:
+        if f.name not in present:  # a field added to the catalog after the file was made
+            conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{f.name}" {f.sql_type}')
+
+
+def _create_layer(conn: sqlite3.Connection, definition: LayerDef) -> None:
+    name = definition.name
+    columns = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
+    if definition.has_geometry:
+        columns.append(f"geom {_geometry_type(definition)}")
+    columns += [_column_sql(f, definition) for f in definition.fields]
+    conn.execute(f'CREATE TABLE "{name}" ({", ".join(columns)})')
+    data_type = "features" if definition.has_geometry else "attributes"
+    conn.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (name, data_type, definition.title, definition.description, _now(), 4326 if definition.has_geometry else None),
+    )
+    if definition.has_geometry:
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
+            (name, _geometry_type(definition)),
+        )
+
+
+def _column_sql(f: FieldDef, definition: LayerDef) -> str:
+    constraint = " NOT NULL UNIQUE" if f.name == definition.id_field else ""
+    return f'"{f.name}" {f.sql_type}{constraint}'
+
+
+def _geometry_type(definition: LayerDef) -> str:
+    return "POINT" if definition.geometry == "Point" else "MULTIPOLYGON"
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _touch(conn: sqlite3.Connection, definition: LayerDef) -> None:
+    extent: Sequence[float | None] = (None, None, None, None)
+    if definition.has_geometry:
+        blobs = [r[0] for r in conn.execute(f'SELECT geom FROM "{definition.name}"')]  # noqa: S608
+        geoms = decode_geometries(blobs)
+        if len(geoms) and not shapely.is_empty(geoms).all():
+            extent = tuple(float(v) for v in shapely.total_bounds(geoms))
+    conn.execute(
+        "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? "
+        "WHERE table_name = ?",
+        (_now(), *extent, definition.name),
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+SqlValue = str | int | float | bytes | None
+
+
+def _sql_records(definition: LayerDef, frame: pd.DataFrame) -> Iterator[tuple[SqlValue, ...]]:
+    """Rows as SQL values in column order: id first, then the other fields, then geometry."""
+    fields = _field_order(definition)
+    columns = [_sql_column(f, frame[f.name]) if f.name in frame else [None] * len(frame) for f in fields]
+    if definition.has_geometry:
+        columns.append([encode_geometry(g) for g in frame.geometry])
+    yield from zip(*columns, strict=True)
+
+
+def _field_order(definition: LayerDef) -> list[FieldDef]:
+    id_field = definition.field(definition.id_field)
+    return [id_field, *(f for f in definition.fields if f.name != definition.id_field)]
+
+
+def _sql_column(f: FieldDef, series: pd.Series) -> list[SqlValue]:
+    if f.type == "date":
+        stamps = pd.to_datetime(series, errors="coerce")
+        return [None if pd.isna(v) else v.date().isoformat() for v in stamps]
+    if f.type == "integer":
+        return [None if pd.isna(v) else int(v) for v in series]
+    if f.type == "boolean":
+        return [None if pd.isna(v) else int(bool(v)) for v in series]
+    if f.type == "number":
+        return [None if pd.isna(v) or not math.isfinite(float(v)) else float(v) for v in series]
+    return [None if pd.isna(v) else str(v) for v in series]
+
+
+def _column_names(definition: LayerDef) -> list[str]:
+    names = [f.name for f in _field_order(definition)]
+    return [*names, "geom"] if definition.has_geometry else names
+
+
+def _existing(
+    conn: sqlite3.Connection, definition: LayerDef, ids: list[SqlValue]
+) -> dict[SqlValue, tuple[object, ...]]:
+    columns = ", ".join(f'"{c}"' for c in _column_names(definition))
+    found: dict[SqlValue, tuple[object, ...]] = {}
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        sql = f'SELECT {columns} FROM "{definition.name}" WHERE id IN ({marks})'  # noqa: S608
+        found.update((row[0], tuple(row)) for row in conn.execute(sql, chunk))
+    return found
+
+
+def _apply_upsert(
+    conn: sqlite3.Connection,
+    definition: LayerDef,
+    records: list[tuple[SqlValue, ...]],
+    existing: dict[SqlValue, tuple[object, ...]],
+    progress: Progress | None,
+) -> WriteResult:
+    names = _column_names(definition)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in names[1:])
+    sql = (
+        f'INSERT INTO "{definition.name}" ({quoted}) VALUES ({",".join("?" * len(names))}) '  # noqa: S608
+        f"ON CONFLICT(id) DO UPDATE SET {updates}"
+    )
+    changed = [r for r in records if existing.get(r[0]) != r]
+    for done, chunk in enumerate(_chunks(changed, _CHUNK), start=1):
+        conn.executemany(sql, chunk)
+        if progress:
+            progress(min(done * _CHUNK, len(changed)), len(changed))
+    added = sum(1 for r in changed if r[0] not in existing)
+    return WriteResult(
+        definition.name,
+        added=added,
+        updated=len(changed) - added,
+        unchanged=len(records) - len(changed),
+    )
+
+
+def _select_sql(
+    definition: LayerDef, where: Mapping[str, object], ids: Iterable[str] | None
+) -> tuple[str, list[object]]:
+    clauses, params = [], []
+    for name, value in where.items():
+        definition.field(name)  # raises for an unknown field
+        values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        clauses.append(f'"{name}" IN ({",".join("?" * len(values))})')
+        params += [v.isoformat() if isinstance(v, dt.date) else v for v in values]
+    if ids is not None:
+        id_list = list(ids)
+        clauses.append(f'id IN ({",".join("?" * len(id_list))})')
+        params += id_list
+    columns = ", ".join(f'"{c}"' for c in _column_names(definition))
+    where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f'SELECT {columns} FROM "{definition.name}"{where_sql} ORDER BY fid', params  # noqa: S608
+
+
+def _frame_from_rows(definition: LayerDef, rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    fields = _field_order(definition)
+    by_name = {f.name: i for i, f in enumerate(fields)}
+    data = {
+        f.name: column_from_values(f, (_from_sql(f, r[by_name[f.name]]) for r in rows))
+        for f in definition.fields
+    }
+    frame = pd.DataFrame(data, columns=list(definition.field_names))
+    if not definition.has_geometry:
+        return frame
+    geoms = decode_geometries([r[len(fields)] for r in rows])
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def _from_sql(f: FieldDef, value: object) -> object:
+    if value is None:
+        return None
+    if f.type == "date":
+        return dt.date.fromisoformat(str(value)[:10])
+    if f.type == "boolean":
+        return bool(value)
+    if f.type == "enum_list":
+        return tuple(str(value).split(",")) if value else None
+    return value
+
+
+def _chunks(items: Sequence[SqlValue] | list[str], size: int) -> Iterator[list[SqlValue]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+# --- GeoPackage geometry blobs ------------------------------------------------------------
+# A GeoPackage geometry is a small header ("GP", version, flags, SRS id, optional envelope)
+# followed by standard WKB; see the GeoPackage 1.4 specification, section 2.1.3.
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def encode_geometry(geom: BaseGeometry | None, srs_id: int = 4326) -> bytes | None:
+    """A shapely geometry as a GeoPackage geometry blob (little endian, with an envelope for
+    anything but points)."""
+    if geom is None:
+        return None
+    if geom.is_empty:
+        return b"GP" + bytes([0, 0b00010001]) + struct.pack("<i", srs_id) + shapely.to_wkb(geom)
+    if geom.geom_type == "Point":
+        header = b"GP" + bytes([0, 0b00000001]) + struct.pack("<i", srs_id)
+    else:
+        minx, miny, maxx, maxy = geom.bounds
+        envelope = struct.pack("<4d", minx, maxx, miny, maxy)
+        header = b"GP" + bytes([0, 0b00000011]) + struct.pack("<i", srs_id) + envelope
+    return header + shapely.to_wkb(geom, byte_order=1)
+
+
+def decode_geometries(blobs: Sequence[object]) -> np.ndarray:
+    """GeoPackage geometry blobs as an array of shapely geometries (None for NULL)."""
+    wkbs = [None if b is None else _strip_header(bytes(b)) for b in blobs]  # type: ignore[arg-type]
+    return shapely.from_wkb(np.array(wkbs, dtype=object))
+
+
+def _strip_header(blob: bytes) -> bytes:
+    flags = blob[3]
+    return blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111] :]
+
+
+_WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+    'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'
+    'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+    'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+
+_CORE_SQL = (
+    """CREATE TABLE gpkg_spatial_ref_sys (
+        srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
+        organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+        definition TEXT NOT NULL, description TEXT)""",
+    """CREATE TABLE gpkg_contents (
+        table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+        identifier TEXT UNIQUE, description TEXT DEFAULT '',
+        last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+        CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+    """CREATE TABLE gpkg_geometry_columns (
+        table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+        geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL,
+        z TINYINT NOT NULL, m TINYINT NOT NULL,
+        CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+        CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+        CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+        CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+    """CREATE TABLE gpkg_extensions (
+        table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+        definition TEXT NOT NULL, scope TEXT NOT NULL,
+        CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+    "CREATE TABLE geoplan_settings (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)",
+)
