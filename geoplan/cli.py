@@ -1,0 +1,436 @@
+"""The ``geoplan`` command.
+
+Each command parses its options, makes one call into the library and prints the result.
+Errors are printed in plain words without a traceback; the exit code is 0 on success, 1 when
+data is invalid or a step fails, and 2 when the command itself is used wrongly.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geoplan.catalog import load_catalog
+from geoplan.errors import (
+    GeoplanError,
+    InputFileError,
+    LayerValidationError,
+    MappingError,
+    ParameterError,
+    UnknownLayerError,
+)
+from geoplan.imports import (
+    ExportFormat,
+    ImportOptions,
+    export_layer,
+    import_file,
+    check_file,
+    operating_area,
+    set_operating_area,
+)
+from geoplan.layers import ColumnMapping, OperatingArea, ValidationReport
+from geoplan.sources import SourceOptions
+from geoplan.store import DEFAULT_WORKSPACE, GeoPackageStore, open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+USAGE_ERRORS = (UnknownLayerError, InputFileError, MappingError, ParameterError)
+MAX_PROBLEMS_SHOWN = 40
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+app = typer.Typer(
+    name="geoplan",
+    help=(
+        "Plan humanitarian mobile outreach: load layers, find coverage gaps, plan weekly team "
+        "routes and print maps.\n\n"
+        "Start with [bold]geoplan demo[/bold] to build a demo workspace for western Libya and run "
+        "every stage on it. Layers live in one GeoPackage file ([italic]geoplan.gpkg[/italic] in "
+        "the current folder unless --workspace or GEOPLAN_WORKSPACE says otherwise) that QGIS "
+        "opens as it is."
+    ),
+    epilog=(
+        "Examples:\n\n"
+        "  geoplan demo\n\n"
+        "  geoplan import gathering_points sites.csv --dry-run\n\n"
+        "  geoplan import clinics health.geojson --mapping clinics_mapping.toml\n\n"
+        "  geoplan validate kobo_export.xlsx --layer outreach_visits\n\n"
+        "  geoplan export clinics --format csv -o clinics.csv\n\n"
+        "Exit codes: 0 success, 1 invalid data or a failed step, 2 wrong usage."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+area_app = typer.Typer(
+    help="Show or set the operating area: points outside it are flagged on import.",
+    no_args_is_help=True,
+)
+app.add_typer(area_app, name="area")
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="GEOPLAN_WORKSPACE",
+        help="Workspace GeoPackage file (created on first import).",
+        show_default=True,
+    ),
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="FIELD=COLUMN: take FIELD from COLUMN (repeatable). FIELD=COL1|COL2 takes the first non-empty.",
+    ),
+]
+DefaultOption = Annotated[
+    list[str] | None,
+    typer.Option("--default", help="FIELD=VALUE: fill empty FIELD cells with VALUE (repeatable)."),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="TOML mapping file with [columns], [values.FIELD], [defaults] and id_prefix (see README).",
+    ),
+]
+SourceLayerOption = Annotated[
+    str | None, typer.Option("--source-layer", help="Layer to read from a GeoPackage with several.")
+]
+SheetOption = Annotated[str | None, typer.Option("--sheet", help="Sheet to read from an XLSX workbook.")]
+LonOption = Annotated[str | None, typer.Option("--lon-column", help="Longitude column of a table.")]
+LatOption = Annotated[str | None, typer.Option("--lat-column", help="Latitude column of a table.")]
+CrsOption = Annotated[
+    str | None,
+    typer.Option("--crs", help="CRS of a table's coordinates, or of a file that declares none (e.g. EPSG:32633)."),
+]
+AreaOption = Annotated[
+    str | None,
+    typer.Option("--area", help="WEST,SOUTH,EAST,NORTH: flag points outside this box (overrides the workspace's)."),
+]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
+]
+
+
+# --- import, validate, export ---------------------------------------------------------------
+
+
+@app.command("import")
+def import_command(
+    layer: Annotated[str, typer.Argument(help="Layer to import into (see `geoplan layers`).")],
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile, CSV or XLSX.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    mapping: MappingOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    id_prefix: Annotated[str, typer.Option("--id-prefix", help="Put this before every id.")] = "",
+    source_layer: SourceLayerOption = None,
+    sheet: SheetOption = None,
+    lon_column: LonOption = None,
+    lat_column: LatOption = None,
+    crs: CrsOption = None,
+    area: AreaOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")] = False,
+    report: ReportOption = None,
+) -> None:
+    """Validate FILE and import it into LAYER: all rows, or none if any row has an error.
+
+    Rows are matched by id: new ids are added, changed rows updated, identical rows left alone,
+    so importing the same file twice changes nothing.
+
+    [bold]Examples[/bold]
+
+      geoplan import gathering_points sites.csv --dry-run
+
+      geoplan import clinics osm_health.geojson --map id=ID --map "name=NAME_EN|NAME" --default kind=other
+    """
+    options = _import_options(
+        mapping, map_, default, id_prefix, SourceOptions(source_layer, sheet, lon_column, lat_column, crs), area
+    )
+    store = open_store(workspace)
+    with _progress() as progress:
+        task = progress.add_task(f"Importing {file.name} into {layer}", total=None)
+        try:
+            result = import_file(
+                file,
+                layer,
+                store=store,
+                options=options,
+                dry_run=dry_run,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except LayerValidationError as exc:
+            _write_report(exc.report, report)
+            raise
+    _print_notes(result.notes)
+    _print_report(result.report)
+    _write_report(result.report, report)
+    if result.write is None:
+        out.print(f"Dry run: {result.report.rows} row(s) would be imported into {layer}; nothing written.")
+    else:
+        out.print(f"{result.write} in {workspace}")
+
+
+@app.command("validate")
+def validate_command(
+    file: Annotated[Path, typer.Argument(help="File to check.")],
+    layer: Annotated[str, typer.Option("--layer", "-l", help="Layer the file is meant for.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    mapping: MappingOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    id_prefix: Annotated[str, typer.Option("--id-prefix", help="Put this before every id.")] = "",
+    source_layer: SourceLayerOption = None,
+    sheet: SheetOption = None,
+    lon_column: LonOption = None,
+    lat_column: LatOption = None,
+    crs: CrsOption = None,
+    area: AreaOption = None,
+    report: ReportOption = None,
+) -> None:
+    """Check FILE against a layer's rules and the workspace, and report every problem.
+
+    Nothing is written to the workspace. Exit code 1 when any row has an error.
+
+    [bold]Example[/bold]
+
+      geoplan validate facilities.csv --layer clinics --area=-15.1,7.1,-7.6,12.7 --report problems.csv
+    """
+    options = _import_options(
+        mapping, map_, default, id_prefix, SourceOptions(source_layer, sheet, lon_column, lat_column, crs), area
+    )
+    with _progress() as progress:
+        progress.add_task(f"Checking {file.name} for {layer}", total=None)
+        _, result, notes = check_file(file, layer, store=open_store(workspace), options=options)
+    _print_notes(notes)
+    _write_report(result, report)
+    if not result.ok:
+        raise LayerValidationError(result)
+    _print_report(result)
+
+
+@app.command("export")
+def export_command(
+    layer: Annotated[str, typer.Argument(help="Layer to export.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="geojson, gpkg or csv.", case_sensitive=False)
+    ] = "geojson",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default LAYER.FORMAT).")] = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns).
+
+    [bold]Example[/bold]
+
+      geoplan export gathering_points --format csv -o sites.csv
+    """
+    fmt = fmt.lower()
+    if fmt not in ("geojson", "gpkg", "csv"):
+        raise typer.BadParameter(f"{fmt!r} is not one of geojson, gpkg, csv", param_hint="--format")
+    target = output or Path(f"{layer}.{fmt}")
+    fmt_literal: ExportFormat = fmt  # type: ignore[assignment]
+    rows = export_layer(_existing_store(workspace), layer, target, fmt=fmt_literal)
+    out.print(f"Wrote {rows} row(s) of {layer} to {target}")
+
+
+@app.command("layers")
+def layers_command(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """List the layers: rows in the workspace, last update, geometry and sensitivity."""
+    store = open_store(workspace)
+    catalog = load_catalog()
+    table = Table(title=f"Layers in {workspace}" + ("" if store.exists() else " (not created yet)"))
+    for column in ("layer", "rows", "last update (UTC)", "geometry", "sensitivity"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for info in store.list_layers():
+        definition = catalog[info.name]
+        changed = (info.last_change or "-")[:19].replace("T", " ")
+        table.add_row(info.name, str(info.rows), changed, definition.geometry, definition.sensitivity)
+    out.print(table)
+    if (area := operating_area(store)) is not None:
+        out.print(f"Operating area: {area}")
+
+
+# --- operating area -------------------------------------------------------------------------
+
+
+@area_app.command("show")
+def area_show(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """Print the workspace's operating area."""
+    area = operating_area(open_store(workspace))
+    out.print(str(area) if area else "No operating area is set; set one with `geoplan area set`.")
+
+
+@area_app.command("set")
+def area_set(
+    bbox: Annotated[str, typer.Argument(help="WEST,SOUTH,EAST,NORTH in degrees, e.g. 11.5,32.0,14.5,33.2")],
+    name: Annotated[str, typer.Option("--name", help="Name shown in messages.")] = "operating area",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Set the operating area: imports flag points outside it (and say if a sign or an axis
+    order looks wrong)."""
+    area = _parse_area(bbox, name=name)
+    set_operating_area(open_store(workspace), area)
+    out.print(f"Operating area set to {area}")
+
+
+@area_app.command("clear")
+def area_clear(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """Remove the operating area."""
+    set_operating_area(open_store(workspace), None)
+    out.print("Operating area cleared.")
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo workspace and outputs.")] = Path(
+        "geoplan-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
+    sites: Annotated[int | None, typer.Option(help="Number of gathering points (default: the scenario's).")] = None,
+    visits: Annotated[int | None, typer.Option(help="Number of outreach visits (default: the scenario's).")] = None,
+) -> None:
+    """Build a fresh demo workspace (a made-up operation in western Libya) and run every stage.
+
+    The data is synthetic: names and coordinates are invented, never real detention-centre
+    positions. Outputs go to the --out folder; the summary says where.
+    """
+    from geoplan.pipeline import run_demo  # noqa: PLC0415  (keeps `geoplan --help` fast)
+
+    with _progress() as progress:
+        task = progress.add_task("Demo", total=None)
+
+        def step(message: str) -> None:
+            progress.update(task, description=message)
+
+        summary = run_demo(out_dir, seed=seed, sites=sites, visits=visits, step=step)
+    out.print(summary)
+
+
+# --- plumbing -------------------------------------------------------------------------------
+
+
+def _import_options(
+    mapping_file: Path | None,
+    maps: list[str] | None,
+    defaults: list[str] | None,
+    id_prefix: str,
+    source: SourceOptions,
+    area: str | None,
+) -> ImportOptions:
+    mapping = ColumnMapping.from_toml(mapping_file) if mapping_file else ColumnMapping()
+    inline = ColumnMapping.build(
+        columns={k: v.split("|") for k, v in _pairs(maps, "--map")},
+        defaults=dict(_pairs(defaults, "--default")),
+        id_prefix=id_prefix,
+    )
+    return ImportOptions(source=source, mapping=mapping.merged(inline), area=_parse_area(area) if area else None)
+
+
+def _pairs(items: list[str] | None, option: str) -> Iterator[tuple[str, str]]:
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint=option)
+        yield key.strip(), value.strip()
+
+
+def _parse_area(text: str, *, name: str = "operating area") -> OperatingArea:
+    try:
+        return OperatingArea.parse(text, name=name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="area") from None
+
+
+def _existing_store(workspace: Path) -> GeoPackageStore:
+    store = open_store(workspace)
+    if not store.exists():
+        msg = f"workspace {workspace} does not exist; import a layer or run `geoplan demo` first"
+        raise InputFileError(msg)
+    return store
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+def _print_notes(notes: Sequence[str]) -> None:
+    for note in notes:
+        err.print(f"note: {note}")
+
+
+def _print_report(report: ValidationReport) -> None:
+    style = "red" if not report.ok else "green"
+    out.print(f"[{style}]{escape(report.headline())}[/{style}]")
+    for p in report.problems[:MAX_PROBLEMS_SHOWN]:
+        mark = "[red]error  [/red]" if p.severity == "error" else "[yellow]warning[/yellow]"
+        value = f" = {p.value!r}" if p.value is not None else ""
+        out.print(f"{mark} {escape(p.where())}{escape(value)}: {escape(p.message)}")
+        out.print(f"        [dim]fix:[/dim] {escape(p.fix)}")
+    hidden = len(report.problems) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        out.print(f"... and {hidden} more; write them all with --report problems.csv")
+
+
+def _write_report(report: ValidationReport, path: Path | None) -> None:
+    if path is not None:
+        report.to_frame().to_csv(path, index=False)
+        err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code, printing errors without tracebacks."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="geoplan")
+    except SystemExit as exc:  # typer exits itself on success, --help and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILED
+    except LayerValidationError as exc:
+        _print_report(exc.report)
+        return EXIT_FAILED
+    except USAGE_ERRORS as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return EXIT_USAGE
+    except GeoplanError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return EXIT_FAILED
+    except OSError as exc:
+        err.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing half-written was kept.")
+        return 130
+    except Exception as exc:  # a bug: say so plainly, without a traceback
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}. Please report it.")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def main() -> None:
+    """Entry point of the ``geoplan`` console script."""
+    sys.exit(run())
