@@ -20,6 +20,7 @@ the full set takes about ten minutes at 10 s per instance.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -134,7 +135,7 @@ def true_distance(instance: Instance, solution: Solution) -> float:
     total = 0.0
     for route in solution.routes:
         stops = [0, *(int(v.location[1:]) for v in route.visits), 0]
-        total += sum(dist[a, b] for a, b in zip(stops, stops[1:], strict=False))
+        total += sum(dist[a, b] for a, b in itertools.pairwise(stops))
     return total
 
 
