@@ -13,11 +13,13 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import pandas as pd
 
 from geoplan.errors import CatalogError, UnknownLayerError
 
@@ -173,14 +175,9 @@ def _layer_from_toml(path: Path, folder: Path) -> LayerDef:
         raise CatalogError(f"{path.name}: {exc}") from exc
 
 
-def _field_from_dict(data: dict[str, object]) -> FieldDef:
-    data = dict(data)
-    for key in ("allowed", "references"):
-        if key in data:
-            data[key] = tuple(data[key])  # type: ignore[call-overload]
-    if isinstance(data.get("default"), list):
-        data["default"] = tuple(data["default"])  # type: ignore[arg-type]
-    return FieldDef(**data)  # type: ignore[arg-type]
+def _field_from_dict(raw: dict[str, Any]) -> FieldDef:
+    data: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return FieldDef(**data)
 
 
 # --- values -------------------------------------------------------------------------------
@@ -194,7 +191,7 @@ def is_missing(raw: object) -> bool:
         return True
     if isinstance(raw, str):
         return raw.strip() == ""
-    return bool(raw != raw)  # NaT and pandas NA compare unequal to themselves
+    return raw is pd.NaT or raw is pd.NA
 
 
 def parse_value(field: FieldDef, raw: object) -> Value:
@@ -348,7 +345,7 @@ def _date_hint(text: str) -> str:
     return ""
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[FieldDef, object], Value]] = {
     "string": _parse_string,
     "integer": _parse_integer,
     "number": _parse_number,

@@ -31,9 +31,9 @@ from geoplan.errors import (
 from geoplan.imports import (
     ExportFormat,
     ImportOptions,
+    check_file,
     export_layer,
     import_file,
-    check_file,
     operating_area,
     set_operating_area,
 )
@@ -109,16 +109,24 @@ MappingOption = Annotated[
 SourceLayerOption = Annotated[
     str | None, typer.Option("--source-layer", help="Layer to read from a GeoPackage with several.")
 ]
-SheetOption = Annotated[str | None, typer.Option("--sheet", help="Sheet to read from an XLSX workbook.")]
+SheetOption = Annotated[
+    str | None, typer.Option("--sheet", help="Sheet to read from an XLSX workbook.")
+]
 LonOption = Annotated[str | None, typer.Option("--lon-column", help="Longitude column of a table.")]
 LatOption = Annotated[str | None, typer.Option("--lat-column", help="Latitude column of a table.")]
 CrsOption = Annotated[
     str | None,
-    typer.Option("--crs", help="CRS of a table's coordinates, or of a file that declares none (e.g. EPSG:32633)."),
+    typer.Option(
+        "--crs",
+        help="CRS of a table's coordinates, or of a file that declares none (e.g. EPSG:32633).",
+    ),
 ]
 AreaOption = Annotated[
     str | None,
-    typer.Option("--area", help="WEST,SOUTH,EAST,NORTH: flag points outside this box (overrides the workspace's)."),
+    typer.Option(
+        "--area",
+        help="WEST,SOUTH,EAST,NORTH: flag points outside this box (overrides the workspace's).",
+    ),
 ]
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
@@ -131,7 +139,9 @@ ReportOption = Annotated[
 @app.command("import")
 def import_command(
     layer: Annotated[str, typer.Argument(help="Layer to import into (see `geoplan layers`).")],
-    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile, CSV or XLSX.")],
+    file: Annotated[
+        Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile, CSV or XLSX.")
+    ],
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
     mapping: MappingOption = None,
     map_: MapOption = None,
@@ -143,7 +153,9 @@ def import_command(
     lat_column: LatOption = None,
     crs: CrsOption = None,
     area: AreaOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; write nothing.")
+    ] = False,
     report: ReportOption = None,
 ) -> None:
     """Validate FILE and import it into LAYER: all rows, or none if any row has an error.
@@ -158,7 +170,12 @@ def import_command(
       geoplan import clinics osm_health.geojson --map id=ID --map "name=NAME_EN|NAME" --default kind=other
     """
     options = _import_options(
-        mapping, map_, default, id_prefix, SourceOptions(source_layer, sheet, lon_column, lat_column, crs), area
+        mapping,
+        map_,
+        default,
+        id_prefix,
+        SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
+        area,
     )
     store = open_store(workspace)
     with _progress() as progress:
@@ -179,7 +196,9 @@ def import_command(
     _print_report(result.report)
     _write_report(result.report, report)
     if result.write is None:
-        out.print(f"Dry run: {result.report.rows} row(s) would be imported into {layer}; nothing written.")
+        out.print(
+            f"Dry run: {result.report.rows} row(s) would be imported into {layer}; nothing written."
+        )
     else:
         out.print(f"{result.write} in {workspace}")
 
@@ -210,7 +229,12 @@ def validate_command(
       geoplan validate facilities.csv --layer clinics --area=-15.1,7.1,-7.6,12.7 --report problems.csv
     """
     options = _import_options(
-        mapping, map_, default, id_prefix, SourceOptions(source_layer, sheet, lon_column, lat_column, crs), area
+        mapping,
+        map_,
+        default,
+        id_prefix,
+        SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
+        area,
     )
     with _progress() as progress:
         progress.add_task(f"Checking {file.name} for {layer}", total=None)
@@ -228,7 +252,9 @@ def export_command(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="geojson, gpkg or csv.", case_sensitive=False)
     ] = "geojson",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default LAYER.FORMAT).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default LAYER.FORMAT).")
+    ] = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns).
@@ -257,7 +283,9 @@ def layers_command(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     for info in store.list_layers():
         definition = catalog[info.name]
         changed = (info.last_change or "-")[:19].replace("T", " ")
-        table.add_row(info.name, str(info.rows), changed, definition.geometry, definition.sensitivity)
+        table.add_row(
+            info.name, str(info.rows), changed, definition.geometry, definition.sensitivity
+        )
     out.print(table)
     if (area := operating_area(store)) is not None:
         out.print(f"Operating area: {area}")
@@ -275,7 +303,12 @@ def area_show(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
 
 @area_app.command("set")
 def area_set(
-    bbox: Annotated[str, typer.Argument(help="WEST,SOUTH,EAST,NORTH in degrees, e.g. 11.5,32.0,14.5,33.2")],
+    bbox: Annotated[
+        str,
+        typer.Argument(
+            help="WEST,SOUTH,EAST,NORTH in degrees, e.g. 11.5,32.0,14.5,33.2; put -- before it when WEST is negative."
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="Name shown in messages.")] = "operating area",
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
@@ -298,12 +331,16 @@ def area_clear(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
 
 @app.command("demo")
 def demo_command(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo workspace and outputs.")] = Path(
-        "geoplan-demo"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the demo workspace and outputs.")
+    ] = Path("geoplan-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
-    sites: Annotated[int | None, typer.Option(help="Number of gathering points (default: the scenario's).")] = None,
-    visits: Annotated[int | None, typer.Option(help="Number of outreach visits (default: the scenario's).")] = None,
+    sites: Annotated[
+        int | None, typer.Option(help="Number of gathering points (default: the scenario's).")
+    ] = None,
+    visits: Annotated[
+        int | None, typer.Option(help="Number of outreach visits (default: the scenario's).")
+    ] = None,
 ) -> None:
     """Build a fresh demo workspace (a made-up operation in western Libya) and run every stage.
 
@@ -339,7 +376,9 @@ def _import_options(
         defaults=dict(_pairs(defaults, "--default")),
         id_prefix=id_prefix,
     )
-    return ImportOptions(source=source, mapping=mapping.merged(inline), area=_parse_area(area) if area else None)
+    return ImportOptions(
+        source=source, mapping=mapping.merged(inline), area=_parse_area(area) if area else None
+    )
 
 
 def _pairs(items: list[str] | None, option: str) -> Iterator[tuple[str, str]]:

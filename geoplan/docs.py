@@ -40,7 +40,9 @@ def _index(layers: list[LayerDef]) -> str:
     for layer in layers:
         geometry = "none (table)" if not layer.has_geometry else layer.geometry
         optional = " (optional)" if layer.optional else ""
-        rows.append(f"| [`{layer.name}`](#{layer.name}){optional} | {geometry} | {layer.sensitivity} | {layer.title} |")
+        rows.append(
+            f"| [`{layer.name}`](#{layer.name}){optional} | {geometry} | {layer.sensitivity} | {layer.title} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -75,7 +77,10 @@ def _field_row(f: FieldDef) -> str:
 def _allowed(f: FieldDef) -> str:
     if f.allowed:
         return ", ".join(f"`{v}`" for v in f.allowed)
-    bounds = [f"≥ {f.min:g}" if f.min is not None else "", f"≤ {f.max:g}" if f.max is not None else ""]
+    bounds = [
+        f"≥ {f.min:g}" if f.min is not None else "",
+        f"≤ {f.max:g}" if f.max is not None else "",
+    ]
     return " ".join(b for b in bounds if b)
 
 
@@ -108,4 +113,4 @@ def write_reference(path: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    print(f"wrote {write_reference()}")  # noqa: T201
+    print(f"wrote {write_reference()}")

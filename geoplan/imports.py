@@ -17,7 +17,13 @@ import pandas as pd
 
 from geoplan.catalog import LayerDef, get_layer
 from geoplan.errors import InputFileError, LayerValidationError
-from geoplan.layers import ColumnMapping, OperatingArea, ValidationContext, ValidationReport, validate_table
+from geoplan.layers import (
+    ColumnMapping,
+    OperatingArea,
+    ValidationContext,
+    ValidationReport,
+    validate_table,
+)
 from geoplan.sources import SourceOptions, read_source
 from geoplan.store import GeoPackageStore, Progress, WriteResult
 
@@ -56,7 +62,9 @@ def operating_area(store: GeoPackageStore) -> OperatingArea | None:
 
 def set_operating_area(store: GeoPackageStore, area: OperatingArea | None) -> None:
     """Set (or with None, clear) the workspace's operating area."""
-    value = None if area is None else f"{area.west},{area.south},{area.east},{area.north};{area.name}"
+    value = (
+        None if area is None else f"{area.west},{area.south},{area.east},{area.north};{area.name}"
+    )
     store.set_setting(AREA_SETTING, value)
 
 
@@ -102,7 +110,9 @@ def import_file(
     return ImportResult(report, store.upsert(layer, frame, progress=progress), notes)
 
 
-def _context(definition: LayerDef, store: GeoPackageStore, options: ImportOptions) -> ValidationContext:
+def _context(
+    definition: LayerDef, store: GeoPackageStore, options: ImportOptions
+) -> ValidationContext:
     referenced = {name for f in definition.fields for name in f.references}
     known = {name: store.ids(name) for name in referenced}
     return ValidationContext(

@@ -33,7 +33,7 @@ from geoplan.catalog import (
     normalise_token,
     parse_value,
 )
-from geoplan.errors import InputFileError, MappingError
+from geoplan.errors import MappingError
 from geoplan.sources import WGS84, RawTable
 
 Severity = Literal["error", "warning"]
@@ -215,7 +215,10 @@ class ColumnMapping:
     ) -> ColumnMapping:
         """From plain dictionaries; a single column name may be given as a string."""
         cols = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in (columns or {}).items()}
-        vals = {k: {normalise_token(str(r)): str(a) for r, a in v.items()} for k, v in (values or {}).items()}
+        vals = {
+            k: {normalise_token(str(r)): str(a) for r, a in v.items()}
+            for k, v in (values or {}).items()
+        }
         return cls(columns=cols, values=vals, defaults=dict(defaults or {}), id_prefix=id_prefix)
 
     def merged(self, other: ColumnMapping) -> ColumnMapping:
@@ -267,7 +270,9 @@ def validate_table(
     context = context or ValidationContext()
     cells, problems = _map_columns(table, layer, mapping)
     values = _parse_cells(cells, layer, table, problems)
-    geometry = _check_geometry(table, layer, values, context, problems) if layer.has_geometry else None
+    geometry = (
+        _check_geometry(table, layer, values, context, problems) if layer.has_geometry else None
+    )
     for rule in _ROW_RULES:
         problems += rule(values, layer, table, context)
     frame = _frame_from_values(values, layer, geometry)
@@ -385,7 +390,9 @@ def _parse_cell(f: FieldDef, raw: object, where: _Where, problems: list[Problem]
     if is_missing(raw):
         if f.required:
             fix = f"fill in {f.name}: {f.description}"
-            problems.append(where.problem("missing-required", "required value is missing", fix, field=f.name))
+            problems.append(
+                where.problem("missing-required", "required value is missing", fix, field=f.name)
+            )
         return f.default
     try:
         return parse_value(f, raw)
@@ -409,7 +416,9 @@ def _fix_for(f: FieldDef, message: str) -> str:
     if "negative" in message:
         return f"write a count of zero or more in {f.name}"
     if f.type in ("enum", "enum_list"):
-        return f"use one of the allowed values, or map yours with [values.{f.name}] in a mapping file"
+        return (
+            f"use one of the allowed values, or map yours with [values.{f.name}] in a mapping file"
+        )
     unit = f" in {f.unit}" if f.unit else ""
     return f"write a valid {f.type.replace('_', ' ')}{unit} in {f.name}, or leave it empty" + (
         "" if not f.required else " only if optional"
@@ -488,15 +497,20 @@ def _coordinate(
 ) -> float | None:
     if is_missing(raw):
         fix = f"fill in the {axis} in column {column}, or drop the row"
-        problems.append(where.problem("missing-coordinates", f"{axis} is missing", fix, field=column))
+        problems.append(
+            where.problem("missing-coordinates", f"{axis} is missing", fix, field=column)
+        )
         return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return float(raw) if math.isfinite(raw) else _bad_coordinate(raw, axis, column, where, problems)
-    text = str(raw).strip()
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+        return float(raw)
     try:
-        return float(text)
+        number = float(str(raw).strip())
     except ValueError:
-        return _bad_coordinate(raw, axis, column, where, problems)
+        number = math.nan
+    if math.isfinite(number):
+        return number
+    _bad_coordinate(raw, axis, column, where, problems)
+    return None
 
 
 def _bad_coordinate(
@@ -538,20 +552,26 @@ def _check_one_geometry(
 def _geometry_problem(geom: BaseGeometry | None, layer: LayerDef, where: _Where) -> Problem | None:
     if geom is None or geom.is_empty:
         fix = "give the row a geometry (or coordinates), or drop it"
-        return where.problem("missing-coordinates", "geometry is missing or empty", fix, field="geometry")
+        return where.problem(
+            "missing-coordinates", "geometry is missing or empty", fix, field="geometry"
+        )
     allowed = ("Point",) if layer.geometry == "Point" else ("Polygon", "MultiPolygon")
     if geom.geom_type not in allowed:
         msg = f"geometry is a {geom.geom_type}; layer {layer.name} needs {' or '.join(allowed)}"
-        return where.problem("wrong-geometry-type", msg, f"convert it to a {allowed[0]}", field="geometry")
+        return where.problem(
+            "wrong-geometry-type", msg, f"convert it to a {allowed[0]}", field="geometry"
+        )
     if not geom.is_valid:
         reason = explain_validity(geom)
         fix = "repair it (QGIS: Vector > Geometry Tools > Fix Geometries) and import again"
-        return where.problem("invalid-geometry", f"geometry is invalid: {reason}", fix, field="geometry")
+        return where.problem(
+            "invalid-geometry", f"geometry is invalid: {reason}", fix, field="geometry"
+        )
     return None
 
 
 def _point_problems(geom: BaseGeometry, where: _Where, context: ValidationContext) -> list[Problem]:
-    lon, lat = geom.x, geom.y  # type: ignore[attr-defined]
+    lon, lat = geom.x, geom.y
     value = f"{lon:g}, {lat:g}"
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return [_out_of_range(lon, lat, value, where)]
@@ -571,7 +591,9 @@ def _out_of_range(lon: float, lat: float, value: str, where: _Where) -> Problem:
     return where.problem("coordinates-out-of-range", message, fix, field="geometry", value=value)
 
 
-def _outside_area(lon: float, lat: float, value: str, area: OperatingArea, where: _Where) -> Problem:
+def _outside_area(
+    lon: float, lat: float, value: str, area: OperatingArea, where: _Where
+) -> Problem:
     message = f"point (lon, lat) {value} is outside the {area}"
     if area.contains(lat, lon):
         fix = "longitude and latitude look swapped: exchange the two values"
@@ -606,7 +628,11 @@ def _duplicate_ids(
         for i in rows:
             msg = f"id {pid} is used by rows {listed}"
             fix = "give each row its own id; an id must be unique in a layer"
-            problems.append(_Where(table, i, pid).problem("duplicate-id", msg, fix, field=layer.id_field, value=pid))
+            problems.append(
+                _Where(table, i, pid).problem(
+                    "duplicate-id", msg, fix, field=layer.id_field, value=pid
+                )
+            )
     return problems
 
 
@@ -616,7 +642,9 @@ def _part_sums(
     problems = []
     for total, parts in _part_groups(layer).items():
         for i in range(len(table.frame)):
-            problems += _check_parts(values, total, parts, _Where(table, i, _as_id(values[layer.id_field][i])))
+            problems += _check_parts(
+                values, total, parts, _Where(table, i, _as_id(values[layer.id_field][i]))
+            )
     return problems
 
 
@@ -631,11 +659,11 @@ def _part_groups(layer: LayerDef) -> dict[str, list[str]]:
 def _check_parts(
     values: dict[str, list[Value]], total: str, parts: list[str], where: _Where
 ) -> list[Problem]:
-    known = [values[p][where.index] for p in parts if isinstance(values[p][where.index], int)]
+    known = [v for p in parts if isinstance(v := values[p][where.index], int)]
     count = values[total][where.index]
     if not known:
         return []
-    summed = sum(int(k) for k in known)  # type: ignore[arg-type]
+    summed = sum(known)
     if not isinstance(count, int):
         if len(known) == len(parts):
             values[total][where.index] = summed  # the total follows from a complete breakdown
@@ -683,7 +711,9 @@ def _future_dates(
                 where = _Where(table, i, _as_id(values[layer.id_field][i]))
                 msg = f"{f.name} {day.isoformat()} is in the future (today is {context.today.isoformat()})"
                 fix = "record visits after they happen; check the year and the day/month order"
-                problems.append(where.problem("future-date", msg, fix, field=f.name, value=day.isoformat()))
+                problems.append(
+                    where.problem("future-date", msg, fix, field=f.name, value=day.isoformat())
+                )
     return problems
 
 
@@ -694,18 +724,28 @@ def _references(
     for f in layer.fields:
         if not f.references:
             continue
-        known = frozenset().union(*(context.known_ids.get(name, frozenset()) for name in f.references))
+        known = frozenset().union(
+            *(context.known_ids.get(name, frozenset()) for name in f.references)
+        )
         for i, ref in enumerate(values[f.name]):
             if isinstance(ref, str) and ref not in known:
                 where = _Where(table, i, _as_id(values[layer.id_field][i]))
                 layers_text = " or ".join(f.references)
                 msg = f"{f.name} {ref} is not an id in {layers_text}"
                 fix = f"import the {layers_text} layer first, or correct the id"
-                problems.append(where.problem("unknown-reference", msg, fix, field=f.name, value=ref))
+                problems.append(
+                    where.problem("unknown-reference", msg, fix, field=f.name, value=ref)
+                )
     return problems
 
 
-_ROW_RULES: tuple[RowRule, ...] = (_duplicate_ids, _part_sums, _order_rules, _future_dates, _references)
+_ROW_RULES: tuple[RowRule, ...] = (
+    _duplicate_ids,
+    _part_sums,
+    _order_rules,
+    _future_dates,
+    _references,
+)
 
 
 # --- typed frame --------------------------------------------------------------------------
@@ -732,7 +772,9 @@ def column_from_values(f: FieldDef, column: Iterable[Value]) -> pd.Series:
     if f.type == "boolean":
         return pd.Series(items, dtype="boolean")
     if f.type == "date":
-        return pd.to_datetime(pd.Series(items, dtype=object), errors="coerce").astype("datetime64[ns]")
+        return pd.to_datetime(pd.Series(items, dtype=object), errors="coerce").astype(
+            "datetime64[ns]"
+        )
     if f.type == "enum_list":
         items = [join_list(v) if isinstance(v, tuple) and v else None for v in items]
     return pd.Series(items, dtype=object)

@@ -93,7 +93,9 @@ def read_source(path: Path, *, options: SourceOptions | None = None) -> RawTable
     if suffix in TABLE_SUFFIXES:
         return _read_table(path, options)
     kinds = ", ".join(VECTOR_SUFFIXES + TABLE_SUFFIXES)
-    raise InputFileError(f"{path.name}: cannot read {suffix or 'files without a suffix'}; use {kinds}")
+    raise InputFileError(
+        f"{path.name}: cannot read {suffix or 'files without a suffix'}; use {kinds}"
+    )
 
 
 def list_source_layers(path: Path) -> list[str]:

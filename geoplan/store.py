@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.catalog import FieldDef, LayerDef, get_layer, load_catalog
+from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
 from geoplan.errors import StoreError
 from geoplan.layers import column_from_values
 
@@ -88,7 +88,9 @@ class Store(Protocol):
         """Rows of a layer, optionally within a bounding box, matching attribute values or ids."""
         ...
 
-    def upsert(self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None) -> WriteResult:
+    def upsert(
+        self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None
+    ) -> WriteResult:
         """Insert new rows and update changed ones by id, in one transaction."""
         ...
 
@@ -128,9 +130,13 @@ class GeoPackageStore:
         if not self.exists():
             return [LayerInfo(name, 0, None) for name in catalog]
         with self._connection() as conn:
-            changes = dict(conn.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall())
+            changes = dict(
+                conn.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
+            )
             return [
-                LayerInfo(name, self._count(conn, name) if name in changes else 0, changes.get(name))
+                LayerInfo(
+                    name, self._count(conn, name) if name in changes else 0, changes.get(name)
+                )
                 for name in catalog
             ]
 
@@ -146,7 +152,7 @@ class GeoPackageStore:
         definition = get_layer(layer)
         rows = self._select(definition, where or {}, ids)
         frame = _frame_from_rows(definition, rows)
-        if bbox is not None and definition.has_geometry:
+        if bbox is not None and isinstance(frame, gpd.GeoDataFrame):
             frame = frame.loc[frame.intersects(shapely.box(*bbox))]
         return frame.reset_index(drop=True)
 
@@ -166,12 +172,16 @@ class GeoPackageStore:
         with self._connection() as conn:
             if not _has_table(conn, "geoplan_settings"):
                 return None
-            row = conn.execute("SELECT value FROM geoplan_settings WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(
+                "SELECT value FROM geoplan_settings WHERE key = ?", (key,)
+            ).fetchone()
             return None if row is None else str(row[0])
 
     # -- writing ---------------------------------------------------------------------------
 
-    def upsert(self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None) -> WriteResult:
+    def upsert(
+        self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None
+    ) -> WriteResult:
         """Insert new rows and update changed ones by id, all in one transaction.
 
         Rows equal to the stored ones are left alone, so importing the same file twice changes
@@ -279,9 +289,30 @@ def _create_core(conn: sqlite3.Connection) -> None:
     conn.executemany(
         "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
         [
-            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
-            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
-            ("WGS 84 geodetic", 4326, "EPSG", 4326, _WGS84_WKT, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"),
+            (
+                "Undefined cartesian SRS",
+                -1,
+                "NONE",
+                -1,
+                "undefined",
+                "undefined cartesian coordinate reference system",
+            ),
+            (
+                "Undefined geographic SRS",
+                0,
+                "NONE",
+                0,
+                "undefined",
+                "undefined geographic coordinate reference system",
+            ),
+            (
+                "WGS 84 geodetic",
+                4326,
+                "EPSG",
+                4326,
+                _WGS84_WKT,
+                "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
+            ),
         ],
     )
 
@@ -308,7 +339,14 @@ def _create_layer(conn: sqlite3.Connection, definition: LayerDef) -> None:
     conn.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (name, data_type, definition.title, definition.description, _now(), 4326 if definition.has_geometry else None),
+        (
+            name,
+            data_type,
+            definition.title,
+            definition.description,
+            _now(),
+            4326 if definition.has_geometry else None,
+        ),
     )
     if definition.has_geometry:
         conn.execute(
@@ -327,7 +365,9 @@ def _geometry_type(definition: LayerDef) -> str:
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
     return row is not None
 
 
@@ -352,12 +392,15 @@ def _now() -> str:
 # --- rows ---------------------------------------------------------------------------------
 
 SqlValue = str | int | float | bytes | None
+_T = TypeVar("_T")
 
 
 def _sql_records(definition: LayerDef, frame: pd.DataFrame) -> Iterator[tuple[SqlValue, ...]]:
     """Rows as SQL values in column order: id first, then the other fields, then geometry."""
     fields = _field_order(definition)
-    columns = [_sql_column(f, frame[f.name]) if f.name in frame else [None] * len(frame) for f in fields]
+    columns: list[list[SqlValue]] = [
+        _sql_column(f, frame[f.name]) if f.name in frame else [None] * len(frame) for f in fields
+    ]
     if definition.has_geometry:
         columns.append([encode_geometry(g) for g in frame.geometry])
     yield from zip(*columns, strict=True)
@@ -437,7 +480,7 @@ def _select_sql(
         params += [v.isoformat() if isinstance(v, dt.date) else v for v in values]
     if ids is not None:
         id_list = list(ids)
-        clauses.append(f'id IN ({",".join("?" * len(id_list))})')
+        clauses.append(f"id IN ({','.join('?' * len(id_list))})")
         params += id_list
     columns = ", ".join(f'"{c}"' for c in _column_names(definition))
     where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -458,7 +501,7 @@ def _frame_from_rows(definition: LayerDef, rows: list[tuple[object, ...]]) -> pd
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
 
 
-def _from_sql(f: FieldDef, value: object) -> object:
+def _from_sql(f: FieldDef, value: object) -> Value:
     if value is None:
         return None
     if f.type == "date":
@@ -467,10 +510,10 @@ def _from_sql(f: FieldDef, value: object) -> object:
         return bool(value)
     if f.type == "enum_list":
         return tuple(str(value).split(",")) if value else None
-    return value
+    return cast(Value, value)  # TEXT, INTEGER and REAL come back as str, int and float
 
 
-def _chunks(items: Sequence[SqlValue] | list[str], size: int) -> Iterator[list[SqlValue]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 
@@ -500,7 +543,7 @@ def encode_geometry(geom: BaseGeometry | None, srs_id: int = 4326) -> bytes | No
 
 def decode_geometries(blobs: Sequence[object]) -> np.ndarray:
     """GeoPackage geometry blobs as an array of shapely geometries (None for NULL)."""
-    wkbs = [None if b is None else _strip_header(bytes(b)) for b in blobs]  # type: ignore[arg-type]
+    wkbs = [None if b is None else _strip_header(bytes(cast(bytes, b))) for b in blobs]
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 

@@ -1,0 +1,258 @@
+"""The GeoPackage store: typed round trips, idempotent upserts, transactions and concurrency."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geoplan.catalog import get_layer
+from geoplan.errors import StoreError
+from geoplan.layers import validate_table
+from geoplan.sources import read_source
+from geoplan.store import GeoPackageStore, decode_geometries, encode_geometry, open_store
+
+
+@pytest.fixture
+def sites(fixtures: Path) -> gpd.GeoDataFrame:
+    frame, report = validate_table(
+        read_source(fixtures / "valid" / "gathering_points.csv"), get_layer("gathering_points")
+    )
+    assert report.ok
+    return frame
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> GeoPackageStore:
+    return open_store(tmp_path / "ws.gpkg")
+
+
+def test_round_trip_keeps_every_field(store: GeoPackageStore, sites: gpd.GeoDataFrame) -> None:
+    """What is written reads back equal, types included."""
+    store.upsert("gathering_points", sites)
+    back = store.read("gathering_points")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(sites.drop(columns="geometry"))
+    )
+    assert back.geometry.equals(sites.geometry)
+
+
+def test_reimport_changes_nothing_and_updates_by_id(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """The same rows again change nothing (not even last change); edited rows update by id."""
+    first = store.upsert("gathering_points", sites)
+    stamp = {i.name: i.last_change for i in store.list_layers()}["gathering_points"]
+    again = store.upsert("gathering_points", sites)
+    assert (first.added, again.added, again.updated, again.unchanged) == (3, 0, 0, 3)
+    assert {i.name: i.last_change for i in store.list_layers()}["gathering_points"] == stamp
+    edited = sites.copy()
+    edited.loc[1, "name"] = "Farm compound (north)"
+    result = store.upsert("gathering_points", edited)
+    assert (result.added, result.updated, result.unchanged) == (0, 1, 2)
+    assert store.read("gathering_points", ids=["GP-2"]).loc[0, "name"] == "Farm compound (north)"
+
+
+def test_read_filters_by_bbox_attributes_and_ids(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """Reads can be limited to a bounding box, attribute values and ids."""
+    store.upsert("gathering_points", sites)
+    assert list(store.read("gathering_points", bbox=(13.2, 32.8, 13.4, 32.9))["id"]) == [
+        "GP-2",
+        "GP-3",
+    ]
+    assert list(
+        store.read("gathering_points", where={"setting": ["shelter", "workplace"]})["id"]
+    ) == [
+        "GP-2",
+        "GP-3",
+    ]
+    assert list(store.read("gathering_points", ids=["GP-3"])["id"]) == ["GP-3"]
+
+
+def test_delete(store: GeoPackageStore, sites: gpd.GeoDataFrame) -> None:
+    """Rows are deleted by id; unknown ids are ignored."""
+    store.upsert("gathering_points", sites)
+    assert store.delete("gathering_points", ["GP-1", "nope"]).deleted == 1
+    assert sorted(store.ids("gathering_points")) == ["GP-2", "GP-3"]
+
+
+def test_gdal_and_geopandas_open_the_workspace(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """The file is a GeoPackage GDAL (and so QGIS) reads: every layer, right types and CRS."""
+    store.upsert("gathering_points", sites)
+    layers = dict(pyogrio.list_layers(store.path))
+    assert layers["gathering_points"] == "Point"
+    assert layers["no_go_zones"] == "MultiPolygon"
+    assert "outreach_visits" in layers
+    read = gpd.read_file(store.path, layer="gathering_points")
+    assert read.crs.to_epsg() == 4326
+    assert list(read["id"]) == ["GP-1", "GP-2", "GP-3"]
+    info = pyogrio.read_info(store.path, layer="gathering_points")
+    assert info["features"] == 3
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+
+
+def test_geometry_blobs_round_trip() -> None:
+    """GeoPackage blobs decode to the geometries encoded, with or without an envelope."""
+    geoms = [shapely.Point(13.1, 32.8), shapely.box(13, 32, 14, 33), None]
+    decoded = decode_geometries([encode_geometry(g) for g in geoms])
+    assert decoded[0].equals(geoms[0])
+    assert decoded[1].equals(geoms[1])
+    assert decoded[2] is None
+
+
+def test_failed_write_leaves_nothing(store: GeoPackageStore, sites: gpd.GeoDataFrame) -> None:
+    """A write that fails after its first chunk is rolled back whole."""
+    store.upsert("gathering_points", sites.iloc[:1])
+    many = pd.concat([sites.iloc[[1]]] * 5000, ignore_index=True)
+    many["id"] = [f"M-{i}" for i in range(5000)]
+
+    def fail(done: int, total: int) -> None:
+        raise RuntimeError(f"disk full after {done} of {total}")
+
+    with pytest.raises(RuntimeError, match="disk full after 2000"):
+        store.upsert("gathering_points", gpd.GeoDataFrame(many, crs=4326), progress=fail)
+    assert sorted(store.ids("gathering_points")) == ["GP-1"]
+
+
+def test_added_catalog_field_is_added_to_an_existing_file(
+    tmp_path: Path, store: GeoPackageStore, sites: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field added to a definition becomes a column of an existing workspace."""
+    store.upsert("gathering_points", sites)
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    repo_layers = Path(__file__).resolve().parent.parent / "layers"
+    for toml in repo_layers.glob("*.toml"):
+        (layers / toml.name).write_text(toml.read_text(encoding="utf-8"), encoding="utf-8")
+    with (layers / "gathering_points.toml").open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[[fields]]\nname = "water_point"\ntype = "boolean"\ndescription = "Has water."\n'
+        )
+    monkeypatch.setenv("GEOPLAN_LAYERS_DIR", str(layers))
+    from geoplan.catalog import load_catalog
+
+    load_catalog.cache_clear()
+    try:
+        store.initialise()
+        back = store.read("gathering_points")
+        assert "water_point" in back.columns
+        assert back["water_point"].isna().all()
+    finally:
+        monkeypatch.delenv("GEOPLAN_LAYERS_DIR")
+        load_catalog.cache_clear()
+
+
+def test_unreadable_workspace_is_a_store_error(tmp_path: Path) -> None:
+    """A file that is not a GeoPackage gives a StoreError, not a crash."""
+    bad = tmp_path / "bad.gpkg"
+    bad.write_text("this is not sqlite")
+    with pytest.raises(StoreError, match=r"bad\.gpkg"):
+        open_store(bad).list_layers()
+
+
+def test_settings(store: GeoPackageStore) -> None:
+    """Settings are kept, replaced and cleared."""
+    assert store.get_setting("k") is None
+    store.set_setting("k", "1")
+    store.set_setting("k", "2")
+    assert store.get_setting("k") == "2"
+    store.set_setting("k", None)
+    assert store.get_setting("k") is None
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    import geopandas as gpd, shapely
+    from geoplan.catalog import get_layer
+    from geoplan.layers import column_from_values
+    from geoplan.store import open_store
+
+    path, worker = sys.argv[1], int(sys.argv[2])
+    store = open_store(path)
+    layer = get_layer("gathering_points")
+    for batch in range(20):
+        ids = [f"W{worker}-{batch}-{i}" for i in range(5)]
+        data = {f.name: column_from_values(f, [None] * 5) for f in layer.fields}
+        data["id"] = column_from_values(layer.field("id"), ids)
+        data["name"] = column_from_values(layer.field("name"), ids)
+        data["setting"] = column_from_values(layer.field("setting"), ["camp"] * 5)
+        points = [shapely.Point(13 + worker / 100, 32 + batch / 100)] * 5
+        store.upsert("gathering_points", gpd.GeoDataFrame(data, geometry=points, crs=4326))
+    """
+)
+
+
+def test_eight_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    """8 processes x 20 transactions x 5 rows, started together on a new file: 800 rows."""
+    path = tmp_path / "busy.gpkg"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(w)], stderr=subprocess.PIPE)
+        for w in range(8)
+    ]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr.decode()
+    ids = open_store(path).ids("gathering_points")
+    assert len(ids) == 800
+    assert {f"W{w}-{b}-{i}" for w in range(8) for b in range(20) for i in range(5)} == ids
+
+
+_SLOW_IMPORT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from geoplan.imports import import_file
+    from geoplan.store import open_store
+
+    def progress(done, total):
+        print(f"wrote {done}/{total}", flush=True)
+        time.sleep(0.2)  # widen the window in which the test kills us mid-transaction
+
+    import_file(Path(sys.argv[2]), "gathering_points", store=open_store(sys.argv[1]), progress=progress)
+    print("committed", flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_import_killed_midway_leaves_the_workspace_as_it_was(
+    tmp_path: Path, store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """SIGKILL during an import's transaction: the next reader sees the workspace unchanged."""
+    store.upsert("gathering_points", sites)
+    before = store.read("gathering_points")
+    big = tmp_path / "big.csv"
+    rows = [f"BIG-{i},Site {i},camp,{13 + i / 1e6:.6f},32.5" for i in range(20000)]
+    big.write_text("id,name,setting,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_IMPORT, str(store.path), str(big)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("wrote 2000/"), first  # inside the transaction, more to come
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    after = store.read("gathering_points")
+    pd.testing.assert_frame_equal(pd.DataFrame(after), pd.DataFrame(before))
+    assert gpd.read_file(store.path, layer="gathering_points").shape[0] == 3
+    assert store.upsert("gathering_points", sites.iloc[:1].assign(name="renamed")).updated == 1
