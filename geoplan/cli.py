@@ -341,22 +341,31 @@ def demo_command(
     visits: Annotated[
         int | None, typer.Option(help="Number of outreach visits (default: the scenario's).")
     ] = None,
+    roads: Annotated[
+        Path | None,
+        typer.Option(help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2) for road travel times."),
+    ] = None,
 ) -> None:
     """Build a fresh demo workspace (a made-up operation in western Libya) and run every stage.
 
     The data is synthetic: names and coordinates are invented, never real detention-centre
     positions. Outputs go to the --out folder; the summary says where.
-    """
-    from geoplan.pipeline import run_demo  # noqa: PLC0415  (keeps `geoplan --help` fast)
 
+    [bold]Examples[/bold]
+
+      geoplan demo
+
+      geoplan demo --out big-demo --sites 5000 --visits 200000 --seed 3
+    """
+    from geoplan.pipeline import DemoOptions, run_demo  # noqa: PLC0415  (keeps --help fast)
+
+    options = DemoOptions(seed=seed, sites=sites, visits=visits, roads=roads)
     with _progress() as progress:
         task = progress.add_task("Demo", total=None)
-
-        def step(message: str) -> None:
-            progress.update(task, description=message)
-
-        summary = run_demo(out_dir, seed=seed, sites=sites, visits=visits, step=step)
-    out.print(summary)
+        result = run_demo(
+            out_dir, options=options, step=lambda name: progress.update(task, description=name)
+        )
+    out.print(escape(result.summary()))
 
 
 # --- plumbing -------------------------------------------------------------------------------
