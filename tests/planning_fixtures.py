@@ -15,9 +15,7 @@ from geoplan.matrix import TravelTimeMatrix
 from geoplan.planning import base_location
 from geoplan.sources import RawTable
 
-WEEK = (dt.date(2026, 11, 29),) + tuple(
-    dt.date(2026, 11, 29) + dt.timedelta(days=i) for i in range(1, 7)
-)
+WEEK = tuple(dt.date(2026, 11, 29) + dt.timedelta(days=i) for i in range(7))
 SUNDAY = WEEK[0]
 
 
