@@ -66,3 +66,7 @@ class NetworkError(GeoplanError, RuntimeError):
 
 class PlanningError(GeoplanError, RuntimeError):
     """A weekly plan that cannot be built from the inputs given."""
+
+
+class FormulaError(GeoplanError, ValueError):
+    """An indicator formula that does not follow the grammar or names unknown visit fields."""
