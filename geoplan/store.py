@@ -11,6 +11,7 @@ A server store (PostGIS) can implement :class:`Store` without touching callers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import sqlite3
 import struct
@@ -27,7 +28,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
-from geoplan.errors import StoreError
+from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import column_from_values
 
 DEFAULT_WORKSPACE = Path("geoplan.gpkg")
@@ -36,6 +37,7 @@ Progress = Callable[[int, int], None]
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400
 _BUSY_TIMEOUT_S = 600.0
+_WAL_FORMAT = 2  # byte 18 of the SQLite header: 1 rollback journal, 2 write-ahead log
 _CHUNK = 2000
 
 
@@ -89,12 +91,23 @@ class Store(Protocol):
         ...
 
     def upsert(
-        self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None
+        self,
+        layer: str,
+        frame: pd.DataFrame,
+        *,
+        progress: Progress | None = None,
+        expected_versions: Mapping[str, str | None] | None = None,
     ) -> WriteResult:
         """Insert new rows and update changed ones by id, in one transaction."""
         ...
 
-    def delete(self, layer: str, ids: Iterable[str]) -> WriteResult:
+    def delete(
+        self,
+        layer: str,
+        ids: Iterable[str],
+        *,
+        expected_versions: Mapping[str, str | None] | None = None,
+    ) -> WriteResult:
         """Delete rows by id, in one transaction."""
         ...
 
@@ -165,6 +178,26 @@ class GeoPackageStore:
                 return frozenset()
             return frozenset(r[0] for r in conn.execute(f'SELECT id FROM "{layer}"'))  # noqa: S608
 
+    def revision(self) -> int | None:
+        """A number that changes with every committed write to the workspace, for caches.
+
+        It is SQLite's file change counter, read while holding a read lock so that it matches
+        what a read at the same moment sees; 0 before the file exists. None when the file is
+        in write-ahead-log mode (set by another program), where the counter does not move:
+        callers must then not cache.
+        """
+        if not self.exists():
+            return 0
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
+            with self.path.open("rb") as fh:
+                header = fh.read(28)
+            conn.execute("COMMIT")
+        if len(header) < 28 or header[18] == _WAL_FORMAT:
+            return None
+        return int.from_bytes(header[24:28], "big")
+
     def get_setting(self, key: str) -> str | None:
         """A workspace setting, or None."""
         if not self.exists():
@@ -180,27 +213,55 @@ class GeoPackageStore:
     # -- writing ---------------------------------------------------------------------------
 
     def upsert(
-        self, layer: str, frame: pd.DataFrame, *, progress: Progress | None = None
+        self,
+        layer: str,
+        frame: pd.DataFrame,
+        *,
+        progress: Progress | None = None,
+        expected_versions: Mapping[str, str | None] | None = None,
     ) -> WriteResult:
         """Insert new rows and update changed ones by id, all in one transaction.
 
         Rows equal to the stored ones are left alone, so importing the same file twice changes
-        nothing (not even the layer's last-change time).
+        nothing (not even the layer's last-change time). With ``expected_versions`` (id ->
+        version from :func:`row_versions`, or None for "must not exist yet") the write happens
+        only if every listed row is still in that state, checked inside the same transaction.
+
+        Raises
+        ------
+        ConflictError
+            If a listed row changed, appeared or disappeared since its version was read.
         """
         definition = get_layer(layer)
         records = list(_sql_records(definition, frame))
         with self._write() as conn:
+            if expected_versions is not None:
+                _check_versions(conn, definition, expected_versions)
             existing = _existing(conn, definition, [r[0] for r in records])
             result = _apply_upsert(conn, definition, records, existing, progress)
             if result.changed:
                 _touch(conn, definition)
         return result
 
-    def delete(self, layer: str, ids: Iterable[str]) -> WriteResult:
-        """Delete rows by id in one transaction; unknown ids are ignored."""
+    def delete(
+        self,
+        layer: str,
+        ids: Iterable[str],
+        *,
+        expected_versions: Mapping[str, str | None] | None = None,
+    ) -> WriteResult:
+        """Delete rows by id in one transaction; unknown ids are ignored.
+
+        Raises
+        ------
+        ConflictError
+            If ``expected_versions`` is given and a listed row is no longer in that version.
+        """
         definition = get_layer(layer)
         wanted = list(ids)
         with self._write() as conn:
+            if expected_versions is not None:
+                _check_versions(conn, definition, expected_versions)
             deleted = 0
             for chunk in _chunks(wanted, 500):
                 marks = ",".join("?" * len(chunk))
@@ -422,6 +483,34 @@ def _sql_column(f: FieldDef, series: pd.Series) -> list[SqlValue]:
     if f.type == "number":
         return [None if pd.isna(v) or not math.isfinite(float(v)) else float(v) for v in series]
     return [None if pd.isna(v) else str(v) for v in series]
+
+
+def row_versions(layer: str, frame: pd.DataFrame) -> dict[str, str]:
+    """The version of each row of a typed frame, by id: a hash of the row as stored.
+
+    Used as the row's ETag; :meth:`GeoPackageStore.upsert` and ``delete`` compare it with the
+    stored row inside their write transaction when given ``expected_versions``.
+    """
+    definition = get_layer(layer)
+    return {str(r[0]): _version(r) for r in _sql_records(definition, frame)}
+
+
+def _version(record: tuple[SqlValue, ...]) -> str:
+    return hashlib.sha256(repr(record).encode()).hexdigest()[:32]
+
+
+def _check_versions(
+    conn: sqlite3.Connection, definition: LayerDef, expected: Mapping[str, str | None]
+) -> None:
+    stored = _existing(conn, definition, list(expected))
+    current = row_versions(definition.name, _frame_from_rows(definition, list(stored.values())))
+    stale = sorted(pid for pid, version in expected.items() if current.get(pid) != version)
+    if stale:
+        msg = (
+            f"{definition.name} {', '.join(stale)}: changed, added or deleted by someone else "
+            "since it was read; read it again and reapply your change"
+        )
+        raise ConflictError(msg)
 
 
 def _column_names(definition: LayerDef) -> list[str]:

@@ -17,10 +17,16 @@ import pytest
 import shapely
 
 from geoplan.catalog import get_layer
-from geoplan.errors import StoreError
+from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import validate_table
 from geoplan.sources import read_source
-from geoplan.store import GeoPackageStore, decode_geometries, encode_geometry, open_store
+from geoplan.store import (
+    GeoPackageStore,
+    decode_geometries,
+    encode_geometry,
+    open_store,
+    row_versions,
+)
 
 
 @pytest.fixture
@@ -163,6 +169,62 @@ def test_unreadable_workspace_is_a_store_error(tmp_path: Path) -> None:
     bad.write_text("this is not sqlite")
     with pytest.raises(StoreError, match=r"bad\.gpkg"):
         open_store(bad).list_layers()
+
+
+def test_row_versions_follow_the_stored_row(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """A row's version is the same read back as written, and changes when the row does."""
+    store.upsert("gathering_points", sites)
+    written = row_versions("gathering_points", sites)
+    read = row_versions("gathering_points", store.read("gathering_points"))
+    assert read == written
+    assert len(set(read.values())) == 3
+    store.upsert("gathering_points", sites.iloc[[0]].assign(people=41, men=31))
+    after = row_versions("gathering_points", store.read("gathering_points"))
+    assert after["GP-1"] != read["GP-1"]
+    assert (after["GP-2"], after["GP-3"]) == (read["GP-2"], read["GP-3"])
+
+
+def test_expected_versions_make_writes_compare_and_swap(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """With expected versions, the second of two writes based on the same read is refused."""
+    store.upsert("gathering_points", sites.iloc[:2])
+    version = row_versions("gathering_points", store.read("gathering_points", ids=["GP-1"]))
+    first = sites.iloc[[0]].assign(name="first editor")
+    second = sites.iloc[[0]].assign(name="second editor")
+    assert store.upsert("gathering_points", first, expected_versions=version).updated == 1
+    with pytest.raises(ConflictError, match="GP-1"):
+        store.upsert("gathering_points", second, expected_versions=version)
+    assert store.read("gathering_points", ids=["GP-1"]).loc[0, "name"] == "first editor"
+    with pytest.raises(ConflictError, match="GP-2"):  # None: must not exist yet
+        store.upsert("gathering_points", sites.iloc[[1]], expected_versions={"GP-2": None})
+    assert store.upsert("gathering_points", sites.iloc[[2]], expected_versions={"GP-3": None}).added
+    with pytest.raises(ConflictError):
+        store.delete("gathering_points", ["GP-1"], expected_versions=version)
+    fresh = row_versions("gathering_points", store.read("gathering_points", ids=["GP-1"]))
+    assert store.delete("gathering_points", ["GP-1"], expected_versions=fresh).deleted == 1
+
+
+def test_revision_moves_with_every_committed_write(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """The revision is 0 before the file exists and changes with each write, not with reads."""
+    assert store.revision() == 0
+    store.upsert("gathering_points", sites)
+    first = store.revision()
+    store.read("gathering_points")
+    assert store.revision() == first
+    store.set_setting("k", "v")
+    second = store.revision()
+    assert second is not None
+    assert first is not None
+    assert second != first
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    assert store.revision() is None  # another program switched to WAL: do not cache
 
 
 def test_settings(store: GeoPackageStore) -> None:
