@@ -24,7 +24,7 @@ from geoplan.layers import (
     ValidationReport,
     validate_table,
 )
-from geoplan.sources import SourceOptions, read_source
+from geoplan.sources import RawTable, SourceOptions, read_source
 from geoplan.store import GeoPackageStore, Progress, WriteResult
 
 AREA_SETTING = "operating_area"
@@ -79,11 +79,27 @@ def check_file(
         When the layer, the file or the mapping cannot be used at all.
     """
     options = options or ImportOptions()
-    definition = get_layer(layer)
+    get_layer(layer)  # an unknown layer is reported before the file is read
     table = read_source(path, options=options.source)
-    context = _context(definition, store, options)
-    frame, report = validate_table(table, definition, mapping=options.mapping, context=context)
+    frame, report = check_table(table, layer, store=store, options=options)
     return frame, report, tuple(table.notes)
+
+
+def check_table(
+    table: RawTable, layer: str, *, store: GeoPackageStore, options: ImportOptions | None = None
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Validate raw rows already in memory (for example features sent to the API) exactly as
+    :func:`check_file` validates a file's rows: same rules, operating area and known ids.
+
+    Raises
+    ------
+    UnknownLayerError, MappingError
+        When the layer or the mapping cannot be used at all.
+    """
+    options = options or ImportOptions()
+    definition = get_layer(layer)
+    context = _context(definition, store, options)
+    return validate_table(table, definition, mapping=options.mapping, context=context)
 
 
 def import_file(

@@ -14,12 +14,14 @@ from geoplan.errors import LayerValidationError
 from geoplan.imports import (
     ImportOptions,
     check_file,
+    check_table,
     export_layer,
     import_file,
     operating_area,
     set_operating_area,
 )
 from geoplan.layers import ColumnMapping, OperatingArea
+from geoplan.sources import read_source
 from geoplan.store import GeoPackageStore, open_store
 
 GUINEA = OperatingArea(-15.08, 7.19, -7.64, 12.68, name="Guinea")
@@ -206,3 +208,16 @@ def test_real_messy_guinea_sheet_is_rejected_row_by_row(
     assert rules["HM1052"] == "bad-coordinates"
     assert "pasted" in next(p.message for p in report.errors if p.id == "HM1052")
     assert store.ids("clinics") == frozenset()
+
+
+def test_check_table_validates_rows_in_memory_like_a_file(
+    fixtures: Path, store: GeoPackageStore
+) -> None:
+    """Rows already in memory get the file import's report: same rules, area and known ids."""
+    set_operating_area(store, OperatingArea(11.5, 32.0, 14.5, 33.2))
+    path = fixtures / "invalid" / "gathering_points_outside_area.csv"
+    _, from_file, _ = check_file(path, "gathering_points", store=store)
+    table = read_source(path)
+    _, from_table = check_table(table, "gathering_points", store=store)
+    assert from_table == from_file
+    assert not from_table.ok
