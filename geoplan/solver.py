@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import time
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 import pyvrp
 from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
+from pyvrp.PenaltyManager import PenaltyParams
 from pyvrp.search import NeighbourhoodParams
 from pyvrp.solve import SolveParams
 
@@ -262,8 +264,7 @@ def _matrix_issues(problem: RoutingProblem) -> list[str]:
 
 
 def _duplicates(what: str, ids: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    dups = sorted(i for i, n in Counter(ids).items() if n > 1)
     return [f"{what}: id {d!r} is used more than once; ids must be unique" for d in dups]
 
 
@@ -665,6 +666,7 @@ def solve(
     callbacks = _ProgressCallbacks(progress, params.progress_interval, started, model.offset)
     solve_params = SolveParams(
         ils=IteratedLocalSearchParams(callbacks=callbacks),
+        penalty=_penalty_params(problem),
         neighbourhood=NeighbourhoodParams(num_neighbours=params.num_neighbours),
     )
     result = pyvrp.solve(model.data, stop, seed, collect_stats=False, params=solve_params)
@@ -680,6 +682,20 @@ def _check_run(time_limit: float, seed: int) -> None:
     if not (isinstance(seed, int) and 0 <= seed <= _MAX_SEED):
         msg = f"seed = {seed!r}; expected an integer from 0 to {_MAX_SEED}"
         raise ParameterError(msg)
+
+
+def _penalty_params(problem: RoutingProblem) -> PenaltyParams:
+    """PyVRP's penalty bounds, raised so that breaking a rule never pays.
+
+    PyVRP penalises a second of lateness or a kit of excess load at most ``max_penalty``.
+    When a prize or a unit cost is larger than that, carrying one kit too many could pay
+    for itself and the search would never return to feasible plans.
+    """
+    default = PenaltyParams()
+    largest_prize = max((t.prize for t in problem.tasks), default=0)
+    weight = max(1, problem.distance_weight, problem.duration_weight)
+    ceiling = max(default.max_penalty * weight, 2.0 * largest_prize)
+    return PenaltyParams(min_penalty=default.min_penalty, max_penalty=ceiling)
 
 
 class _Stop:
@@ -908,15 +924,21 @@ def _overlaps(windows: Iterable[tuple[int, int]], spans: Sequence[tuple[int, int
 
 
 def _usable_windows(task: Task, shifts: Sequence[tuple[int, int]], horizon: int) -> list[_Window]:
-    """The task's windows in whole seconds that overlap the shift of an allowed vehicle."""
+    """The task's windows in whole seconds, cut to the shifts of its allowed vehicles.
+
+    A window that meets no allowed shift is dropped; the others are cut to the span of the
+    shifts they meet, so that a task pinned to a team-day only concerns that day.
+    """
     given: list[_Window] = [
-        (k, _up(w.start), min(_down(w.end), horizon)) for k, w in enumerate(task.windows)
-    ]
-    return [
-        (k, early, late)
-        for k, early, late in given or [(None, 0, horizon)]
-        if early <= late and _overlaps([(early, late)], shifts)
-    ]
+        (k, _up(w.start), _down(w.end)) for k, w in enumerate(task.windows)
+    ] or [(None, 0, horizon)]
+    usable = []
+    for k, early, late in given:
+        met = [(start, end) for start, end in shifts if early <= end and late >= start]
+        if met and early <= late:
+            first, last = min(start for start, _ in met), max(end for _, end in met)
+            usable.append((k, max(early, first), min(late, last)))
+    return usable
 
 
 def _layout(
@@ -949,6 +971,7 @@ def _vehicle_classes(
 ) -> list[_Class]:
     """Vehicles grouped by everything PyVRP sees of them, in first-seen order."""
     groups: dict[tuple[object, ...], list[int]] = {}
+    reach: dict[tuple[object, ...], tuple[frozenset[int], frozenset[int]]] = {}
     for k, vehicle in enumerate(problem.vehicles):
         serve = frozenset(loc for loc, ok in layout.allowed.items() if k in ok)
         block = frozenset(
@@ -958,7 +981,8 @@ def _vehicle_classes(
         )
         key = (vehicle.depot, shifts[k], vehicle.capacity, vehicle.max_stops, serve, block)
         groups.setdefault(key, []).append(k)
-    return [_Class(tuple(ks), key[4], key[5]) for key, ks in groups.items()]  # type: ignore[arg-type]
+        reach[key] = (serve, block)
+    return [_Class(tuple(ks), *reach[key]) for key, ks in groups.items()]
 
 
 def _profiles(classes: Sequence[_Class]) -> tuple[list[int], list[frozenset[int]]]:
@@ -1251,7 +1275,7 @@ def _timing_issues(
 ) -> list[str]:
     where = f"vehicle {vehicle.id!r}"
     start, end = _shift(vehicle)
-    issues = [f"{where}: leaves at {route.start}, before its shift starts at {start}"] * (
+    issues = [f"{where}: leaves at {_clock(route.start)}, before its shift starts"] * (
         route.start < start
     )
     home = problem.site(problem.depot(vehicle.depot).location)
@@ -1262,7 +1286,9 @@ def _timing_issues(
         clock, previous = visit.departure, problem.site(visit.location)
     issues += _leg_issues(problem, where, "the depot", (previous, home), (clock, route.end))
     if route.end > end:
-        issues.append(f"{where}: back at {route.end}, after its shift ends at {end}")
+        issues.append(
+            f"{where}: back at {_clock(route.end)}, after its shift ends at {_clock(end)}"
+        )
     return issues
 
 
@@ -1277,7 +1303,7 @@ def _visit_issues(
     if visit.start < visit.arrival or visit.departure < visit.start + _up(task.service):
         issues.append(f"{where}: {what} starts before arrival or ends before its service")
     if task.windows and not _in_window(task, visit):
-        issues.append(f"{where}: {what} starts at {visit.start}, outside its windows")
+        issues.append(f"{where}: {what} starts at {_clock(visit.start)}, outside its windows")
     return issues
 
 
@@ -1300,5 +1326,5 @@ def _leg_issues(
         pair = f"{problem.locations[frm]!r} -> {problem.locations[to]!r}"
         return [f"{where}: {what} is reached over the unreachable pair {pair}"]
     if arrival < clock + _up(seconds):
-        return [f"{where}: {what} reached at {arrival}, sooner than travel allows"]
+        return [f"{where}: {what} reached at {_clock(arrival)}, sooner than travel allows"]
     return []
