@@ -266,20 +266,23 @@ def tasks_for_week(
     days: Sequence[dt.date],
     *,
     params: PlanningParams | None = None,
+    working_days: Sequence[int] = (0, 1, 2, 3, 4),
 ) -> list[VisitTask]:
     """Visit tasks for a week from the site layers and the visit history.
 
     A site needs each of its services every ``frequency`` days; a task is due when that many
     days have passed since the last visit for the service (or it never had one). Tasks due by
     the end of the week, or up to ``early_days`` after it, are candidates. A service needed
-    more often than weekly gives several tasks, each on its own part of the week.
+    more often than the working week is long (``working_days``, indexes with 0 = Sunday)
+    gives one task per ``frequency`` working days, each on its own part of the week.
     """
     params = params or PlanningParams()
     last = last_visits(visits, before=days[0])
     tasks: list[VisitTask] = []
     for layer, frame in sites.items():
         for row in _plannable(layer, frame, params).itertuples(index=False):
-            tasks += _site_tasks(layer, row._asdict(), last, days, params)
+            for task in _site_tasks(layer, row._asdict(), last, days, params):
+                tasks += _occurrences(task, working_days)
     return [replace(t, score=priority(t, params.priority)) for t in tasks]
 
 
@@ -323,7 +326,7 @@ def _site_tasks(
             layer, row, service, frequency=frequency, last=previous, days=days, params=params
         )
         if base is not None:
-            tasks += _occurrences(base, frequency)
+            tasks.append(base)
     return tasks
 
 
@@ -386,12 +389,12 @@ def _access(
     return open_days, start, end - service_seconds
 
 
-def _occurrences(task: VisitTask, frequency: int) -> list[VisitTask]:
-    """A service needed more often than weekly: one task per part of the week."""
-    count = 7 // frequency if frequency < 7 else 1
+def _occurrences(task: VisitTask, working_days: Sequence[int]) -> list[VisitTask]:
+    """A service needed more often than the working week is long: one task per part of it."""
+    count = math.ceil(len(working_days) / task.frequency_days)
     if count <= 1:
         return [task]
-    parts = np.array_split(np.arange(7), count)
+    parts = np.array_split(np.asarray(sorted(working_days)), count)
     return [
         replace(
             task, id=f"{task.id}#{k + 1}", open_days=tuple(d for d in task.open_days if d in part)
@@ -862,8 +865,9 @@ def plan_week(
     params = params or PlanningParams()
     say = progress or (lambda _: None)
     say("Deriving visit tasks")
-    tasks = tasks_for_week(sites, visits, days, params=params)
     routes = team_days(teams, days, params=params)
+    working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
+    tasks = tasks_for_week(sites, visits, days, params=params, working_days=working)
     tasks = _apply_pins(tasks, routes, pins)
     excluded = left_out_by_rule(tasks, routes, matrix, closures)
     _check_pins(tasks, excluded)
