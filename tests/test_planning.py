@@ -122,7 +122,8 @@ def test_only_teams_offering_the_service_do_the_task() -> None:
 def test_back_at_base_by_the_end_of_the_shift() -> None:
     """With a one-hour shift every route is back by 09:00, leaving the rest out."""
     result = plan(four_sites(), [team("T1", shift_end="09:00")], four_site_matrix(["T1"]))
-    assert result.routes and all(r.back.time() <= dt.time(9, 0) for r in result.routes)
+    assert result.routes
+    assert all(r.back.time() <= dt.time(9, 0) for r in result.routes)
     assert sum(len(r.stops) for r in result.routes) == 1  # 10 + 30 + 10 minutes fits once
     reasons = reasons_of(result)
     assert (reasons["C/health"], reasons["D/health"]) == (OUT_OF_REACH, OUT_OF_REACH)  # 20+30+20
@@ -155,7 +156,8 @@ def test_access_windows_days_and_hours() -> None:
     result = plan(sites, teams, four_site_matrix(["T1"]))
     (stop,) = result.stops
     assert stop.start.strftime("%a") in ("Mon", "Wed")
-    assert dt.time(9, 0) <= stop.start.time() and stop.departure.time() <= dt.time(12, 0)
+    assert dt.time(9, 0) <= stop.start.time()
+    assert stop.departure.time() <= dt.time(12, 0)
 
 
 def test_max_stops_per_team_day() -> None:
@@ -183,7 +185,8 @@ def test_no_second_visit_in_the_week_unless_frequency_requires_it() -> None:
     assert [s.task.site_id for s in once.stops] == ["A"]
     often = plan(gps(site("A", 13.1, visit_frequency_days=2)), teams, four_site_matrix(["T1"]))
     days = sorted(s.start.date() for s in often.stops)
-    assert len(days) == 3 and len(set(days)) == 3
+    assert len(days) == 3
+    assert len(set(days)) == 3
 
 
 def test_routes_do_not_cross_active_no_go_zones() -> None:
@@ -349,7 +352,8 @@ def test_history_sets_due_dates_and_early_tasks() -> None:
     )
     sites = gps(site("A", 13.1, visit_frequency_days=14), site("B", 13.11, visit_frequency_days=30))
     tasks = {t.site_id: t for t in tasks_for_week(sites, visits, WEEK, params=HEALTH_30)}
-    assert tasks["A"].status == "early" and tasks["A"].due_date == dt.date(2026, 12, 9)
+    assert tasks["A"].status == "early"
+    assert tasks["A"].due_date == dt.date(2026, 12, 9)
     assert "B" not in tasks  # next due on 28 December
 
 
