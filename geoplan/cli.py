@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from geoplan.catalog import load_catalog
+from geoplan.catalog import get_layer, load_catalog
 from geoplan.errors import (
     GeoplanError,
     InputFileError,
@@ -270,6 +270,11 @@ def export_command(
     fmt_literal: ExportFormat = fmt  # type: ignore[assignment]
     rows = export_layer(_existing_store(workspace), layer, target, fmt=fmt_literal)
     out.print(f"Wrote {rows} row(s) of {layer} to {target}")
+    if get_layer(layer).sensitivity == "high":
+        err.print(
+            f"[yellow]note:[/yellow] {target} holds exact positions of {layer}, which can expose "
+            "people to harm: share it only within the programme, never publicly."
+        )
 
 
 @app.command("layers")

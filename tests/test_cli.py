@@ -80,6 +80,7 @@ def test_import_layers_export(
     target = tmp_path / "gp.gpkg"
     assert run(["export", "gathering_points", "--format", "gpkg", "-o", str(target), "-w", ws]) == 0
     assert len(gpd.read_file(target)) == 3
+    assert "share it only within the programme" in capsys.readouterr().err
 
 
 def test_area_commands(fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
