@@ -45,8 +45,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE_ERRORS = (UnknownLayerError, InputFileError, MappingError, ParameterError)
 MAX_PROBLEMS_SHOWN = 40
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 app = typer.Typer(
     name="geoplan",
