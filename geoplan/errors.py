@@ -52,6 +52,10 @@ class ConflictError(GeoplanError, RuntimeError):
     """A write based on a stale version of a row (optimistic concurrency)."""
 
 
+class AlreadyExistsError(ConflictError):
+    """A new row whose id is already taken."""
+
+
 class NotFoundError(GeoplanError, LookupError):
     """A row, plan or object that does not exist."""
 

@@ -3,15 +3,36 @@
 A :class:`TravelTimeMatrix` is the contract between the travel-time backends and everything
 that consumes travel times (planning, coverage, maps). Unreachable pairs are marked explicitly
 in ``reachable`` and hold ``NaN`` in ``seconds`` and ``metres``; never a silent huge number.
+
+Backends follow the one-method :class:`TravelTimeBackend` protocol:
+
+- :class:`StraightLineBackend` (the default, needs nothing): great-circle distance times a
+  detour factor, at one average speed. An approximation, good for a first plan;
+- :class:`geoplan.network.RoadNetworkBackend`: shortest travel times on roads from a local
+  OpenStreetMap extract;
+- a user's own OSRM or Valhalla server fits the same protocol (not implemented yet).
+
+No-go zones (:func:`geoplan.zones.active_zones`) apply to every backend: a point inside an
+active zone is unreachable with the reason ``inside no-go zone <name>``.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+from geoplan.errors import InputFileError, ParameterError
+from geoplan.zones import Closures, inside_zone_reason, no_closures
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (IUGG), in metres."""
 
 
 @dataclass(frozen=True)
@@ -119,3 +140,283 @@ class TravelTimeMatrix:
 
 def _index(ids: tuple[str, ...]) -> dict[str, int]:
     return {pid: i for i, pid in enumerate(ids)}
+
+
+@dataclass(frozen=True)
+class Points:
+    """Checked point ids and coordinates, the form every backend works on.
+
+    Parameters
+    ----------
+    ids
+        Point ids, unique.
+    lon, lat
+        Coordinates in degrees (EPSG:4326).
+    """
+
+    ids: tuple[str, ...]
+    lon: np.ndarray
+    lat: np.ndarray
+
+
+class TravelTimeBackend(Protocol):
+    """Something that turns origins and destinations into a :class:`TravelTimeMatrix`."""
+
+    def travel_times(
+        self, origins: Points, destinations: Points, closures: Closures
+    ) -> TravelTimeMatrix:
+        """Travel times from every origin to every destination, with ``closures`` applied."""
+        ...
+
+
+@dataclass(frozen=True)
+class StraightLineParams:
+    """Parameters of the straight-line backend.
+
+    Parameters
+    ----------
+    detour_factor
+        Road distance over great-circle distance; 1.3 is typical of towns, more in hills or
+        where roads are few. At least 1.
+    speed_kmh
+        Average door-to-door driving speed, in km/h.
+    """
+
+    detour_factor: float = 1.3
+    speed_kmh: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.detour_factor <= 5.0:
+            msg = (
+                f"detour_factor: expected a number from 1 to 5, got {self.detour_factor}; "
+                "1.3 suits most towns."
+            )
+            raise ParameterError(msg)
+        if not 1.0 <= self.speed_kmh <= 200.0:
+            msg = (
+                f"speed_kmh: expected an average speed from 1 to 200 km/h, got "
+                f"{self.speed_kmh}; 30 suits town driving."
+            )
+            raise ParameterError(msg)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> StraightLineParams:
+        """Read the ``[straight_line]`` table of a TOML file; missing keys keep their defaults.
+
+        Raises
+        ------
+        InputFileError
+            When the file cannot be read or parsed.
+        ParameterError
+            When a key is unknown or a value out of range.
+        """
+        return cls(**_toml_table(path, "straight_line", [f.name for f in fields(cls)]))
+
+
+@dataclass(frozen=True)
+class StraightLineBackend:
+    """Great-circle distance times a detour factor, driven at one average speed.
+
+    An approximation: it knows no roads, rivers or one-way streets. A pair whose straight
+    path crosses an active no-go zone is unreachable.
+    """
+
+    params: StraightLineParams = field(default_factory=StraightLineParams)
+    name: ClassVar[str] = "straight_line"
+
+    def travel_times(
+        self, origins: Points, destinations: Points, closures: Closures
+    ) -> TravelTimeMatrix:
+        """Travel times from every origin to every destination, with ``closures`` applied."""
+        metres = great_circle_metres(origins, destinations) * self.params.detour_factor
+        seconds = metres / (self.params.speed_kmh / 3.6)
+        reachable = ~crossing_pairs(origins, destinations, closures)
+        reasons = zone_reasons(origins, destinations, closures)
+        return matrix_from_arrays(
+            origins,
+            destinations,
+            seconds,
+            metres,
+            reachable=reachable,
+            reasons=reasons,
+            backend=self.name,
+            parameters={**asdict(self.params), "closures_on": closures.on},
+        )
+
+
+def matrix_from_points(
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    backend: TravelTimeBackend | None = None,
+    closures: Closures | None = None,
+) -> TravelTimeMatrix:
+    """Travel times between two point layers.
+
+    Parameters
+    ----------
+    origins, destinations
+        Point layers with a unique string ``id`` column, in EPSG:4326 (other CRSs are
+        converted).
+    backend
+        How to compute times; the straight-line backend by default.
+    closures
+        No-go zones active on the day, from :func:`geoplan.zones.active_zones`; none by default.
+
+    Raises
+    ------
+    ParameterError
+        When a layer has no ``id`` column, repeated ids or geometries that are not points.
+    """
+    chosen = backend if backend is not None else StraightLineBackend()
+    return chosen.travel_times(
+        points_from_frame(origins, name="origins"),
+        points_from_frame(destinations, name="destinations"),
+        closures if closures is not None else no_closures(),
+    )
+
+
+def points_from_frame(frame: gpd.GeoDataFrame, *, name: str) -> Points:
+    """Check a point layer once and take its ids and coordinates.
+
+    Raises
+    ------
+    ParameterError
+        Listing every problem at once: missing ``id`` column, empty or repeated ids, missing
+        or non-point geometries, coordinates outside -180..180 / -90..90.
+    """
+    if "id" not in frame.columns:
+        msg = f"{name}: expected an `id` column, got columns {list(frame.columns)}; add one."
+        raise ParameterError(msg)
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    ids = frame["id"].astype("string").fillna("").to_numpy(dtype=object)
+    geoms = frame.geometry
+    problems = _point_problems(ids, geoms)
+    if problems:
+        listed = "; ".join(problems[:20]) + (" ..." if len(problems) > 20 else "")
+        msg = f"{name}: {len(problems)} problem(s): {listed}"
+        raise ParameterError(msg)
+    return Points(tuple(str(i) for i in ids), geoms.x.to_numpy(float), geoms.y.to_numpy(float))
+
+
+def great_circle_metres(origins: Points, destinations: Points) -> np.ndarray:
+    """Great-circle (haversine) distance in metres from every origin to every destination.
+
+    Written so that the big arrays see no trigonometry except one ``arcsin``: the sines of
+    half differences expand into products of per-point terms. The result is exactly symmetric
+    when origins and destinations are the same points.
+    """
+    lat1, lon1 = np.radians(origins.lat)[:, None] / 2, np.radians(origins.lon)[:, None] / 2
+    lat2, lon2 = (
+        np.radians(destinations.lat)[None, :] / 2,
+        np.radians(destinations.lon)[None, :] / 2,
+    )
+    sin_dlat = np.sin(lat1) * np.cos(lat2) - np.cos(lat1) * np.sin(lat2)
+    sin_dlon = np.sin(lon1) * np.cos(lon2) - np.cos(lon1) * np.sin(lon2)
+    cos_lat = np.cos(2 * lat1) * np.cos(2 * lat2)
+    h = sin_dlat * sin_dlat
+    h += cos_lat * (sin_dlon * sin_dlon)
+    np.clip(h, 0.0, 1.0, out=h)
+    np.sqrt(h, out=h)
+    np.arcsin(h, out=h)
+    h *= 2 * EARTH_RADIUS_M
+    return h
+
+
+def crossing_pairs(origins: Points, destinations: Points, closures: Closures) -> np.ndarray:
+    """Pairs whose straight path touches an active zone (boolean, origins x destinations)."""
+    shape = (len(origins.ids), len(destinations.ids))
+    crossed = np.zeros(shape, dtype=bool)
+    if closures.empty:
+        return crossed
+    for minx, miny, maxx, maxy in closures.zones.geometry.bounds.to_numpy():
+        # Only segments whose bounding box meets the zone's can touch it.
+        rows_lo = np.minimum.outer(origins.lon, destinations.lon) <= maxx
+        near = rows_lo & (np.maximum.outer(origins.lon, destinations.lon) >= minx)
+        near &= np.minimum.outer(origins.lat, destinations.lat) <= maxy
+        near &= np.maximum.outer(origins.lat, destinations.lat) >= miny
+        i, j = np.nonzero(near & ~crossed)
+        hit = closures.crossed(
+            origins.lon[i], origins.lat[i], destinations.lon[j], destinations.lat[j]
+        )
+        crossed[i[hit], j[hit]] = True
+    return crossed
+
+
+def zone_reasons(origins: Points, destinations: Points, closures: Closures) -> dict[str, str]:
+    """``inside no-go zone <name>`` for every origin or destination inside an active zone."""
+    reasons: dict[str, str] = {}
+    for pts in (origins, destinations):
+        for pid, zone in zip(pts.ids, closures.zone_containing(pts.lon, pts.lat), strict=True):
+            if zone is not None:
+                reasons[pid] = inside_zone_reason(zone)
+    return reasons
+
+
+def matrix_from_arrays(
+    origins: Points,
+    destinations: Points,
+    seconds: np.ndarray,
+    metres: np.ndarray,
+    *,
+    reachable: np.ndarray,
+    reasons: Mapping[str, str],
+    backend: str,
+    parameters: Mapping[str, object],
+) -> TravelTimeMatrix:
+    """Assemble a matrix: rows and columns of points with a reason become unreachable.
+
+    Unreachable pairs (``reachable`` false, a non-finite time, or a point with a reason) get
+    ``NaN`` in ``seconds`` and ``metres``.
+    """
+    ok = reachable & np.isfinite(seconds)
+    ok &= ~np.isin(np.asarray(origins.ids, dtype=object), list(reasons))[:, None]
+    ok &= ~np.isin(np.asarray(destinations.ids, dtype=object), list(reasons))[None, :]
+    seconds = np.where(ok, seconds, np.nan)
+    metres = np.where(ok, metres, np.nan)
+    return TravelTimeMatrix(
+        origins=origins.ids,
+        destinations=destinations.ids,
+        seconds=seconds,
+        metres=metres,
+        reachable=ok,
+        reasons=dict(reasons),
+        backend=backend,
+        parameters=dict(parameters),
+    )
+
+
+def _point_problems(ids: np.ndarray, geoms: gpd.GeoSeries) -> list[str]:
+    problems = [f"row {k}: empty id" for k, pid in enumerate(ids) if not pid]
+    seen = pd.Series(ids)
+    problems += [f"row {k}: id {pid} repeated" for k, pid in seen[seen.duplicated()].items()]
+    is_point = (geoms.geom_type == "Point").to_numpy() & ~geoms.is_empty.to_numpy()
+    problems += [f"row {k} (id {ids[k]}): not a point" for k in np.flatnonzero(~is_point)]
+    x = np.where(is_point, geoms.x.where(is_point, 0.0), 0.0)
+    y = np.where(is_point, geoms.y.where(is_point, 0.0), 0.0)
+    bad = (np.abs(x) > 180) | (np.abs(y) > 90)
+    problems += [
+        f"row {k} (id {ids[k]}): lon {x[k]}, lat {y[k]} outside -180..180 / -90..90; "
+        "were longitude and latitude swapped?"
+        for k in np.flatnonzero(bad)
+    ]
+    return problems
+
+
+def _toml_table(path: Path, table: str, names: Sequence[str]) -> dict[str, Any]:
+    """The keys of ``[table]`` in a TOML file, checked against the parameter ``names``."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8")).get(table, {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        msg = f"{path}: cannot read parameters as TOML ({exc}); fix the file or remove it."
+        raise InputFileError(msg) from exc
+    known = set(names)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        msg = (
+            f"{path} [{table}]: unknown keys {', '.join(unknown)}; "
+            f"expected some of {', '.join(sorted(known))}."
+        )
+        raise ParameterError(msg)
+    return dict(data)

@@ -67,7 +67,9 @@ class SitingResult:
 
     def summary(self) -> str:
         """One paragraph for people."""
-        share = self.covered / self.demand if self.demand else 0.0
+        if not self.demand:
+            return "everyone at the sites considered is within reach; no new location needed"
+        share = self.covered / self.demand
         lines = [
             f"{len(self.choices)} new location(s) would bring {self.covered:,.0f} of "
             f"{self.demand:,.0f} people out of reach within reach ({share:.0%}); "

@@ -34,6 +34,7 @@ How each rule reaches PyVRP
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import tomllib
@@ -45,10 +46,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyvrp
-from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
-from pyvrp.PenaltyManager import PenaltyParams
-from pyvrp.search import NeighbourhoodParams
-from pyvrp.solve import SolveParams
+from pyvrp.IteratedLocalSearch import (
+    IteratedLocalSearch,
+    IteratedLocalSearchCallbacks,
+    IteratedLocalSearchParams,
+)
+from pyvrp.PenaltyManager import PenaltyManager, PenaltyParams
+from pyvrp.search import (
+    OPERATORS,
+    LocalSearch,
+    NeighbourhoodParams,
+    PerturbationManager,
+    PerturbationParams,
+    compute_neighbours,
+)
 
 from geoplan.errors import ParameterError, PlanningError
 
@@ -664,15 +675,64 @@ def solve(
         return _empty_solution(problem, model, time.perf_counter() - started, seed)
     stop = _Stop(started + time_limit, params)
     callbacks = _ProgressCallbacks(progress, params.progress_interval, started, model.offset)
-    solve_params = SolveParams(
-        ils=IteratedLocalSearchParams(callbacks=callbacks),
-        penalty=_penalty_params(problem),
-        neighbourhood=NeighbourhoodParams(num_neighbours=params.num_neighbours),
-    )
-    result = pyvrp.solve(model.data, stop, seed, collect_stats=False, params=solve_params)
+    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed))
     runtime = time.perf_counter() - started
     run = _Run(runtime, result.num_iterations, stop.reason, seed)
     return _solution_from_pyvrp(problem, model, result, run)
+
+
+def _search(
+    model: _Model,
+    penalty: PenaltyParams,
+    params: SolverParams,
+    callbacks: IteratedLocalSearchCallbacks,
+    run: tuple[_Stop, int],
+) -> pyvrp.Result:
+    """PyVRP's iterated local search, as :func:`pyvrp.solve` runs it, from a repaired start.
+
+    The steps are those of :func:`pyvrp.solve` (same order, so the same random stream);
+    only the random first solution is repaired before the first local search.
+    """
+    stop, seed = run
+    data = model.data
+    assert data is not None
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    neighbours = compute_neighbours(data, NeighbourhoodParams(num_neighbours=params.num_neighbours))
+    search = LocalSearch(data, rng, neighbours, PerturbationManager(PerturbationParams()))
+    for operator in OPERATORS:
+        if operator.supports(data):
+            search.add_operator(operator(data))
+    penalties = PenaltyManager(penalty.midpoint_penalties(data), penalty)
+    start = _repaired(model, pyvrp.Solution.make_random(data, rng))
+    first = search(start, penalties.max_cost_evaluator(), exhaustive=True)
+    ils_params = IteratedLocalSearchParams(callbacks=callbacks)
+    return IteratedLocalSearch(data, penalties, search, first, ils_params).run(stop, False)
+
+
+def _repaired(model: _Model, start: pyvrp.Solution) -> pyvrp.Solution:
+    """The random start with every visit on a vehicle type that may make it in time.
+
+    A required task that starts on a route that may not do it (a task pinned to Tuesday's
+    team on Monday's route) rarely has a neighbour on its one allowed route, so the local
+    search would never move it there. Optional visits on such routes are dropped instead.
+    """
+    assert model.data is not None
+    routes: dict[int, list[list[int]]] = {}
+    for route in start.routes():
+        kind = route.vehicle_type()
+        visits = [a.idx for a in route if a.is_client() and kind in model.homes[a.idx]]
+        routes.setdefault(kind, []).append(visits)
+    placed = {client for visits in itertools.chain(*routes.values()) for client in visits}
+    for client, details in enumerate(model.data.clients()):
+        if details.required and client not in placed and model.homes[client]:
+            same_kind = routes.setdefault(min(model.homes[client]), [])
+            if not same_kind:
+                same_kind.append([])
+            same_kind[0].append(client)
+    return pyvrp.Solution(
+        model.data,
+        [pyvrp.Route(model.data, v, kind) for kind, vs in sorted(routes.items()) for v in vs if v],
+    )
 
 
 def _check_run(time_limit: float, seed: int) -> None:
@@ -784,6 +844,7 @@ class _Model:
     data: pyvrp.ProblemData | None
     clients: tuple[tuple[int, int | None], ...]  # PyVRP client -> (task, window index)
     classes: tuple[tuple[int, ...], ...]  # PyVRP vehicle type -> vehicle indices
+    homes: tuple[frozenset[int], ...]  # PyVRP client -> vehicle types that may visit it
     durations: np.ndarray  # whole seconds between places, blocked where unreachable
     unusable: tuple[int, ...]  # tasks with no window in an allowed vehicle's shift
     offset: int
@@ -854,11 +915,34 @@ def _build_model(problem: RoutingProblem) -> _Model:
     ]
     unusable = tuple(k for k, w in enumerate(windows) if not w)
     if len(unusable) == len(problem.tasks):
-        return _Model(None, (), (), whole.seconds, unusable, 0)
+        return _Model(None, (), (), (), whole.seconds, unusable, 0)
     layout = _layout(problem, allowed, windows)
     classes = _vehicle_classes(problem, shifts, layout)
     data, refs, offset = _problem_data(problem, whole, layout, classes, windows)
-    return _Model(data, refs, tuple(c.vehicles for c in classes), whole.seconds, unusable, offset)
+    homes = _homes(data, refs, classes, shifts, allowed)
+    # Tasks that no vehicle can do are not in PyVRP's instance, but their prizes are lost.
+    offset -= sum(problem.tasks[k].prize for k in unusable)
+    kinds = tuple(c.vehicles for c in classes)
+    return _Model(data, refs, kinds, homes, whole.seconds, unusable, offset)
+
+
+def _homes(
+    data: pyvrp.ProblemData,
+    refs: Sequence[tuple[int, int | None]],
+    classes: Sequence[_Class],
+    shifts: Sequence[tuple[int, int]],
+    allowed: Sequence[frozenset[int]],
+) -> tuple[frozenset[int], ...]:
+    """For each PyVRP client, the vehicle types allowed to visit it whose shift meets it."""
+    return tuple(
+        frozenset(
+            kind
+            for kind, cls in enumerate(classes)
+            if cls.vehicles[0] in allowed[task]
+            and _overlaps([(client.tw_early, client.tw_late)], [shifts[cls.vehicles[0]]])
+        )
+        for client, (task, _) in zip(data.clients(), refs, strict=True)
+    )
 
 
 def _problem_data(
