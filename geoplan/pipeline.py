@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from geoplan.store import GeoPackageStore, open_store
 
@@ -25,6 +26,7 @@ class DemoOptions:
     visits: int | None = None
     roads: Path | None = None
     today: dt.date | None = None
+    time_limit: float = 10.0
 
 
 @dataclass
@@ -35,6 +37,8 @@ class DemoRun:
     options: DemoOptions
     lines: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    """What a stage made for later stages: ``"matrix"``, ``"plan"``, ``"coverage"``."""
 
     @property
     def workspace(self) -> Path:
