@@ -32,7 +32,17 @@ import pandas as pd
 from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
-from geoplan.solver import Depot, Route, RoutingProblem, Solution, Task, TimeWindow, Vehicle, solve
+from geoplan.solver import (
+    Depot,
+    ProgressCallback,
+    Route,
+    RoutingProblem,
+    Solution,
+    Task,
+    TimeWindow,
+    Vehicle,
+    solve,
+)
 from geoplan.store import Store
 from geoplan.zones import Closures, active_zones, inside_zone_reason
 
@@ -253,6 +263,9 @@ class VisitTask:
     kits: int = 0
     score: float = 0.0
     pinned_to: str | None = None  # vehicle id (team@date)
+    admin_code: str | None = None
+    access_note: str = ""  # why access is restricted, for the printed schedule
+    notes: str = ""  # the site's notes for team leaders
 
     @property
     def never_visited(self) -> bool:
@@ -372,6 +385,9 @@ def _base_task(
         open_from=start,
         open_until=until,
         kits=math.ceil(people * params.nfi_kits_per_person) if service == "nfi" else 0,
+        admin_code=_text(row.get("admin_code")) or None,
+        access_note=_text(row.get("access_reason")),
+        notes=_text(row.get("notes")),
     )
 
 
@@ -419,6 +435,12 @@ def _opt_int(value: object) -> int | None:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return int(value)  # type: ignore[call-overload]
+
+
+def _text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
 def _int(value: object, default: int) -> int:
@@ -835,6 +857,7 @@ def plan_week(
     seed: int = 0,
     time_limit: float | None = None,
     progress: Progress | None = None,
+    on_search: ProgressCallback | None = None,
 ) -> WeekPlan:
     """Plan a week of team-day routes.
 
@@ -856,6 +879,8 @@ def plan_week(
     params, pins, seed, time_limit
         Planning parameters, tasks fixed to a team-day, the solver's seed and time limit
         (``params.time_limit`` by default).
+    progress, on_search
+        Told the name of each step, and how the search goes (about once a second).
 
     Raises
     ------
@@ -874,7 +899,8 @@ def plan_week(
     plannable = [t for t in tasks if t.id not in excluded]
     problem = routing_problem(plannable, routes, matrix, params=params)
     say(f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
-    solution = solve(problem, time_limit=time_limit or params.time_limit, seed=seed)
+    limit = time_limit or params.time_limit
+    solution = solve(problem, time_limit=limit, seed=seed, progress=on_search)
     return _week_plan(
         solution,
         tasks=plannable,
@@ -899,16 +925,24 @@ def plan_week_from_store(
     backend: TravelTimeBackend | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    on_search: ProgressCallback | None = None,
+    matrix: TravelTimeMatrix | None = None,
 ) -> WeekPlan:
-    """Read the workspace, build the week's travel-time matrix and plan the week."""
+    """Read the workspace, build the week's travel-time matrix and plan the week.
+
+    ``matrix`` is reused when it covers every team base and site and was made with the same
+    no-go zones closed as the week (:func:`matrix_fits_week`); otherwise a matrix is built
+    with ``backend``. The other options are those of :func:`plan_week`.
+    """
     read = store.read
     days = week_days(week, today=today)
     teams = _select_teams(read("teams"), team_ids)
     sites = {layer: read(layer) for layer in PLANNED_LAYERS}
-    closures = week_closures(read("no_go_zones"), days)
-    say = progress or (lambda _: None)
-    say("Building the travel-time matrix")
-    matrix = week_matrix(sites, teams, backend=backend, closures=closures)
+    zones = read("no_go_zones")
+    closures = week_closures(zones, days)
+    if matrix is None or not matrix_fits_week(matrix, sites, teams, zones=zones, closures=closures):
+        (progress or (lambda _: None))("Building the travel-time matrix")
+        matrix = week_matrix(sites, teams, backend=backend, closures=closures)
     return plan_week(
         sites,
         read("outreach_visits"),
@@ -921,7 +955,29 @@ def plan_week_from_store(
         seed=seed,
         time_limit=time_limit,
         progress=progress,
+        on_search=on_search,
     )
+
+
+def matrix_fits_week(
+    matrix: TravelTimeMatrix,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    *,
+    zones: gpd.GeoDataFrame,
+    closures: Closures,
+) -> bool:
+    """Whether a ready matrix can plan the week: every base and site is in it both ways, and
+    the zones closed when it was made (``parameters["closures_on"]``) are the week's."""
+    ids = set(planning_points(sites, teams)["id"])
+    if not ids <= set(matrix.origins) or not ids <= set(matrix.destinations):
+        return False
+    made_on = matrix.parameters.get("closures_on")
+    if made_on is None:
+        return closures.empty
+    if not isinstance(made_on, dt.date):
+        return False
+    return active_zones(zones, on=made_on).digest() == closures.digest()
 
 
 def week_closures(zones: gpd.GeoDataFrame, days: Sequence[dt.date]) -> Closures:
@@ -1169,6 +1225,7 @@ __all__ = [
     "WeekPlan",
     "last_visits",
     "left_out_by_rule",
+    "matrix_fits_week",
     "plan_week",
     "plan_week_from_store",
     "priority",
