@@ -122,7 +122,8 @@ class PlanningParams:
         How tasks are ranked.
     prize_seconds_per_point
         How many seconds of driving one priority point is worth: the exchange rate between
-        travel time and priority in the solver's objective.
+        travel time and priority in the solver's objective. Time on site does not count
+        against a task: its prize includes it.
     early_days
         Tasks due up to this many days after the week may be done early.
     nfi_kits_per_person
@@ -1127,7 +1128,9 @@ def _solver_task(task: VisitTask, routes: Sequence[TeamDay], params: PlanningPar
         location=task.site_id,
         service=float(task.service_seconds),
         windows=tuple(windows),
-        prize=max(1, round(task.score * params.prize_seconds_per_point)),
+        # The solver's route duration includes time on site: adding it to the prize keeps
+        # on-site time neutral, so only driving and waiting weigh against a task's priority.
+        prize=max(1, round(task.score * params.prize_seconds_per_point)) + task.service_seconds,
         demand=task.kits,
         vehicles=frozenset(r.id for r in able),
         pinned_to=task.pinned_to,
