@@ -18,21 +18,28 @@ active zone is unreachable with the reason ``inside no-go zone <name>``.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.catalog import get_layer, load_catalog
 from geoplan.errors import InputFileError, ParameterError
-from geoplan.zones import Closures, inside_zone_reason, no_closures
+from geoplan.store import Store
+from geoplan.zones import Closures, active_zones, inside_zone_reason, no_closures
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius (IUGG), in metres."""
+
+NO_ROUTE = "no route that avoids the active no-go zones"
+"""Reason of a pair (or a point) that no route joins although both ends are usable."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,12 @@ class TravelTimeMatrix:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """Long-form table: ``from_id``, ``to_id``, ``seconds``, ``metres``, ``reachable``."""
+        """Long-form table, one row per pair.
+
+        Columns ``from_id``, ``to_id``, ``seconds``, ``metres`` (``NaN`` when unreachable),
+        ``reachable`` and ``reason`` (empty when reachable; else the origin's or the
+        destination's reason, or :data:`NO_ROUTE`).
+        """
         n_o, n_d = self.shape
         return pd.DataFrame(
             {
@@ -124,18 +136,73 @@ class TravelTimeMatrix:
                 "seconds": self.seconds.ravel(),
                 "metres": self.metres.ravel(),
                 "reachable": self.reachable.ravel(),
+                "reason": self._pair_reasons().ravel(),
             }
         )
 
+    def unreachable_points(self) -> dict[str, str]:
+        """Points that no pair reaches, by id, with the reason.
+
+        A point with a reason of its own (too far from a road, inside a no-go zone) keeps it; a
+        destination that no origin reaches (or an origin that reaches no destination) gets
+        :data:`NO_ROUTE`.
+        """
+        found = dict(self.reasons)
+        if self.shape[0] and self.shape[1]:
+            for ids, cut in (
+                (self.destinations, ~self.reachable.any(axis=0)),
+                (self.origins, ~self.reachable.any(axis=1)),
+            ):
+                for k in np.flatnonzero(cut):
+                    found.setdefault(ids[k], NO_ROUTE)
+        return dict(sorted(found.items()))
+
+    def unreachable_counts(self) -> dict[str, int]:
+        """How many points are unreachable for each kind of reason, most frequent first.
+
+        The kind is the reason up to its first colon, so that ``too far from any road: nearest
+        road is 812 m away`` counts as ``too far from any road``.
+        """
+        kinds = Counter(why.split(":")[0] for why in self.unreachable_points().values())
+        return dict(kinds.most_common())
+
     def summary(self) -> str:
-        """A few lines for people: size, backend, unreachable pairs and why."""
+        """A few lines for people: size, backend, unreachable pairs and points, and why."""
         n_o, n_d = self.shape
+        points = self.unreachable_points()
         lines = [
             f"{n_o} x {n_d} travel-time matrix ({self.backend})",
-            f"unreachable pairs: {int((~self.reachable).sum())} of {n_o * n_d}",
+            f"unreachable pairs: {int((~self.reachable).sum())} of {n_o * n_d}; "
+            f"unreachable points: {len(points)}",
         ]
-        lines += [f"  {pid}: {why}" for pid, why in sorted(self.reasons.items())]
+        lines += [f"  {pid}: {why}" for pid, why in points.items()]
         return "\n".join(lines)
+
+    def _pair_reasons(self) -> np.ndarray:
+        reasons = np.full(self.shape, "", dtype=object)
+        reasons[~self.reachable] = NO_ROUTE
+        for pid, why in self.reasons.items():
+            if pid in self._cols:
+                reasons[:, self._cols[pid]] = why
+        for pid, why in self.reasons.items():
+            if pid in self._rows:
+                reasons[self._rows[pid], :] = why  # the origin's own reason wins
+        reasons[self.reachable] = ""
+        return reasons
+
+
+def save_matrix(matrix: TravelTimeMatrix, path: Path) -> Path:
+    """Write the long-form table (:meth:`TravelTimeMatrix.to_frame`) to a CSV file.
+
+    Seconds and metres are rounded to one decimal; unreachable pairs have them empty and say
+    why in ``reason``. The file is written whole or not at all.
+    """
+    frame = matrix.to_frame().round({"seconds": 1, "metres": 1})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    frame.to_csv(partial, index=False)
+    partial.replace(path)
+    return path
 
 
 def _index(ids: tuple[str, ...]) -> dict[str, int]:
@@ -186,18 +253,8 @@ class StraightLineParams:
     speed_kmh: float = 30.0
 
     def __post_init__(self) -> None:
-        if not 1.0 <= self.detour_factor <= 5.0:
-            msg = (
-                f"detour_factor: expected a number from 1 to 5, got {self.detour_factor}; "
-                "1.3 suits most towns."
-            )
-            raise ParameterError(msg)
-        if not 1.0 <= self.speed_kmh <= 200.0:
-            msg = (
-                f"speed_kmh: expected an average speed from 1 to 200 km/h, got "
-                f"{self.speed_kmh}; 30 suits town driving."
-            )
-            raise ParameterError(msg)
+        check_number("detour_factor", self.detour_factor, 1.0, 5.0, "1.3 suits most towns")
+        check_number("speed_kmh", self.speed_kmh, 1.0, 200.0, "30 km/h suits town driving")
 
     @classmethod
     def from_toml(cls, path: Path) -> StraightLineParams:
@@ -210,7 +267,11 @@ class StraightLineParams:
         ParameterError
             When a key is unknown or a value out of range.
         """
-        return cls(**_toml_table(path, "straight_line", [f.name for f in fields(cls)]))
+        table = _toml_table(path, "straight_line", [f.name for f in fields(cls)])
+        try:
+            return cls(**table)
+        except ParameterError as exc:
+            raise ParameterError(f"{path} [straight_line]: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -274,6 +335,58 @@ def matrix_from_points(
         points_from_frame(destinations, name="destinations"),
         closures if closures is not None else no_closures(),
     )
+
+
+def matrix_from_store(
+    store: Store,
+    origins: str,
+    destinations: str,
+    *,
+    on: dt.date,
+    backend: TravelTimeBackend | None = None,
+) -> TravelTimeMatrix:
+    """Travel times from every point of one workspace layer to every point of another.
+
+    Parameters
+    ----------
+    store
+        The workspace.
+    origins, destinations
+        Point layers (``teams`` means the teams' bases).
+    on
+        The day travelled: the no-go zones active on it are closed.
+    backend
+        How to compute times; the straight-line backend by default.
+
+    Raises
+    ------
+    UnknownLayerError
+        When a layer name is not in the catalog.
+    ParameterError
+        When a layer holds no points, or none at all.
+    """
+    frames = {
+        role: _point_layer(store, name, role)
+        for role, name in (("--from", origins), ("--to", destinations))
+    }
+    closures = active_zones(store.read("no_go_zones"), on=on)
+    return matrix_from_points(frames["--from"], frames["--to"], backend=backend, closures=closures)
+
+
+def _point_layer(store: Store, name: str, role: str) -> gpd.GeoDataFrame:
+    geometry = get_layer(name).geometry
+    if geometry != "Point":
+        points = [d.name for d in load_catalog().values() if d.geometry == "Point"]
+        msg = (
+            f"{role} {name}: expected a point layer ({', '.join(points)}), "
+            f"got a layer of {geometry} geometry."
+        )
+        raise ParameterError(msg)
+    frame = store.read(name)
+    if len(frame) == 0:
+        msg = f"{role} {name}: the layer is empty in the workspace; import it first."
+        raise ParameterError(msg)
+    return cast(gpd.GeoDataFrame, frame)
 
 
 def points_from_frame(frame: gpd.GeoDataFrame, *, name: str) -> Points:
@@ -404,13 +517,35 @@ def _point_problems(ids: np.ndarray, geoms: gpd.GeoSeries) -> list[str]:
     return problems
 
 
-def _toml_table(path: Path, table: str, names: Sequence[str]) -> dict[str, Any]:
-    """The keys of ``[table]`` in a TOML file, checked against the parameter ``names``."""
+def check_number(name: str, value: object, low: float, high: float, hint: str) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is a number from ``low`` to ``high``."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not low <= float(value) <= high:  # type: ignore[arg-type]
+        msg = f"{name}: expected a number from {low:g} to {high:g}, got {value!r}; {hint}."
+        raise ParameterError(msg)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A parameter file's content.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing or is not valid TOML, saying where.
+    """
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8")).get(table, {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         msg = f"{path}: cannot read parameters as TOML ({exc}); fix the file or remove it."
         raise InputFileError(msg) from exc
+
+
+def _toml_table(path: Path, table: str, names: Sequence[str]) -> dict[str, Any]:
+    """The keys of ``[table]`` in a TOML file, checked against the parameter ``names``."""
+    data = read_toml(path).get(table, {})
+    if not isinstance(data, dict):
+        msg = f"{path}: expected a [{table}] table of parameters, got {data!r}."
+        raise ParameterError(msg)
     known = set(names)
     unknown = sorted(set(data) - known)
     if unknown:

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import tempfile
-import tomllib
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,8 +43,12 @@ from geoplan.hierarchy import Hierarchy, build_hierarchy, many_to_many
 from geoplan.matrix import (
     EARTH_RADIUS_M,
     Points,
+    StraightLineBackend,
+    StraightLineParams,
     TravelTimeMatrix,
+    check_number,
     matrix_from_arrays,
+    read_toml,
     zone_reasons,
 )
 from geoplan.zones import Closures, no_closures
@@ -54,6 +58,8 @@ Progress = Callable[[str, float], None]
 
 OSM_SUFFIXES = (".osm.pbf", ".osm", ".osm.bz2")
 _CACHE_VERSION = "1"
+TOO_FAR = "too far from any road"
+"""Start of the reason of a point farther than ``max_snap_m`` from every usable road node."""
 
 DEFAULT_SPEEDS_KMH: Mapping[str, float] = MappingProxyType(
     {
@@ -106,19 +112,19 @@ class NetworkParams:
     off_road_kmh: float = 10.0
 
     def __post_init__(self) -> None:
-        bad = {k: v for k, v in self.speeds_kmh.items() if not 1.0 <= float(v) <= 200.0}
-        if bad or not self.speeds_kmh:
+        if not isinstance(self.speeds_kmh, Mapping) or not self.speeds_kmh:
             msg = (
-                f"speeds_kmh: expected speeds from 1 to 200 km/h for at least one road class, "
-                f"got {bad or 'no classes'}; fix or remove those classes."
+                f"speeds_kmh: expected a table of km/h by highway class, got "
+                f"{self.speeds_kmh!r}; for example speeds_kmh = {{ residential = 20 }}."
             )
             raise ParameterError(msg)
-        if not 0.0 < self.max_snap_m <= 50_000.0:
-            msg = f"max_snap_m: expected 0 < metres <= 50000, got {self.max_snap_m}; try 500."
+        for highway, speed in self.speeds_kmh.items():
+            check_number(f"speeds_kmh.{highway}", speed, 1.0, 200.0, "give km/h")
+        if not isinstance(self.use_maxspeed, bool):
+            msg = f"use_maxspeed: expected true or false, got {self.use_maxspeed!r}."
             raise ParameterError(msg)
-        if not 1.0 <= self.off_road_kmh <= 200.0:
-            msg = f"off_road_kmh: expected 1 to 200 km/h, got {self.off_road_kmh}; try 10."
-            raise ParameterError(msg)
+        check_number("max_snap_m", self.max_snap_m, 1.0, 50_000.0, "500 m suits towns")
+        check_number("off_road_kmh", self.off_road_kmh, 1.0, 200.0, "10 km/h is a crawl")
 
     @classmethod
     def from_toml(cls, path: Path) -> NetworkParams:
@@ -131,17 +137,24 @@ class NetworkParams:
         ParameterError
             When a key is unknown or a value out of range.
         """
-        try:
-            data = dict(tomllib.loads(path.read_text(encoding="utf-8")).get("road_network", {}))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            msg = f"{path}: cannot read parameters as TOML ({exc}); fix the file or remove it."
-            raise InputFileError(msg) from exc
+        data = read_toml(path).get("road_network", {})
+        if not isinstance(data, dict):
+            msg = f"{path}: expected a [road_network] table of parameters, got {data!r}."
+            raise ParameterError(msg)
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
         if unknown:
-            msg = f"{path} [road_network]: unknown keys {', '.join(unknown)}."
+            msg = (
+                f"{path} [road_network]: unknown keys {', '.join(unknown)}; expected some of "
+                f"{', '.join(cls.__dataclass_fields__)}."
+            )
             raise ParameterError(msg)
-        data["speeds_kmh"] = {**DEFAULT_SPEEDS_KMH, **data.get("speeds_kmh", {})}
-        return cls(**data)
+        speeds = data.get("speeds_kmh", {})
+        if isinstance(speeds, dict):
+            data["speeds_kmh"] = {**DEFAULT_SPEEDS_KMH, **speeds}
+        try:
+            return cls(**data)
+        except ParameterError as exc:
+            raise ParameterError(f"{path} [road_network]: {exc}") from None
 
     def key(self) -> str:
         """A short hash of the parameters that shape the graph, for cache keys."""
@@ -265,9 +278,12 @@ def read_network(
     params = params if params is not None else NetworkParams()
     path = _check_osm_path(path)
     digest = file_digest(path)
-    cache = (cache_dir or default_cache_dir()) / f"network-{digest}-{params.key()}.npz"
+    name = f"network-v{_CACHE_VERSION}-{digest}-{params.key()}.npz"
+    cache = (cache_dir or default_cache_dir()) / name
     if cache.exists():
-        return _load_network(cache, params)
+        cached = _load_network(cache, params)
+        if cached is not None:
+            return cached
     network = build_network(path, params=params, digest=digest, progress=progress)
     _tell(progress, "saving the network cache", 0.95)
     _save_network(cache, network)
@@ -371,6 +387,43 @@ class RoadNetworkBackend:
         )
 
 
+def travel_time_backend(
+    roads: Path | None,
+    *,
+    params_file: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> StraightLineBackend | RoadNetworkBackend:
+    """The backend a user asked for: roads from an extract when given, straight lines otherwise.
+
+    Parameters
+    ----------
+    roads
+        An OpenStreetMap extract, or ``None`` for the straight-line backend.
+    params_file
+        A TOML file with ``[straight_line]`` and ``[road_network]`` tables; defaults otherwise.
+    cache_dir
+        Where built networks are kept.
+    progress
+        Told about each step of a network build.
+
+    Raises
+    ------
+    InputFileError
+        When the extract or the parameter file cannot be read.
+    ParameterError
+        When a parameter is unknown or out of range.
+    NetworkError
+        When the extract holds no drivable road.
+    """
+    if roads is None:
+        params = StraightLineParams.from_toml(params_file) if params_file else None
+        return StraightLineBackend(params or StraightLineParams())
+    net_params = NetworkParams.from_toml(params_file) if params_file else NetworkParams()
+    network = read_network(roads, params=net_params, cache_dir=cache_dir, progress=progress)
+    return RoadNetworkBackend(network, cache_dir=cache_dir)
+
+
 def hierarchy_for(
     network: RoadNetwork, closures: Closures, *, cache_dir: Path | None = None
 ) -> Hierarchy:
@@ -381,7 +434,7 @@ def hierarchy_for(
     closed = network.closed_edges(closures) if not closures.empty else None
     if closed is None or not closed.any():
         return network.hierarchy
-    key = f"{network.digest}-{network.params.key()}-{closures.digest()}"
+    key = f"v{_CACHE_VERSION}-{network.digest}-{network.params.key()}-{closures.digest()}"
     cache = (cache_dir or default_cache_dir()) / f"hierarchy-{key}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as data:
@@ -419,7 +472,7 @@ def snap_points(
     metres = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2, 0.0, 1.0))
     limit = network.params.max_snap_m
     reasons = {
-        pid: f"nearest road is {d:,.0f} m away, more than max_snap_m {limit:,.0f} m"
+        pid: f"{TOO_FAR}: nearest road is {d:,.0f} m away, more than max_snap_m {limit:,.0f} m"
         for pid, d in zip(points.ids, metres, strict=True)
         if d > limit
     }
@@ -612,10 +665,14 @@ def _save_network(cache: Path, network: RoadNetwork) -> None:
     _atomic_savez(cache, arrays)
 
 
-def _load_network(cache: Path, params: NetworkParams) -> RoadNetwork:
-    with np.load(cache, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    meta = json.loads(str(arrays.pop("meta")))
+def _load_network(cache: Path, params: NetworkParams) -> RoadNetwork | None:
+    """The cached network, or ``None`` when the cache file is unreadable (then it is rebuilt)."""
+    try:
+        with cache.open("rb") as stream, np.load(stream, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
     hier = {k[2:]: arrays.pop(k) for k in list(arrays) if k.startswith("h_")}
     hierarchy = Hierarchy.from_arrays(len(arrays["osm_ids"]), hier)
     source, digest = meta["source"], meta["digest"]
