@@ -1,0 +1,55 @@
+"""Layers read once per workspace revision and shared between requests.
+
+A frame is kept under the workspace's revision number (:meth:`GeoPackageStore.revision`), which
+changes with every committed write, so a cached frame is never older than the last write the
+request could have seen. Callers must treat the frames as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan.catalog import get_layer
+from geoplan.protect import generalise_points
+from geoplan.store import GeoPackageStore
+
+_Key = tuple[str, int, int | None]
+
+
+class LayerReader:
+    """Typed frames of a workspace's layers, cached by revision (``entries`` = 0: no cache)."""
+
+    def __init__(self, store: GeoPackageStore, *, entries: int) -> None:
+        self.store = store
+        self.entries = entries
+        self._frames: OrderedDict[_Key, pd.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def frame(self, layer: str, *, generalised_to: int | None = None) -> pd.DataFrame:
+        """A layer's rows; with ``generalised_to``, sensitive sites moved to H3 cell centres
+        at that resolution and free text left out (see :mod:`geoplan.protect`)."""
+        revision = self.store.revision() if self.entries else None
+        if revision is None:
+            return self._read(layer, generalised_to)
+        key = (layer, revision, generalised_to)
+        with self._lock:
+            if key in self._frames:
+                self._frames.move_to_end(key)
+                return self._frames[key]
+        frame = self._read(layer, generalised_to)
+        with self._lock:
+            self._frames[key] = frame
+            while len(self._frames) > self.entries:
+                self._frames.popitem(last=False)
+        return frame
+
+    def _read(self, layer: str, generalised_to: int | None) -> pd.DataFrame:
+        if generalised_to is None:
+            return self.store.read(layer)
+        frame = self.frame(layer)
+        assert isinstance(frame, gpd.GeoDataFrame)
+        return generalise_points(frame, get_layer(layer), resolution=generalised_to)

@@ -1,0 +1,48 @@
+"""Dependencies of the handlers, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from starlette.exceptions import HTTPException
+
+from api.auth import api_key_scheme
+from api.cache import LayerReader
+from api.settings import Settings
+from geoplan.keys import ApiKey
+from geoplan.store import GeoPackageStore
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> GeoPackageStore:
+    """The workspace store."""
+    store: GeoPackageStore = request.app.state.store
+    return store
+
+
+def get_reader(request: Request) -> LayerReader:
+    """Cached layer frames."""
+    reader: LayerReader = request.app.state.reader
+    return reader
+
+
+def get_key(
+    request: Request, _header: Annotated[str | None, Security(api_key_scheme)] = None
+) -> ApiKey:
+    """The caller's key, as :class:`api.auth.AuthMiddleware` verified it."""
+    key = request.state.key if hasattr(request.state, "key") else None
+    if not isinstance(key, ApiKey):  # only reachable if a route is left out of the roles table
+        raise HTTPException(403, "this route is not open to any key")
+    return key
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[GeoPackageStore, Depends(get_store)]
+ReaderDep = Annotated[LayerReader, Depends(get_reader)]
+KeyDep = Annotated[ApiKey, Depends(get_key)]

@@ -1,0 +1,175 @@
+"""Every error as ``application/problem+json`` (RFC 9457), mapped in one table, registered once.
+
+Responses name the field and the reason, never a traceback and never a file path: details pass
+through :func:`scrub`, and anything unexpected becomes a plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.models import FieldError, Problem, ValidationProblem
+from geoplan.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    FormulaError,
+    GeoplanError,
+    InputFileError,
+    LayerValidationError,
+    MappingError,
+    NotFoundError,
+    ParameterError,
+    StoreError,
+    UnknownLayerError,
+)
+from geoplan.layers import ValidationReport
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("geoplan.api")
+
+# Domain errors -> HTTP status, most specific first (the first isinstance match wins).
+STATUS_BY_ERROR: tuple[tuple[type[GeoplanError], int], ...] = (
+    (LayerValidationError, 422),
+    (AlreadyExistsError, 409),
+    (ConflictError, 412),
+    (UnknownLayerError, 404),
+    (NotFoundError, 404),
+    (ParameterError, 422),
+    (MappingError, 422),
+    (FormulaError, 422),
+    (InputFileError, 422),
+    (StoreError, 503),
+)
+_HIDDEN = {503: "the workspace cannot be read or written right now; try again shortly"}
+_PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}")
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem media type."""
+
+    media_type = PROBLEM_JSON
+
+
+def scrub(text: str) -> str:
+    """A message without absolute file paths (only their last part is kept)."""
+    return _PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: Sequence[FieldError] | None = None,
+    problems: Sequence[ValidationProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ProblemResponse:
+    """A problem+json response; ``detail`` is scrubbed of file paths."""
+    body = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=scrub(detail),
+        errors=list(errors) if errors is not None else None,
+        problems=list(problems) if problems is not None else None,
+    )
+    return ProblemResponse(
+        body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers
+    )
+
+
+def status_for(exc: GeoplanError) -> int:
+    """The HTTP status of a domain error (400 for kinds the table does not list)."""
+    return next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+
+
+def report_problems(report: ValidationReport) -> list[ValidationProblem]:
+    """A validation report's problems, as `geoplan import` lists them."""
+    return [
+        ValidationProblem(
+            severity=p.severity,
+            rule=p.rule,
+            message=scrub(p.message),
+            fix=scrub(p.fix),
+            file=scrub(p.file),
+            row=p.row,
+            id=p.id,
+            field=p.field,
+            value=p.value,
+            line=p.line,
+        )
+        for p in report.problems
+    ]
+
+
+def report_errors(report: ValidationReport) -> list[FieldError]:
+    """A validation report's errors as request fields and reasons."""
+    return [
+        FieldError(field=_report_field(p.field), reason=scrub(f"{p.message}; {p.fix}"))
+        for p in report.errors
+    ]
+
+
+def _report_field(name: str | None) -> str:
+    if name is None:
+        return "body"
+    return name if name == "geometry" else f"properties.{name}"
+
+
+def _location(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _reason(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+async def _on_request_validation(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [FieldError(field=_location(e["loc"]), reason=_reason(e)) for e in exc.errors()]
+    fields = ", ".join(dict.fromkeys(e.field for e in errors))
+    return problem_response(422, f"invalid request: {fields}", errors=errors)
+
+
+async def _on_http(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+async def _on_domain(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, GeoplanError)
+    status = status_for(exc)
+    if status in _HIDDEN:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return problem_response(status, _HIDDEN[status])
+    if isinstance(exc, LayerValidationError):
+        return problem_response(
+            status,
+            exc.report.headline(),
+            errors=report_errors(exc.report),
+            problems=report_problems(exc.report),
+        )
+    return problem_response(status, str(exc))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "internal error; the server log has the details")
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Register the handlers: request validation, HTTP errors, domain errors, anything else."""
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(GeoplanError, _on_domain)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,104 @@
+"""OGC API - Features pieces: conformance classes, the ``bbox`` and ``datetime`` parameters,
+and links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from api.models import Link
+from geoplan.query import DateRange
+from geoplan.store import BBox
+
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+)
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+
+
+def parse_bbox(text: str) -> BBox:
+    """``WEST,SOUTH,EAST,NORTH`` in degrees (six numbers with heights are also read).
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong: count, a value that is not a finite number, a range.
+    """
+    parts = text.split(",")
+    if len(parts) not in (4, 6):
+        raise ValueError("bbox must be 4 numbers WEST,SOUTH,EAST,NORTH in degrees")
+    numbers = [_finite(p) for p in parts]
+    west, south, east, north = numbers if len(numbers) == 4 else [numbers[i] for i in (0, 1, 3, 4)]
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise ValueError("bbox longitudes must be within -180..180")
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise ValueError(
+            "bbox latitudes must be within -90..90; were longitude and latitude swapped?"
+        )
+    if south > north:
+        raise ValueError("bbox SOUTH is above NORTH; the order is WEST,SOUTH,EAST,NORTH")
+    return (west, south, east, north)
+
+
+def _finite(text: str) -> float:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        raise ValueError(f"bbox value {text.strip()!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"bbox value {text.strip()!r} is not a finite number")
+    return number
+
+
+def parse_interval(text: str) -> DateRange:
+    """An OGC ``datetime``: one instant, or ``START/END`` with ``..`` (or nothing) for an open
+    end; instants are days (``2024-03-01``) or RFC 3339 times, taken as their UTC day.
+
+    Raises
+    ------
+    ValueError
+        For anything else, or an interval that ends before it starts.
+    """
+    parts = text.split("/")
+    if len(parts) == 1:
+        day = _day(parts[0])
+        return DateRange(day, day)
+    if len(parts) != 2:
+        raise ValueError("datetime must be one date or START/END")
+    start, end = (None if p in ("", "..") else _day(p) for p in parts)
+    if start is None and end is None:
+        raise ValueError("datetime interval needs at least one end")
+    return DateRange(start, end)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        msg = (
+            f"datetime {text!r} is not YYYY-MM-DD or an RFC 3339 time such as 2024-03-01T08:00:00Z"
+        )
+        raise ValueError(msg) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.date()
+
+
+def url(request: Request, path: str, query: Mapping[str, str] | None = None) -> str:
+    """An absolute URL on this server (behind a proxy, its root path included)."""
+    text = str(request.base_url).rstrip("/") + path
+    return f"{text}?{urlencode(query)}" if query else text
+
+
+def link(request: Request, path: str, rel: str, media: str = JSON, title: str = "") -> Link:
+    """A link to a path on this server."""
+    return Link(href=url(request, path), rel=rel, type=media, title=title or None)

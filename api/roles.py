@@ -1,0 +1,118 @@
+"""Who may call what: the one table of role x route x method.
+
+Every route of the app must have a rule here; a route without one is refused to every key (fail
+closed), and ``tests/test_api_roles.py`` fails until the rule is added. ``api/ROLES.md`` is this
+table rendered for people (``python -m api.roles > api/ROLES.md``); the test walks that file
+against the running app, role by role.
+
+A path with ``{layer}`` stands for every layer of the catalog that has no rule of its own for the
+same method and path (visits, for example, are written by planners, other layers by admins).
+Roles nest: a route open to ``planner`` is open to ``admin`` too; ``open`` needs no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from geoplan.catalog import load_catalog
+from geoplan.keys import ROLES
+
+OPEN = "open"
+LAYER = "{layer}"
+VISITS = "outreach_visits"
+_ITEM = "/collections/{layer}/items/{feature_id}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The least role that may call ``method path``."""
+
+    method: str
+    path: str
+    role: str
+    note: str = ""
+
+
+def _layer_writes(layer: str, role: str, note: str) -> tuple[Rule, ...]:
+    items = f"/collections/{layer}/items"
+    return (
+        Rule("POST", items, role, note),
+        Rule("PUT", f"{items}/{{feature_id}}", role, note),
+        Rule("PATCH", f"{items}/{{feature_id}}", role, note),
+        Rule("DELETE", f"{items}/{{feature_id}}", role, note),
+        Rule("POST", f"/collections/{layer}/import", role, note),
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("GET", "/health", OPEN, "liveness; says nothing about the data"),
+    Rule("GET", "/openapi.json", OPEN, "the API's description; no data"),
+    Rule("GET", "/docs", OPEN, "interactive documentation; no data"),
+    Rule("GET", "/", "viewer", "OGC API landing page"),
+    Rule("GET", "/conformance", "viewer"),
+    Rule("GET", "/collections", "viewer"),
+    Rule("GET", "/collections/{layer}", "viewer"),
+    Rule("GET", "/collections/{layer}/items", "viewer", "viewers get sensitive sites generalised"),
+    Rule("GET", _ITEM, "viewer", "viewers get sensitive sites generalised"),
+    *_layer_writes(LAYER, "admin", "layer edits"),
+    *_layer_writes(VISITS, "planner", "visit records"),
+    Rule("GET", "/keys", "admin"),
+    Rule("POST", "/keys", "admin"),
+    Rule("DELETE", "/keys/{key_id}", "admin"),
+)
+
+
+def expand(rules: Iterable[Rule], layers: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(method, concrete route path) -> least role, with ``{layer}`` spelled out per layer."""
+    rules = list(rules)
+    own = {(r.method, r.path) for r in rules if LAYER not in r.path}
+    table: dict[tuple[str, str], str] = {}
+    for rule in rules:
+        if LAYER not in rule.path:
+            table[(rule.method, rule.path)] = rule.role
+            continue
+        for layer in layers:
+            key = (rule.method, rule.path.replace(LAYER, layer))
+            if key not in own:
+                table[key] = rule.role
+    return table
+
+
+def route_roles() -> dict[tuple[str, str], str]:
+    """The expanded table for the catalog's layers."""
+    return expand(RULES, load_catalog())
+
+
+def allows(least: str, role: str | None) -> bool:
+    """Whether a caller with ``role`` (None: no key) may call a route open to ``least``."""
+    if least == OPEN:
+        return True
+    return role is not None and ROLES.index(role) >= ROLES.index(least)
+
+
+def render(rules: Iterable[Rule] = RULES) -> str:
+    """The table as Markdown (``api/ROLES.md``)."""
+    head = [
+        "# Roles: who may call what",
+        "",
+        "Generated from `api/roles.py` (`python -m api.roles > api/ROLES.md`); "
+        "`tests/test_api_roles.py` walks this table against the app.",
+        "",
+        "`{layer}` stands for every layer without a row of its own for the same method and path. "
+        "`yes` means the role may call the route; `no` means it gets 403 (401 without a key).",
+        "",
+        "| method | route | no key | viewer | planner | admin | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = [
+        f"| {r.method} | `{r.path}` | "
+        + " | ".join("yes" if allows(r.role, role) else "no" for role in (None, *ROLES))
+        + f" | {r.note} |"
+        for r in rules
+    ]
+    return "\n".join([*head, *rows]) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

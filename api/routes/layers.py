@@ -1,0 +1,593 @@
+"""Layers the OGC API - Features way, with edits and whole-file uploads.
+
+Routes are made per layer from the catalog, so each layer's OpenAPI shows its own properties,
+filters and request bodies. Reads: ``/collections``, ``/collections/{layer}``, its ``items``
+(``bbox``, ``limit``, ``offset``, ``datetime``, attribute filters, paging links) and one item.
+Writes: create (``POST items``), replace (``PUT``), update (``PATCH``, a JSON merge patch) and
+delete, each needing the item's ``ETag`` in ``If-Match`` so that two editors cannot overwrite
+each other; and ``POST /collections/{layer}/import`` for a whole file, validated and written as
+``geoplan import`` does. Viewers see sensitive sites generalised (see :mod:`geoplan.protect`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, create_model
+from starlette.exceptions import HTTPException
+
+from api.deps import KeyDep, ReaderDep, SettingsDep, StoreDep
+from api.errors import report_problems
+from api.features import edit_from, feature_dicts, shape_of
+from api.models import (
+    Collection,
+    Collections,
+    Extent,
+    ImportReport,
+    Link,
+    SpatialExtent,
+    TemporalExtent,
+    WriteSummary,
+    collection_out,
+    feature_in,
+    feature_out,
+    feature_patch,
+    generalised_feature_out,
+    generalised_for,
+)
+from api.ogc import GEOJSON, JSON, link, parse_bbox, parse_interval, url
+from api.responses import (
+    CONFLICT,
+    NOT_FOUND,
+    PRECONDITIONS,
+    PROBLEMS,
+    GeoJSONResponse,
+)
+from api.settings import Settings
+from geoplan.catalog import FieldDef, LayerDef, load_catalog
+from geoplan.edits import (
+    Versioned,
+    create_feature,
+    delete_feature,
+    read_feature,
+    replace_feature,
+    update_feature,
+)
+from geoplan.errors import NotFoundError
+from geoplan.imports import ImportOptions, import_file
+from geoplan.keys import ApiKey
+from geoplan.layers import ColumnMapping
+from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
+from geoplan.sources import TABLE_SUFFIXES, VECTOR_SUFFIXES, SourceOptions
+
+TAG = "OGC API - Features"
+BBOX_PATTERN = r"^[^,]+(,[^,]+){3}([^,]*,[^,]+){0,2}$"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_PAGING = ("limit", "offset", "bbox", "datetime", "f")
+
+
+def build_router() -> APIRouter:
+    """``/collections`` and every layer's routes."""
+    router = APIRouter(responses=PROBLEMS)
+    router.add_api_route(
+        "/collections",
+        list_collections,
+        methods=["GET"],
+        tags=[TAG],
+        summary="The layers",
+        response_model=Collections,
+    )
+    for layer in load_catalog().values():
+        _add_layer(router, layer)
+    return router
+
+
+def list_collections(
+    request: Request, key: KeyDep, reader: ReaderDep, settings: SettingsDep
+) -> Collections:
+    """Every layer with its extent, as the caller's role sees it."""
+    collections = [
+        _collection(request, layer, key, reader, settings) for layer in load_catalog().values()
+    ]
+    return Collections(collections=collections, links=[link(request, "/collections", "self")])
+
+
+# --- per-layer routes ---------------------------------------------------------------------
+
+
+def _add_layer(router: APIRouter, layer: LayerDef) -> None:
+    base = f"/collections/{layer.name}"
+    item = f"{base}/items/{{feature_id}}"
+    reads: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
+        ("GET", base, _describe_handler(layer), {"response_model": Collection}),
+        ("GET", f"{base}/items", _items_handler(layer), _items_doc(layer)),
+        ("GET", item, _item_handler(layer), _item_doc(layer)),
+    ]
+    writes: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
+        ("POST", f"{base}/items", _create_handler(layer), _write_doc(layer, 201, CONFLICT)),
+        ("PUT", item, _replace_handler(layer), _write_doc(layer, 200, NOT_FOUND, PRECONDITIONS)),
+        ("PATCH", item, _update_handler(layer), _write_doc(layer, 200, NOT_FOUND, PRECONDITIONS)),
+        ("DELETE", item, _delete_handler(layer), _delete_doc()),
+        ("POST", f"{base}/import", _import_handler(layer), {"response_model": ImportReport}),
+    ]
+    for method, path, handler, doc in [*reads, *writes]:
+        summary = (handler.__doc__ or "").strip().splitlines()[0].format(layer=layer.title)
+        router.add_api_route(
+            path,
+            handler,
+            methods=[method],
+            tags=[layer.title],
+            summary=summary,
+            name=f"{layer.name}:{handler.__name__}",
+            **doc,
+        )
+
+
+def _typed(handler: Callable[..., Any], **types: Any) -> Callable[..., Any]:
+    """Give a handler's parameters their per-layer types (FastAPI reads ``__signature__``)."""
+    signature = inspect.signature(handler, eval_str=True)
+    params = [
+        p.replace(annotation=types.get(p.name, p.annotation)) for p in signature.parameters.values()
+    ]
+    handler.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return handler
+
+
+FeatureId = Annotated[str, Field(min_length=1, max_length=64, description="The feature's id.")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of the version being edited, as GET returned it. Required.",
+    ),
+]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _describe_handler(layer: LayerDef) -> Callable[..., Any]:
+    def describe(
+        *, request: Request, key: KeyDep, reader: ReaderDep, settings: SettingsDep
+    ) -> Collection:
+        """{layer}: the layer's description and extent"""
+        return _collection(request, layer, key, reader, settings)
+
+    return describe
+
+
+def _items_handler(layer: LayerDef) -> Callable[..., Any]:
+    def items(
+        *,
+        request: Request,
+        key: KeyDep,
+        reader: ReaderDep,
+        settings: SettingsDep,
+        query: BaseModel,
+    ) -> Response:
+        """{layer}: features, filtered and paged"""
+        viewer = generalised_for(layer, key.role)
+        frame = _frame(reader, layer, settings, viewer=viewer)
+        matched = filter_rows(frame, layer, _selection(layer, query))
+        asked = getattr(query, "limit", None) or settings.page_limit_default
+        limit = min(asked, settings.page_limit_max)
+        offset = int(getattr(query, "offset", 0))
+        page = matched.iloc[offset : offset + limit]
+        body = {
+            "type": "FeatureCollection",
+            "features": feature_dicts(page, layer, viewer=viewer),
+            "numberMatched": len(matched),
+            "numberReturned": len(page),
+            "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "links": _page_links(request, layer, offset, limit, len(matched)),
+        }
+        model = collection_out(layer.name, viewer=viewer).model_validate(body)
+        return _geojson(model)
+
+    return _typed(items, query=Annotated[items_query(layer.name), Query()])
+
+
+def _item_handler(layer: LayerDef) -> Callable[..., Any]:
+    def get_item(
+        *,
+        request: Request,
+        key: KeyDep,
+        reader: ReaderDep,
+        store: StoreDep,
+        settings: SettingsDep,
+        feature_id: FeatureId,
+    ) -> Response:
+        """{layer}: one feature (with its ETag, for editing)"""
+        if not generalised_for(layer, key.role):
+            return _feature_response(request, layer, read_feature(store, layer.name, feature_id))
+        frame = _frame(reader, layer, settings, viewer=True)
+        row = frame.loc[frame[layer.id_field] == feature_id]
+        if row.empty:
+            raise NotFoundError(f"{layer.name} has no feature {feature_id!r}")
+        feature = {
+            **feature_dicts(row, layer, viewer=True)[0],
+            "links": _item_links(request, layer, feature_id),
+        }
+        return _geojson(generalised_feature_out(layer.name).model_validate(feature))
+
+    return get_item
+
+
+def _frame(reader: ReaderDep, layer: LayerDef, settings: Settings, *, viewer: bool) -> pd.DataFrame:
+    return reader.frame(
+        layer.name, generalised_to=settings.viewer_h3_resolution if viewer else None
+    )
+
+
+def _selection(layer: LayerDef, query: BaseModel) -> RowFilter:
+    values = query.model_dump(exclude_none=True)
+    bbox = values.pop("bbox", None)
+    interval = values.pop("datetime", None)
+    equals = {k: v for k, v in values.items() if k not in _PAGING}
+    return RowFilter(
+        bbox=parse_bbox(bbox) if bbox else None,
+        equals=equals,
+        dates=parse_interval(interval) if interval else None,
+    )
+
+
+def _page_links(
+    request: Request, layer: LayerDef, offset: int, limit: int, matched: int
+) -> list[Link]:
+    path = f"/collections/{layer.name}/items"
+    query = dict(request.query_params)
+    links = [
+        Link(href=url(request, path, query), rel="self", type=GEOJSON),
+        link(request, f"/collections/{layer.name}", "collection", JSON, layer.title),
+    ]
+    if offset + limit < matched:
+        after = {**query, "offset": str(offset + limit), "limit": str(limit)}
+        links.append(Link(href=url(request, path, after), rel="next", type=GEOJSON))
+    if offset > 0:
+        before = {**query, "offset": str(max(0, offset - limit)), "limit": str(limit)}
+        links.append(Link(href=url(request, path, before), rel="prev", type=GEOJSON))
+    return links
+
+
+def _item_links(request: Request, layer: LayerDef, feature_id: str) -> list[dict[str, Any]]:
+    base = f"/collections/{layer.name}"
+    return [
+        link(request, f"{base}/items/{feature_id}", "self", GEOJSON).model_dump(exclude_none=True),
+        link(request, base, "collection", JSON, layer.title).model_dump(exclude_none=True),
+    ]
+
+
+def _geojson(
+    model: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        model.model_dump_json(exclude_unset=True),
+        status_code=status,
+        media_type=GEOJSON,
+        headers=headers,
+    )
+
+
+def _feature_response(
+    request: Request, layer: LayerDef, feature: Versioned, *, status: int = 200
+) -> Response:
+    feature_id = str(feature.frame[layer.id_field].iloc[0])
+    body = {
+        **feature_dicts(feature.frame, layer, viewer=False)[0],
+        "links": _item_links(request, layer, feature_id),
+    }
+    headers = {"ETag": f'"{feature.version}"'}
+    if status == 201:
+        headers["Location"] = url(request, f"/collections/{layer.name}/items/{feature_id}")
+    return _geojson(feature_out(layer.name).model_validate(body), status=status, headers=headers)
+
+
+def _collection(
+    request: Request, layer: LayerDef, key: ApiKey, reader: ReaderDep, settings: Settings
+) -> Collection:
+    viewer = generalised_for(layer, key.role)
+    frame = _frame(reader, layer, settings, viewer=viewer)
+    base = f"/collections/{layer.name}"
+    return Collection(
+        id=layer.name,
+        title=layer.title,
+        description=layer.description,
+        extent=_extent(frame, layer),
+        links=[
+            link(request, base, "self", JSON, layer.title),
+            link(request, f"{base}/items", "items", GEOJSON, f"{layer.title} features"),
+        ],
+        sensitivity=layer.sensitivity,  # type: ignore[arg-type]
+        generalised=viewer,
+    )
+
+
+def _extent(frame: pd.DataFrame, layer: LayerDef) -> Extent | None:
+    spatial = temporal = None
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+        bounds = [float(v) for v in frame.geometry.total_bounds]
+        spatial = SpatialExtent(bbox=[bounds])
+    name = date_field(layer)
+    if name is not None and frame[name].notna().any():
+        days = frame[name].dropna()
+        first, last = days.min().date().isoformat(), days.max().date().isoformat()
+        temporal = TemporalExtent(interval=[[first, last]])
+    return Extent(spatial=spatial, temporal=temporal) if spatial or temporal else None
+
+
+# --- query parameters ---------------------------------------------------------------------
+
+
+def _check_bbox(text: str) -> str:
+    parse_bbox(text)
+    return text
+
+
+def _check_interval(text: str) -> str:
+    parse_interval(text)
+    return text
+
+
+def _filter_type(f: FieldDef) -> Any:
+    if f.type in ("enum", "enum_list"):
+        return Literal.__getitem__(f.allowed)
+    if f.type == "number":
+        return Annotated[float, AllowInfNan(False)]
+    if f.type == "string":
+        return Annotated[str, Field(pattern=f.pattern or None, max_length=200)]
+    return {"integer": int, "boolean": bool}[f.type]
+
+
+@cache
+def items_query(name: str) -> type[BaseModel]:
+    """The query parameters of a layer's items: paging, bbox, datetime and attribute filters.
+    Unknown parameters are refused."""
+    layer = load_catalog()[name]
+    fields: dict[str, Any] = {
+        "limit": (
+            int | None,
+            Field(None, ge=1, description="Features per page; larger asks are capped."),
+        ),
+        "offset": (int, Field(0, ge=0, description="Features to skip (use the `next` link).")),
+        "bbox": (
+            Annotated[str, AfterValidator(_check_bbox)] | None,
+            Field(
+                None,
+                pattern=BBOX_PATTERN,
+                description="WEST,SOUTH,EAST,NORTH in degrees (CRS84).",
+                examples=["12.9,32.6,13.6,33.0"],
+            ),
+        ),
+        "f": (
+            Literal["json", "geojson"] | None,
+            Field(None, description="Response format (GeoJSON)."),
+        ),
+    }
+    if date_field(layer):
+        fields["datetime"] = (
+            Annotated[str, AfterValidator(_check_interval)] | None,
+            Field(
+                None,
+                description="A day, or START/END with .. for an open end (OGC datetime).",
+                examples=["2024-03-01/2024-03-31"],
+            ),
+        )
+    for f in filterable_fields(layer):
+        kind = "contains" if f.type == "enum_list" else "equals"
+        fields[f.name] = (
+            _filter_type(f) | None,
+            Field(None, description=f"Keep features whose {f.name} {kind} this."),
+        )
+    camel = "".join(p.capitalize() for p in name.split("_"))
+    return create_model(f"{camel}ItemsQuery", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _version(if_match: str | None) -> str:
+    if if_match is None or not if_match.strip():
+        raise _precondition_required()
+    tag = if_match.strip()
+    if tag == "*" or "," in tag:
+        raise _precondition_required()
+    return tag.removeprefix("W/").strip('"')
+
+
+def _precondition_required() -> HTTPException:
+    return HTTPException(
+        428,
+        "send If-Match with the ETag of the one version you edited (GET the feature to read it)",
+    )
+
+
+def _create_handler(layer: LayerDef) -> Callable[..., Any]:
+    def create(request: Request, store: StoreDep, body: BaseModel) -> Response:
+        """{layer}: add a feature"""
+        values = body.properties.model_dump()  # type: ignore[attr-defined]
+        edit = _edit(layer, str(body.id), values, body)  # type: ignore[attr-defined]
+        return _feature_response(
+            request, layer, create_feature(store, layer.name, edit), status=201
+        )
+
+    return _typed(create, body=feature_in(layer.name, with_id=True))
+
+
+def _replace_handler(layer: LayerDef) -> Callable[..., Any]:
+    def replace(
+        *,
+        request: Request,
+        store: StoreDep,
+        feature_id: FeatureId,
+        body: BaseModel,
+        if_match: IfMatch = None,
+    ) -> Response:
+        """{layer}: replace a feature (If-Match required)"""
+        version = _version(if_match)
+        edit = _edit(layer, feature_id, body.properties.model_dump(), body)  # type: ignore[attr-defined]
+        done = replace_feature(store, layer.name, feature_id, edit, version=version)
+        return _feature_response(request, layer, done)
+
+    return _typed(replace, body=feature_in(layer.name, with_id=False))
+
+
+def _update_handler(layer: LayerDef) -> Callable[..., Any]:
+    def update(
+        *,
+        request: Request,
+        store: StoreDep,
+        feature_id: FeatureId,
+        body: BaseModel,
+        if_match: IfMatch = None,
+    ) -> Response:
+        """{layer}: change some properties or the geometry (JSON merge patch; If-Match required)"""
+        version = _version(if_match)
+        properties = getattr(body, "properties", None)
+        changes = properties.model_dump(exclude_unset=True) if properties is not None else {}
+        geometry = None
+        if "geometry" in body.model_fields_set:
+            geometry = getattr(body, "geometry", None)
+            if geometry is None:
+                raise _invalid(
+                    "geometry", "a feature of this layer needs a geometry; it cannot be removed"
+                )
+        done = update_feature(
+            store, layer.name, feature_id, changes, version=version, geometry=_shape(geometry)
+        )
+        return _feature_response(request, layer, done)
+
+    return _typed(update, body=feature_patch(layer.name))
+
+
+def _delete_handler(layer: LayerDef) -> Callable[..., Any]:
+    def delete(store: StoreDep, feature_id: FeatureId, if_match: IfMatch = None) -> Response:
+        """{layer}: delete a feature (If-Match required)"""
+        delete_feature(store, layer.name, feature_id, version=_version(if_match))
+        return Response(status_code=204)
+
+    return delete
+
+
+def _edit(layer: LayerDef, feature_id: str, values: dict[str, Any], body: BaseModel) -> Any:
+    try:
+        return edit_from(layer, feature_id, values, getattr(body, "geometry", None))
+    except ValueError as exc:
+        raise _invalid("geometry", str(exc)) from None
+
+
+def _shape(geometry: BaseModel | None) -> Any:
+    try:
+        return shape_of(geometry)
+    except ValueError as exc:
+        raise _invalid("geometry", str(exc)) from None
+
+
+def _invalid(field: str, reason: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", field), "msg": reason, "type": "value_error"}])
+
+
+# --- whole files --------------------------------------------------------------------------
+
+SUFFIXES = tuple(dict.fromkeys((*VECTOR_SUFFIXES, *TABLE_SUFFIXES)))
+TextParam = Annotated[str | None, Query(max_length=200)]
+
+
+def _import_handler(layer: LayerDef) -> Callable[..., Any]:
+    def import_(
+        *,
+        store: StoreDep,
+        file: Annotated[
+            UploadFile,
+            File(
+                description=f"GeoJSON, GeoPackage, zipped Shapefile, CSV or XLSX ({', '.join(SUFFIXES)})."
+            ),
+        ],
+        dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
+        lon_column: TextParam = None,
+        lat_column: TextParam = None,
+        crs: TextParam = None,
+        sheet: TextParam = None,
+        source_layer: TextParam = None,
+        id_prefix: Annotated[str, Query(max_length=40)] = "",
+    ) -> ImportReport:
+        """{layer}: import a whole file, all rows or none (as `geoplan import`)"""
+        name = _upload_name(file.filename)
+        options = ImportOptions(
+            source=SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
+            mapping=ColumnMapping.build(id_prefix=id_prefix),
+        )
+        with tempfile.TemporaryDirectory(prefix="geoplan-upload-") as folder:
+            path = Path(folder) / name
+            with path.open("wb") as target:
+                shutil.copyfileobj(file.file, target)
+            result = import_file(path, layer.name, store=store, options=options, dry_run=dry_run)
+        write = None if result.write is None else WriteSummary(**vars(result.write))
+        report = result.report
+        return ImportReport(
+            layer=report.layer,
+            file=report.file,
+            rows=report.rows,
+            ok=report.ok,
+            headline=report.headline(),
+            problems=report_problems(report),
+            notes=list(result.notes),
+            write=write,
+        )
+
+    return import_
+
+
+def _upload_name(filename: str | None) -> str:
+    name = _SAFE_NAME.sub("_", Path(filename or "").name).lstrip(".")
+    if not name.lower().endswith(SUFFIXES):
+        raise _invalid(
+            "file",
+            f"the file name must end with one of {', '.join(SUFFIXES)} so its format is known",
+        )
+    return name
+
+
+# --- OpenAPI ------------------------------------------------------------------------------
+
+
+def _items_doc(layer: LayerDef) -> dict[str, Any]:
+    model: Any = collection_out(layer.name)
+    if generalised_for(layer, "viewer"):
+        model = model | collection_out(layer.name, viewer=True)
+    return {"response_model": model, "response_class": GeoJSONResponse}
+
+
+def _item_doc(layer: LayerDef) -> dict[str, Any]:
+    model: Any = feature_out(layer.name)
+    if generalised_for(layer, "viewer"):
+        model = model | generalised_feature_out(layer.name)
+    return {"response_model": model, "response_class": GeoJSONResponse, "responses": NOT_FOUND}
+
+
+def _write_doc(layer: LayerDef, status: int, *extra: dict[int | str, Any]) -> dict[str, Any]:
+    responses: dict[int | str, Any] = {}
+    for more in extra:
+        responses.update(more)
+    return {
+        "response_model": feature_out(layer.name),
+        "response_class": GeoJSONResponse,
+        "status_code": status,
+        "responses": responses,
+    }
+
+
+def _delete_doc() -> dict[str, Any]:
+    responses = {**NOT_FOUND, **PRECONDITIONS, 204: {"description": "Deleted."}}
+    return {"status_code": 204, "response_class": Response, "responses": responses}

@@ -1,0 +1,40 @@
+"""Health, the OGC API landing page and conformance."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from api.deps import KeyDep, StoreDep
+from api.models import Conformance, Health, LandingPage
+from api.ogc import CONFORMANCE, JSON, OPENAPI, link
+from api.responses import PROBLEMS
+
+router = APIRouter(responses=PROBLEMS)
+
+
+@router.get("/health", tags=["service"], summary="Whether the service is up")
+def health(store: StoreDep) -> Health:
+    """Open to everyone; says only whether the workspace file exists."""
+    return Health(status="ok", workspace=store.exists())
+
+
+@router.get("/", tags=["OGC API - Features"], summary="Landing page")
+def landing(request: Request, key: KeyDep) -> LandingPage:
+    """Links to the API description, the conformance classes and the layers."""
+    return LandingPage(
+        title="geoplan",
+        description="Layers of a humanitarian outreach operation, as OGC API - Features.",
+        links=[
+            link(request, "/", "self", JSON, "This document"),
+            link(request, "/openapi.json", "service-desc", OPENAPI, "The API definition"),
+            link(request, "/docs", "service-doc", "text/html", "The API documentation"),
+            link(request, "/conformance", "conformance", JSON, "Conformance classes"),
+            link(request, "/collections", "data", JSON, "The layers"),
+        ],
+    )
+
+
+@router.get("/conformance", tags=["OGC API - Features"], summary="Conformance classes")
+def conformance(key: KeyDep) -> Conformance:
+    """The OGC API - Features classes implemented: Part 1 core and GeoJSON."""
+    return Conformance(conformsTo=list(CONFORMANCE))

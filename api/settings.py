@@ -1,0 +1,61 @@
+"""The API's settings: one pydantic-settings class, read from ``GEOPLAN_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from geoplan.protect import MAX_RESOLUTION
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Everything the API can be configured with; each field is ``GEOPLAN_<NAME>`` in the
+    environment (``GEOPLAN_WORKSPACE=/data/libya.gpkg``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOPLAN_", frozen=True, extra="ignore")
+
+    workspace: Path = Field(Path("geoplan.gpkg"), description="Workspace GeoPackage file.")
+    plans_dir: Path | None = Field(
+        None,
+        description="Folder for plan jobs and results; default: '<workspace>-plans' beside it.",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Origins allowed by CORS, comma-separated; none (closed) by default."
+    )
+    body_limit: int = Field(10 * MIB, ge=1024, description="Largest request body, in bytes.")
+    page_limit_default: int = Field(100, ge=1, description="Features per page unless asked.")
+    page_limit_max: int = Field(
+        10_000, ge=1, description="Most features per page (larger asks are capped)."
+    )
+    viewer_h3_resolution: int = Field(
+        7,
+        ge=0,
+        le=MAX_RESOLUTION,
+        description="H3 resolution viewers see sensitive positions at (7: cells of about 5 km2).",
+    )
+    plan_workers: int = Field(
+        1, ge=1, le=64, description="Planning jobs run at once, each in its own process."
+    )
+    plan_time_limit_max: float = Field(
+        600.0, gt=0, description="Longest solver time a plan may ask for, in seconds."
+    )
+    cache_entries: int = Field(
+        32, ge=0, description="Derived results kept in memory (0 turns the cache off)."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @property
+    def plans_folder(self) -> Path:
+        """Where plan jobs are kept."""
+        return self.plans_dir or self.workspace.with_name(f"{self.workspace.stem}-plans")
