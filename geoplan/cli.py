@@ -7,6 +7,7 @@ data is invalid or a step fails, and 2 when the command itself is used wrongly.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -65,6 +66,7 @@ app = typer.Typer(
         "  geoplan import clinics health.geojson --mapping clinics_mapping.toml\n\n"
         "  geoplan validate kobo_export.xlsx --layer outreach_visits\n\n"
         "  geoplan export clinics --format csv -o clinics.csv\n\n"
+        "  geoplan matrix --from teams --to gathering_points -o times.csv\n\n"
         "Exit codes: 0 success, 1 invalid data or a failed step, 2 wrong usage."
     ),
     rich_markup_mode="rich",
@@ -329,6 +331,92 @@ def area_clear(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     """Remove the operating area."""
     set_operating_area(open_store(workspace), None)
     out.print("Operating area cleared.")
+
+
+# --- travel times ---------------------------------------------------------------------------
+
+
+@app.command("matrix")
+def matrix_command(
+    from_layer: Annotated[
+        str, typer.Option("--from", help="Point layer to travel from (teams: their bases).")
+    ],
+    to_layer: Annotated[str, typer.Option("--to", help="Point layer to travel to.")],
+    roads: Annotated[
+        Path | None,
+        typer.Option(
+            help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2); straight lines if unset."
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(help="Day travelled, YYYY-MM-DD: no-go zones active that day are closed."),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")] = Path(
+        "matrix.csv"
+    ),
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file with \\[straight_line] and \\[road_network] parameters (see README)."
+        ),
+    ] = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Travel times and distances from every point of one layer to every point of another.
+
+    Writes one CSV row per pair: from_id, to_id, seconds, metres, reachable, reason. Without
+    --roads, times are straight-line distance times a detour factor at one average speed (an
+    approximation); with --roads, the fastest drive on the extract's roads, one-way streets
+    honoured. No-go zones active on --date (today by default) are closed; a point inside one is
+    unreachable with the reason "inside no-go zone <name>". The first run on an extract builds
+    and caches its road network; later runs load it from the cache.
+
+    [bold]Examples[/bold]
+
+      geoplan matrix --from teams --to gathering_points -o times.csv
+
+      geoplan matrix --from teams --to detention_centres --roads tripoli.osm.pbf --date 2026-03-01
+    """
+    from geoplan.matrix import matrix_from_store, save_matrix  # noqa: PLC0415  (fast --help)
+    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+
+    day = _parse_date(date)
+    store = _existing_store(workspace)
+    with _progress() as progress:
+        task = progress.add_task("Travel times", total=None)
+
+        def tell(step: str, done: float) -> None:
+            progress.update(task, description=step, completed=round(100 * done), total=100)
+
+        backend = travel_time_backend(roads, params_file=params, progress=tell)
+        progress.update(task, description="Computing travel times", completed=0, total=None)
+        matrix = matrix_from_store(store, from_layer, to_layer, on=day, backend=backend)
+        save_matrix(matrix, output)
+    if isinstance(backend, RoadNetworkBackend):
+        out.print(escape(backend.network.summary()))
+    _print_matrix_summary(matrix.summary())
+    out.print(f"Wrote {matrix.shape[0] * matrix.shape[1]} pair(s) to {output}")
+
+
+def _parse_date(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date YYYY-MM-DD", param_hint="--date"
+        ) from None
+
+
+def _print_matrix_summary(summary: str) -> None:
+    lines = summary.splitlines()
+    for line in lines[: MAX_PROBLEMS_SHOWN + 2]:
+        out.print(escape(line))
+    hidden = len(lines) - MAX_PROBLEMS_SHOWN - 2
+    if hidden > 0:
+        out.print(f"... and {hidden} more unreachable point(s); the CSV's reason column says why")
 
 
 # --- demo -----------------------------------------------------------------------------------

@@ -506,8 +506,8 @@ def _point_problems(ids: np.ndarray, geoms: gpd.GeoSeries) -> list[str]:
     problems += [f"row {k}: id {pid} repeated" for k, pid in seen[seen.duplicated()].items()]
     is_point = (geoms.geom_type == "Point").to_numpy() & ~geoms.is_empty.to_numpy()
     problems += [f"row {k} (id {ids[k]}): not a point" for k in np.flatnonzero(~is_point)]
-    x = np.where(is_point, geoms.x.where(is_point, 0.0), 0.0)
-    y = np.where(is_point, geoms.y.where(is_point, 0.0), 0.0)
+    x, y = np.zeros(len(geoms)), np.zeros(len(geoms))
+    x[is_point], y[is_point] = geoms[is_point].x.to_numpy(), geoms[is_point].y.to_numpy()
     bad = (np.abs(x) > 180) | (np.abs(y) > 90)
     problems += [
         f"row {k} (id {ids[k]}): lon {x[k]}, lat {y[k]} outside -180..180 / -90..90; "

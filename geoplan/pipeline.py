@@ -94,6 +94,40 @@ def _build_workspace(run: DemoRun) -> None:
     run.outputs["workspace"] = run.workspace
 
 
+def _compute_travel_times(run: DemoRun) -> None:
+    """Travel times between team bases, sites and clinics, with today's no-go zones closed.
+
+    ``run.results["matrix"]`` is square over bases (``base:<team>``), the planned sites and
+    the clinics, so that planning and coverage take what they need with ``subset``; the CSV
+    holds the bases -> sites and clinics part.
+    """
+    from geoplan.matrix import matrix_from_points, save_matrix  # noqa: PLC0415
+    from geoplan.network import travel_time_backend  # noqa: PLC0415
+    from geoplan.planning import PLANNED_LAYERS, base_location, planning_points  # noqa: PLC0415
+    from geoplan.zones import active_zones  # noqa: PLC0415
+
+    store = run.store
+    teams = store.read("teams")
+    sites = {layer: store.read(layer) for layer in (*PLANNED_LAYERS, "clinics")}
+    points = planning_points(sites, teams)
+    closures = active_zones(store.read("no_go_zones"), on=run.today)
+    backend = travel_time_backend(run.options.roads)
+    matrix = matrix_from_points(points, points, backend=backend, closures=closures)
+    run.results["matrix"] = matrix
+    bases = [base_location(t) for t in teams["id"]]
+    others = [i for i in matrix.destinations if i not in frozenset(bases)]
+    part = matrix.subset(bases, others)
+    run.outputs["travel_times"] = save_matrix(part, run.out_dir / "travel_times.csv")
+    unreachable = part.unreachable_counts()
+    why = "; ".join(f"{kind}: {n}" for kind, n in unreachable.items()) or "none"
+    run.lines.append(
+        f"Travel times ({matrix.backend}, {len(closures.zones)} no-go zone(s) active on "
+        f"{run.today}): {len(bases)} bases x {len(others)} sites and clinics; "
+        f"unreachable points: {sum(unreachable.values())} ({why})"
+    )
+
+
 STAGES: list[tuple[str, Callable[[DemoRun], None]]] = [
     ("Building the demo workspace", _build_workspace),
+    ("Computing travel times", _compute_travel_times),
 ]
