@@ -900,7 +900,7 @@ def plan_week(
     plannable = [t for t in tasks if t.id not in excluded]
     problem = routing_problem(plannable, routes, matrix, params=params)
     say(f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
-    limit = time_limit or params.time_limit
+    limit = params.time_limit if time_limit is None else time_limit
     solution = solve(problem, time_limit=limit, seed=seed, progress=on_search)
     return _week_plan(
         solution,
