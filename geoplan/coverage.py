@@ -24,7 +24,7 @@ import dataclasses
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -556,41 +556,48 @@ def _site_history(
     as_of: dt.date,
 ) -> pd.DataFrame:
     """Per-site roll-up of :func:`visit_history` plus visits of any kind."""
-    dates = pd.to_datetime(visits["date"])
-    upto = visits.loc[(dates <= pd.Timestamp(as_of)).to_numpy(dtype=bool)]
-    upto_dates = dates.loc[upto.index]
-    last_any = upto_dates.groupby(upto["site_id"].astype(str).to_numpy()).max()
-    in_period = upto.loc[(upto_dates >= pd.Timestamp(period.start)).to_numpy(dtype=bool)]
-    count = in_period.groupby(in_period["site_id"].astype(str)).size()
-    ids = sites["id"]
-    last = ids.map(last_any)
+    ids = sites["id"].astype(str).to_numpy()
+    last, count = _visits_per_site(visits, period=period, as_of=as_of)
+    last_visit = pd.Series(last.reindex(ids).to_numpy(), index=sites.index, dtype="datetime64[ns]")
     late = history.assign(late=history["overdue"] & ~history["never_delivered"])
-    return pd.DataFrame(
-        {
-            "visits_in_period": ids.map(count).fillna(0).astype(int),
-            "last_visit": last,
-            "days_since_last_visit": (pd.Timestamp(as_of) - last).dt.days.astype("Int64"),
-            "never_visited": last.isna(),
-            "days_overdue": ids.map(history.groupby("site_id")["days_overdue"].max()).astype(
-                "Int64"
-            ),
-            "services_overdue": ids.map(_joined(history, "overdue")).fillna(""),
-            "services_late": ids.map(_joined(late, "late")).fillna(""),
-            "services_never_delivered": ids.map(_joined(history, "never_delivered")).fillna(""),
-            "services_delivered": ids.map(_joined(history, "delivered_in_period")).fillna(""),
-            "services_unmet": ids.map(_joined(history, "delivered_in_period", negate=True)).fillna(
-                ""
-            ),
-        },
-        index=sites.index,
-    )
+    texts = {
+        "services_overdue": _joined(history, "overdue"),
+        "services_late": _joined(late, "late"),
+        "services_never_delivered": _joined(history, "never_delivered"),
+        "services_delivered": _joined(history, "delivered_in_period"),
+        "services_unmet": _joined(history, "delivered_in_period", negate=True),
+    }
+    overdue = history.groupby("site_id")["days_overdue"].max().astype("Int64")
+    table = {
+        "visits_in_period": count.reindex(ids, fill_value=0).to_numpy(dtype=int),
+        "last_visit": last_visit,
+        "days_since_last_visit": (pd.Timestamp(as_of) - last_visit).dt.days.astype("Int64"),
+        "never_visited": last_visit.isna().to_numpy(),
+        "days_overdue": overdue.reindex(ids).to_numpy(),
+        **{name: text.reindex(ids, fill_value="").to_numpy() for name, text in texts.items()},
+    }
+    frame = pd.DataFrame(table, index=sites.index)
+    return frame.astype({"days_overdue": "Int64"})
+
+
+def _visits_per_site(
+    visits: pd.DataFrame, *, period: Period, as_of: dt.date
+) -> tuple[pd.Series, pd.Series]:
+    """Last visit of any kind up to ``as_of`` and the number of visits in the period, by site."""
+    dates = pd.to_datetime(visits["date"])
+    upto = (dates <= pd.Timestamp(as_of)).to_numpy(dtype=bool)
+    site_ids = visits["site_id"].astype(str).to_numpy()[upto]
+    days = dates.to_numpy()[upto]
+    last = pd.Series(days, dtype="datetime64[ns]").groupby(site_ids).max()
+    count = pd.Series(days >= np.datetime64(period.start)).groupby(site_ids).sum()
+    return last, count.astype(int)
 
 
 def _joined(table: pd.DataFrame, flag: str, *, negate: bool = False) -> pd.Series:
     """Comma-joined services per site where ``flag`` holds (or, negated, does not)."""
     mask = table[flag].astype(bool)
     rows = table.loc[~mask if negate else mask]
-    return rows.groupby("site_id")["service"].agg(",".join)
+    return rows.groupby("site_id")["service"].agg(",".join).astype(object)
 
 
 # --- result ---------------------------------------------------------------------------------
@@ -649,6 +656,9 @@ AREA_COLUMNS = (
 )
 """Totals summed per admin area and per hexagon."""
 
+AREA_GROUPINGS = ("admin", "h3")
+"""What people can be summed per: admin areas or H3 hexagons."""
+
 
 @dataclass(frozen=True)
 class CoverageResult:
@@ -675,6 +685,9 @@ class CoverageResult:
         What was analysed and how.
     backend
         Travel-time backend that made the matrix.
+    places
+        Candidate places for new stops (``id`` and point), where they are not sites
+        themselves; used to draw the proposed places.
     """
 
     sites: gpd.GeoDataFrame
@@ -688,6 +701,7 @@ class CoverageResult:
     as_of: dt.date
     params: CoverageParams
     backend: str = "unknown"
+    places: gpd.GeoDataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The ranked per-site gap table, with ``lon`` and ``lat`` instead of geometry."""
@@ -702,8 +716,7 @@ class CoverageResult:
 
     def areas(self, by: str = "admin") -> gpd.GeoDataFrame:
         """Totals per ``admin`` area (falling back to hexagons without admin areas) or ``h3``."""
-        if by not in ("admin", "h3"):
-            raise ParameterError(f"by: expected admin or h3, got {by!r}")
+        check_by(by)
         return self.admin if by == "admin" and self.admin is not None else self.hexagons
 
     def summary(self) -> str:
@@ -731,6 +744,19 @@ class CoverageResult:
         if self.admin is not None:
             lines.append(_outside_text(self.sites))
         return "\n".join(line for line in lines if line)
+
+
+def check_by(by: str) -> str:
+    """``by`` itself when it names a grouping of :data:`AREA_GROUPINGS`.
+
+    Raises
+    ------
+    ParameterError
+        Naming the groupings there are.
+    """
+    if by not in AREA_GROUPINGS:
+        raise ParameterError(f"by: expected admin or h3, got {by!r}")
+    return by
 
 
 def _breakdown_text(row: Mapping[str, int]) -> str:
@@ -900,8 +926,10 @@ def _reasons(row: Mapping[str, object], params: CoverageParams) -> str:
             reasons.append(f"overdue {row['days_overdue']} d: {row['services_late']}")
         if row["services_never_delivered"]:
             reasons.append(f"never delivered: {row['services_never_delivered']}")
-    if row["services_unmet"]:
-        reasons.append(f"unmet in period: {row['services_unmet']}")
+    never = set(split_list(row["services_never_delivered"]))
+    unmet = [s for s in split_list(row["services_unmet"]) if s not in never]
+    if unmet:
+        reasons.append(f"unmet in period: {','.join(unmet)}")
     return "; ".join(reasons)
 
 
@@ -1076,30 +1104,130 @@ def coverage_from_layers(
         Points (``id``, geometry) where a new stop or base could go.
     period, today, params
         As for :func:`coverage_from_matrix`.
+
+    Raises
+    ------
+    ParameterError
+        If there is no site to analyse, or as :func:`coverage_from_matrix` says.
     """
     params = params or CoverageParams()
     today = today or dt.date.today()
     period = period or Period.ending(today)
+    _check_sites(layers, params)
     closures = active_zones(layers.no_go_zones, on=min(today, period.end))
-    facilities = pd.concat([layers.clinics[["id", "geometry"]], layers.teams[["id", "geometry"]]])
-    facilities = gpd.GeoDataFrame(facilities, crs="EPSG:4326").reset_index(drop=True)
-    matrix = matrix_from_points(layers.sites, facilities, backend=backend, closures=closures)
+    matrix = matrix_from_points(
+        layers.sites, _facilities(layers), backend=backend, closures=closures
+    )
     candidate_matrix = None
-    if params.new_locations:
-        spatial = spatial_coverage(
-            layers.sites, matrix, clinics=layers.clinics, teams=layers.teams, params=params
-        )
-        out = layers.sites.loc[~spatial["covered"].to_numpy()]
-        places = (
-            candidates
-            if candidates is not None
-            else out.loc[out["access_status"] != "inaccessible"]
-        )
-        if len(out) and len(places):
-            candidate_matrix = matrix_from_points(out, places, backend=backend, closures=closures)
-    return coverage_from_matrix(
+    out = _out_of_reach(layers, matrix, params)
+    places = candidates if candidates is not None else _accessible(out)
+    if params.new_locations and len(out) and len(places):
+        candidate_matrix = matrix_from_points(out, places, backend=backend, closures=closures)
+    result = coverage_from_matrix(
         layers, matrix, candidates=candidate_matrix, period=period, today=today, params=params
     )
+    return dataclasses.replace(result, places=candidates)
+
+
+def coverage_from_store(
+    store: GeoPackageStore,
+    *,
+    matrix: TravelTimeMatrix | None = None,
+    base_ids: Mapping[str, str] | None = None,
+    backend: TravelTimeBackend | None = None,
+    period: Period | None = None,
+    today: dt.date | None = None,
+    params: CoverageParams | None = None,
+) -> CoverageResult:
+    """Coverage gaps of a workspace's sites.
+
+    ``matrix`` is used when it holds every site as an origin and every clinic and team base as
+    a destination (a larger matrix, such as the one a plan is made with, is cut down to
+    them); if it also holds the sites out of reach as destinations, they are the candidate
+    places for new stops. Otherwise travel times come from ``backend`` as in
+    :func:`coverage_from_layers`.
+
+    Parameters
+    ----------
+    store
+        The workspace.
+    matrix
+        Travel times made beforehand, if any.
+    base_ids
+        The matrix's id of each team's base, by team id, where they differ (the planner
+        names a base ``base:<team id>``).
+    backend, period, today, params
+        As for :func:`coverage_from_layers`.
+
+    Raises
+    ------
+    ParameterError
+        If the workspace has no site to analyse, or as :func:`coverage_from_matrix` says.
+    """
+    params = params or CoverageParams()
+    layers = CoverageLayers.from_store(store, site_layers=params.site_layers)
+    _check_sites(layers, params)
+    times = _coverage_times(matrix, layers, base_ids or {})
+    if matrix is None or times is None:
+        return coverage_from_layers(
+            layers, backend=backend, period=period, today=today, params=params
+        )
+    out = _out_of_reach(layers, times, params)
+    places = list(_accessible(out)["id"])
+    candidates = None
+    if params.new_locations and places and _holds(matrix, out["id"], places):
+        candidates = matrix.subset(list(out["id"]), places)
+    return coverage_from_matrix(
+        layers, times, candidates=candidates, period=period, today=today, params=params
+    )
+
+
+def _coverage_times(
+    matrix: TravelTimeMatrix | None, layers: CoverageLayers, base_ids: Mapping[str, str]
+) -> TravelTimeMatrix | None:
+    """``matrix`` cut down to sites x (clinics, team bases), bases named by team id; None when
+    it lacks any of them."""
+    if matrix is None:
+        return None
+    teams = [str(t) for t in layers.teams["id"]]
+    wanted = [*layers.clinics["id"], *(base_ids.get(t, t) for t in teams)]
+    if not _holds(matrix, layers.sites["id"], wanted):
+        return None
+    times = matrix.subset(list(layers.sites["id"]), wanted)
+    named = (*times.destinations[: len(wanted) - len(teams)], *teams)
+    return dataclasses.replace(times, destinations=named)
+
+
+def _check_sites(layers: CoverageLayers, params: CoverageParams) -> None:
+    if not len(layers.sites):
+        msg = (
+            f"no sites to analyse: {' and '.join(params.site_layers)} are empty; import them "
+            "with `geoplan import`, or run `geoplan demo` for an example workspace"
+        )
+        raise ParameterError(msg)
+
+
+def _facilities(layers: CoverageLayers) -> gpd.GeoDataFrame:
+    """Clinics and team bases, the destinations of the coverage matrix."""
+    both = pd.concat([layers.clinics[["id", "geometry"]], layers.teams[["id", "geometry"]]])
+    return gpd.GeoDataFrame(both, crs="EPSG:4326").reset_index(drop=True)
+
+
+def _holds(matrix: TravelTimeMatrix, origins: Iterable[str], destinations: Iterable[str]) -> bool:
+    return set(origins) <= set(matrix.origins) and set(destinations) <= set(matrix.destinations)
+
+
+def _out_of_reach(
+    layers: CoverageLayers, matrix: TravelTimeMatrix, params: CoverageParams
+) -> gpd.GeoDataFrame:
+    spatial = spatial_coverage(
+        layers.sites, matrix, clinics=layers.clinics, teams=layers.teams, params=params
+    )
+    return layers.sites.loc[~spatial["covered"].to_numpy()]
+
+
+def _accessible(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return sites.loc[sites["access_status"] != "inaccessible"]
 
 
 # --- outputs --------------------------------------------------------------------------------
@@ -1160,7 +1288,11 @@ def _write_geopackage(result: CoverageResult, areas: gpd.GeoDataFrame, path: Pat
 def _next_places(result: CoverageResult) -> gpd.GeoDataFrame:
     assert result.siting is not None
     choices = result.siting.to_frame()
-    points = pd.Series(result.sites.geometry.to_numpy(), index=result.sites["id"].to_numpy())
+    known = [result.sites[["id", "geometry"]]]
+    if result.places is not None:
+        known.insert(0, result.places[["id", "geometry"]])
+    table = pd.concat(known).drop_duplicates("id")
+    points = pd.Series(table.geometry.to_numpy(), index=table["id"].astype(str).to_numpy())
     geometry = choices["location_id"].map(points)
     return gpd.GeoDataFrame(choices, geometry=geometry.to_numpy(), crs="EPSG:4326")
 

@@ -46,6 +46,7 @@ WRITE_ORDER = (
     "clinics",
     "cip_sites",
     "no_go_zones",
+    "indicators",
     "outreach_visits",
 )
 """Layers in the order they are written: what visits point at comes first."""
@@ -228,6 +229,29 @@ class VisitRules:
 
 
 @dataclass(frozen=True)
+class IndicatorSpec:
+    """One row of the results matrix: the catalog's fields, the reporting period in days from
+    today, and a target for the scenario's default size that scales with the visits asked for
+    (``scale = "visits"``), with the gathering points (``"sites"``) or not at all (``"none"``).
+    """
+
+    id: str
+    name: str
+    formula: str
+    target: float
+    unit: str
+    notes: str | None = None
+    scale: str = "visits"
+    period_start_offset_days: int = -150
+    period_end_offset_days: int = 33
+
+    def __post_init__(self) -> None:
+        if self.scale not in ("visits", "sites", "none"):
+            msg = f"indicator {self.id}: scale {self.scale!r} is not visits, sites or none"
+            raise CatalogError(msg)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """The demo scenario as read from ``layers/demo/scenario.toml``."""
 
@@ -246,6 +270,7 @@ class Scenario:
     teams: tuple[TeamSpec, ...]
     no_go_zones: tuple[ZoneSpec, ...]
     visit_rules: VisitRules
+    indicators: tuple[IndicatorSpec, ...] = ()
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.towns]
@@ -296,6 +321,7 @@ def load_scenario(path: Path | None = None) -> Scenario:
         "cip_sites": CipSpec,
         "teams": TeamSpec,
         "no_go_zones": ZoneSpec,
+        "indicators": IndicatorSpec,
     }
     for key, cls in many.items():
         data[key] = tuple(_spec(cls, item, f"{path.name} [[{key}]]") for item in data.get(key, []))
@@ -400,8 +426,16 @@ def generate_scenario(
     ctx = _Context(
         spec, np.random.default_rng(seed), today or dt.date.today(), shapely.Polygon(spec.land)
     )
-    tables = _site_tables(ctx, spec.gathering_points if sites is None else sites)
-    tables["outreach_visits"] = _visits(ctx, tables, spec.visits if visits is None else visits)
+    n_sites = spec.gathering_points if sites is None else sites
+    n_visits = spec.visits if visits is None else visits
+    tables = _site_tables(ctx, n_sites)
+    tables["outreach_visits"] = _visits(ctx, tables, n_visits)
+    scale = {
+        "visits": n_visits / max(spec.visits, 1),
+        "sites": n_sites / max(spec.gathering_points, 1),
+        "none": 1.0,
+    }
+    tables["indicators"] = _indicators(ctx, scale)
     known = {name: frozenset(t.columns["id"]) for name, t in tables.items()}
     context = ValidationContext(area=spec.area, known_ids=known, today=ctx.today)
     catalog = load_catalog()
@@ -485,6 +519,8 @@ def _typed_column(f: FieldDef, values: np.ndarray | None, n: int) -> pd.Series:
         return pd.Series(values, dtype="Int64")
     if f.type == "date":
         return pd.Series(values.astype("datetime64[ns]"))
+    if f.type == "number":
+        return pd.Series(values, dtype="float64")
     return pd.Series(values, dtype=object)
 
 
@@ -562,6 +598,29 @@ def _joined(items: Sequence[tuple[str, ...]]) -> np.ndarray:
 
 def _admin_codes(ctx: _Context, towns: Sequence[str]) -> np.ndarray:
     return _texts([ctx.scenario.town(t).admin_code for t in towns])
+
+
+# --- the results matrix ---------------------------------------------------------------------
+
+
+def _indicators(ctx: _Context, scale: Mapping[str, float]) -> _Table:
+    """The scenario's indicators, targets scaled to the size asked for."""
+    specs = ctx.scenario.indicators
+
+    def days(offsets: list[int]) -> np.ndarray:
+        return np.array([ctx.day(d) for d in offsets], dtype="datetime64[D]")
+
+    columns = {
+        "id": _texts([i.id for i in specs]),
+        "name": _texts([i.name for i in specs]),
+        "formula": _texts([i.formula for i in specs]),
+        "target": np.array([round(i.target * scale[i.scale]) for i in specs], dtype=float),
+        "unit": _texts([i.unit for i in specs]),
+        "period_start": days([i.period_start_offset_days for i in specs]),
+        "period_end": days([i.period_end_offset_days for i in specs]),
+        "notes": _texts([i.notes for i in specs]),
+    }
+    return _Table(columns)
 
 
 # --- site layers ----------------------------------------------------------------------------

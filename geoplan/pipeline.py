@@ -127,7 +127,29 @@ def _compute_travel_times(run: DemoRun) -> None:
     )
 
 
+def _analyse_coverage(run: DemoRun) -> None:
+    """Coverage gaps of the demo workspace, with the travel-time stage's matrix when there is one.
+
+    ``run.results["coverage"]`` holds the result; the CSV tables and ``coverage.gpkg`` go to
+    ``coverage/``, and the summary lines give the totals and the worst gaps.
+    """
+    from geoplan.coverage import coverage_from_store, save_coverage, top_gaps_text  # noqa: PLC0415
+    from geoplan.planning import base_location  # noqa: PLC0415
+
+    store = run.store
+    bases = {str(t): base_location(str(t)) for t in store.read("teams")["id"]}
+    matrix = run.results.get("matrix")
+    result = coverage_from_store(store, matrix=matrix, base_ids=bases, today=run.today)
+    run.results["coverage"] = result
+    folder = run.out_dir / "coverage"
+    save_coverage(result, folder)
+    run.outputs["coverage"] = folder / "coverage.gpkg"
+    lines = [*result.summary().splitlines(), *top_gaps_text(result, n=5).splitlines()]
+    run.lines += [lines[0] + ":", *(f"  {line}" for line in lines[1:])]
+
+
 STAGES: list[tuple[str, Callable[[DemoRun], None]]] = [
     ("Building the demo workspace", _build_workspace),
     ("Computing travel times", _compute_travel_times),
+    ("Analysing coverage", _analyse_coverage),
 ]
