@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -590,6 +591,146 @@ def _indicators_table(result: CoverageResult) -> Table:
             str(row["status"]),
         )
     return table
+
+
+# --- weekly plan ----------------------------------------------------------------------------
+
+
+@app.command("plan")
+def plan_command(
+    week: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO week (2026-W49: Sunday 29 Nov to Thursday 3 Dec) or any date in the week; default: the coming week."
+        ),
+    ] = None,
+    teams: Annotated[
+        str | None, typer.Option(help="Comma-separated team ids to plan for (default: every team).")
+    ] = None,
+    pin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SITE:TEAM:DAY[:SERVICE]: fix a visit to a team and day (a date or sun..sat); repeatable."
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", help="Seconds the solver searches (default: the parameters', 20)."
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the search: the same seed, the same plan.")
+    ] = 0,
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file with \\[planning] parameters (see examples/planning.toml) and optionally \\[straight_line] / \\[road_network]."
+        ),
+    ] = None,
+    roads: Annotated[
+        Path | None,
+        typer.Option(
+            help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2): road travel times, and route lines along the roads."
+        ),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schedules.")] = Path(
+        "plan"
+    ),
+    formats: Annotated[
+        str, typer.Option("--format", help="Outputs to write, comma-separated.")
+    ] = "csv,xlsx,html,geojson,gpx",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Plan a week of team-day routes and write the schedules.
+
+    Visit tasks come from the site layers and the visit history: each service a site needs
+    every N days is due when that interval has run out. Each team works its days from its base
+    and back within its shift; the solver orders the visits, respects access hours, stop
+    limits and NFI kits, and leaves out the lowest-priority tasks when time runs short. Every
+    task left out gets one reason. Schedules go to --out: schedule.csv and schedule.xlsx, a
+    printable page per team-day (html/), plan.geojson, a GPX file per team-day (gpx/), and
+    left_out.csv.
+
+    [bold]Examples[/bold]
+
+      geoplan plan --week 2026-W49
+
+      geoplan plan --week 2026-W49 --teams MED-TRP,PROT-1 --time-limit 60 --seed 3
+
+      geoplan plan --pin DC-03:PROT-1:mon --pin GP-0017:MRRM-1:2026-12-01 -o week49
+
+      geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
+    """
+    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.planning import (  # noqa: PLC0415
+        Pin,
+        PlanningParams,
+        plan_week_from_store,
+        week_closures,
+    )
+    from geoplan.schedules import check_formats, road_lines, write_schedules  # noqa: PLC0415
+
+    chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
+    pins = [Pin.parse(text) for text in pin or []]
+    planning = PlanningParams.from_toml(params) if params else PlanningParams()
+    limit = time_limit if time_limit is not None else planning.time_limit
+    team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None
+    store = _existing_store(workspace)
+    with _solver_progress() as progress:
+        task = progress.add_task("Reading the workspace", total=limit)
+        backend = travel_time_backend(
+            roads,
+            params_file=params,
+            progress=lambda step, _done: progress.update(task, description=step),
+        )
+        plan = plan_week_from_store(
+            store,
+            week=week,
+            team_ids=team_ids,
+            params=planning,
+            pins=pins,
+            seed=seed,
+            time_limit=limit,
+            backend=backend,
+            progress=lambda step: progress.update(task, description=step),
+            on_search=lambda p: progress.update(
+                task,
+                completed=min(p.elapsed, limit),
+                description=f"Solving: {p.tasks_done} visits planned so far",
+            ),
+        )
+        progress.update(task, description="Writing the schedules", completed=limit)
+        lines = None
+        if isinstance(backend, RoadNetworkBackend):
+            closures = week_closures(store.read("no_go_zones"), plan.days)
+            lines = road_lines(plan, backend.network, closures=closures)
+        written = write_schedules(plan, out_dir, formats=chosen, lines=lines)
+    out.print(escape(plan.summary()))
+    _print_written(out_dir, written)
+
+
+def _print_written(folder: Path, written: dict[str, Path]) -> None:
+    singles = [name for name in written if "/" not in name or name.endswith("index.html")]
+    per_day = Counter(name.split("/")[0] for name in written if name not in singles)
+    listed = [*singles, *(f"{kind}/ ({n} team-day file(s))" for kind, n in per_day.items())]
+    out.print(f"Wrote {len(written)} file(s) to {escape(str(folder))}: {escape(', '.join(listed))}")
+
+
+@contextmanager
+def _solver_progress() -> Iterator[Progress]:
+    """A bar that fills as the solver's time limit runs out."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        yield progress
 
 
 # --- demo -----------------------------------------------------------------------------------

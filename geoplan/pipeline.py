@@ -148,8 +148,54 @@ def _analyse_coverage(run: DemoRun) -> None:
     run.lines += [lines[0] + ":", *(f"  {line}" for line in lines[1:])]
 
 
+def _plan_week(run: DemoRun) -> None:
+    """The coming week's plan (from the next Sunday after today) and its schedules.
+
+    Reuses ``run.results["matrix"]`` when it covers every base and site with the week's no-go
+    zones closed; otherwise the planner builds its own. Leaves the plan in
+    ``run.results["plan"]`` and the schedules in ``plan/``.
+    """
+    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.planning import plan_week_from_store, week_closures  # noqa: PLC0415
+    from geoplan.schedules import road_lines, write_schedules  # noqa: PLC0415
+
+    options, store = run.options, run.store
+    backend = travel_time_backend(options.roads) if options.roads else None
+    plan = plan_week_from_store(
+        store,
+        today=run.today,
+        seed=options.seed,
+        time_limit=options.time_limit,
+        backend=backend,
+        matrix=run.results.get("matrix"),
+    )
+    run.results["plan"] = plan
+    lines = None
+    if isinstance(backend, RoadNetworkBackend):
+        closures = week_closures(store.read("no_go_zones"), plan.days)
+        lines = road_lines(plan, backend.network, closures=closures)
+    written = write_schedules(plan, run.out_dir / "plan", lines=lines)
+    run.lines.append(
+        f"Plan for the coming week (solver seed {options.seed}, {options.time_limit:g} s):"
+    )
+    run.lines += [f"  {line}" for line in plan.summary().splitlines()]
+    for name, key in PLAN_OUTPUTS.items():
+        run.outputs[name] = written[key]
+    run.outputs["plan_gpx"] = run.out_dir / "plan" / "gpx"
+
+
+PLAN_OUTPUTS = {
+    "plan_schedule_xlsx": "schedule.xlsx",
+    "plan_schedule_csv": "schedule.csv",
+    "plan_left_out": "left_out.csv",
+    "plan_pages": "html/index.html",
+    "plan_geojson": "plan.geojson",
+}
+
+
 STAGES: list[tuple[str, Callable[[DemoRun], None]]] = [
     ("Building the demo workspace", _build_workspace),
     ("Computing travel times", _compute_travel_times),
     ("Analysing coverage", _analyse_coverage),
+    ("Planning the coming week", _plan_week),
 ]
