@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from geoplan.cli import run
 from geoplan.demo import build_demo_workspace
 from geoplan.pipeline import DemoOptions, run_demo
-from geoplan.planning import WeekPlan, week_days
+from geoplan.planning import PlanningParams, WeekPlan, week_days
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday: the coming week starts on Sunday 29 November
 WEEK = "2026-W49"
@@ -136,3 +137,14 @@ def test_demo_plans_the_coming_week(tmp_path: Path) -> None:
     assert any(line.startswith("Plan for the coming week") for line in result.lines)
     assert result.outputs["plan_pages"] == tmp_path / "demo" / "plan" / "html" / "index.html"
     assert len(rows(result.outputs["plan_schedule_csv"])) == len(plan.stops)
+
+
+def test_example_parameters_file_documents_the_defaults() -> None:
+    """examples/planning.toml loads and holds exactly the default parameters, each commented."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "planning.toml"
+    assert PlanningParams.from_toml(path) == PlanningParams()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for k, line in enumerate(lines):
+        if re.match(r"^#? ?[a-z_]+ = ", line) and not line.startswith(("# detour", "# speed")):
+            documented = lines[k - 1].startswith("#") or " # " in line
+            assert documented, f"line {k + 1} has no comment: {line}"
