@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import problem_response
+from api.errors import STORE_UNAVAILABLE, log, problem_response
 from api.roles import allows
+from geoplan.errors import StoreError
 from geoplan.keys import ApiKey, verify_key
 from geoplan.store import GeoPackageStore
 
@@ -62,7 +63,12 @@ class AuthMiddleware:
         if least is not None and allows(least, None):
             await self.app(scope, receive, send)
             return
-        key = _presented_key(scope, self.store)
+        try:
+            key = _presented_key(scope, self.store)
+        except StoreError as exc:  # middleware errors skip the app's handlers: answer here
+            log.error("checking a key: %s", exc)
+            await problem_response(503, STORE_UNAVAILABLE)(scope, receive, send)
+            return
         if key is None:
             detail = f"send a valid API key in the {KEY_HEADER} header"
             await problem_response(401, detail, headers=_CHALLENGE)(scope, receive, send)

@@ -49,7 +49,8 @@ STATUS_BY_ERROR: tuple[tuple[type[GeoplanError], int], ...] = (
     (InputFileError, 422),
     (StoreError, 503),
 )
-_HIDDEN = {503: "the workspace cannot be read or written right now; try again shortly"}
+STORE_UNAVAILABLE = "the workspace cannot be read or written right now; try again shortly"
+_HIDDEN = {503: STORE_UNAVAILABLE}
 _PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}")
 
 

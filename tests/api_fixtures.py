@@ -1,0 +1,106 @@
+"""Shared pieces of the API tests: a small workspace, keys per role, in-process and live servers.
+
+The workspace holds the hand-checkable fixtures of ``tests/data/valid`` (3 gathering points, 2
+teams, 2 visits) plus one detention centre and one clinic made here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import shapely
+import uvicorn
+from starlette.exceptions import StarletteDeprecationWarning
+
+from api.app import create_app
+from api.settings import Settings
+from geoplan.edits import Edit, create_feature
+from geoplan.imports import import_file
+from geoplan.keys import ROLES, create_key
+from geoplan.store import GeoPackageStore, open_store
+
+with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works the same here
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+FIXTURES = Path(__file__).resolve().parent / "data"
+DC_POINT = (13.2345, 32.8123)
+__all__ = ["TestClient"]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace file and one key per role."""
+
+    path: Path
+    keys: dict[str, str]
+
+    @property
+    def store(self) -> GeoPackageStore:
+        """The workspace's store."""
+        return open_store(self.path)
+
+    def headers(self, role: str) -> dict[str, str]:
+        """The key header of a role."""
+        return {"X-API-Key": self.keys[role]}
+
+
+def build_workspace(folder: Path) -> Workspace:
+    """The small workspace, with a key per role."""
+    store = open_store(folder / "ws.gpkg")
+    for layer in ("gathering_points", "teams", "outreach_visits"):
+        import_file(FIXTURES / "valid" / f"{layer}.csv", layer, store=store)
+    centre = {"id": "DC-1", "name": "Centre near the port", "notes": "gate on the north side"}
+    create_feature(store, "detention_centres", Edit(centre, shapely.Point(*DC_POINT)))
+    clinic = {"id": "CL-1", "name": "Clinic one", "kind": "own_clinic", "services": ["health"]}
+    create_feature(store, "clinics", Edit(clinic, shapely.Point(13.19, 32.87)))
+    keys = {role: create_key(store, role=role, name=role)[1] for role in ROLES}
+    return Workspace(store.path, keys)
+
+
+def copy_workspace(template: Workspace, folder: Path) -> Workspace:
+    """A fresh copy of a built workspace (keys included), faster than building it again."""
+    target = folder / template.path.name
+    shutil.copyfile(template.path, target)
+    return Workspace(target, dict(template.keys))
+
+
+def client_for(workspace: Workspace, **settings: object) -> TestClient:
+    """An in-process client of the app on this workspace; server errors become responses."""
+    app = create_app(Settings(workspace=workspace.path, **settings))  # type: ignore[arg-type]
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_server(workspace: Workspace) -> Iterator[str]:
+    """The app served by uvicorn on a random loopback port, in a thread; yields its base URL."""
+    port = free_port()
+    app = create_app(Settings(workspace=workspace.path))  # type: ignore[call-arg]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
