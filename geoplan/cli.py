@@ -40,6 +40,7 @@ from geoplan.imports import (
     operating_area,
     set_operating_area,
 )
+from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea, ValidationReport
 from geoplan.sources import SourceOptions
 from geoplan.store import DEFAULT_WORKSPACE, GeoPackageStore, open_store
@@ -85,6 +86,11 @@ area_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(area_app, name="area")
+keys_app = typer.Typer(
+    help="Create, list and revoke API keys (the workspace keeps only their hashes).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
 
 WorkspaceOption = Annotated[
     Path,
@@ -773,6 +779,89 @@ def demo_command(
             out_dir, options=options, step=lambda name: progress.update(task, description=name)
         )
     out.print(escape(result.summary()))
+
+
+# --- API ----------------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve_command(
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API (OGC API - Features layers, keys) on the workspace until Ctrl+C.
+
+    Every route but /health needs a key in the X-API-Key header: make one with
+    `geoplan keys create --role ROLE`. The documentation is at /docs. More settings come from
+    GEOPLAN_* environment variables (see README).
+
+    [bold]Examples[/bold]
+
+      geoplan serve --workspace geoplan-demo/geoplan.gpkg
+
+      GEOPLAN_CORS_ORIGINS=https://maps.example.org geoplan serve --host 0.0.0.0 --port 8080
+    """
+    import os  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415  (keeps --help fast)
+
+    store = _existing_store(workspace)
+    if not any(k.active for k in list_keys(store)):
+        err.print(
+            "note: this workspace has no API keys yet; make one with `geoplan keys create --role admin`"
+        )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            "note: keys travel in clear text over HTTP; put the API behind HTTPS (a reverse proxy)"
+        )
+    os.environ["GEOPLAN_WORKSPACE"] = str(workspace.resolve())
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="viewer, planner or admin (see README: roles).")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")] = "",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Make an API key with a role and print it once; only its hash is kept.
+
+    [bold]Examples[/bold]
+
+      geoplan keys create --role viewer --name "QGIS, GIS officer"
+
+      geoplan keys create --role admin
+    """
+    key, token = create_key(open_store(workspace), role=role, name=name)
+    out.print(f"Key {key.key_id} ({key.role}) created. It is shown only now; keep it safe:")
+    out.print(token)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `geoplan keys list` shows it.")],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Revoke a key: the API refuses it from the next request on.
+
+    [bold]Example[/bold]
+
+      geoplan keys revoke 3f2a9c0b1d4e
+    """
+    key = revoke_key(_existing_store(workspace), key_id)
+    out.print(f"Key {key.key_id} ({key.role}) revoked at {key.revoked}.")
+
+
+@keys_app.command("list")
+def keys_list(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """List the keys: id, role, name, created and revoked (never the keys themselves)."""
+    table = Table("id", "role", "name", "created", "revoked")
+    for key in list_keys(_existing_store(workspace)):
+        table.add_row(key.key_id, key.role, escape(key.name), key.created, key.revoked or "")
+    out.print(table)
 
 
 # --- plumbing -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from geoplan.cli import run
 from geoplan.errors import NotFoundError, ParameterError
 from geoplan.keys import (
     KEY_TABLE,
@@ -96,3 +97,31 @@ def test_roles_nest() -> None:
     assert role_allows("planner", "viewer")
     assert not role_allows("viewer", "planner")
     assert not role_allows("planner", "admin")
+
+
+def test_keys_commands_create_list_and_revoke(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`geoplan keys create` prints the key once; `list` never shows it; `revoke` stops it."""
+    ws = str(tmp_path / "ws.gpkg")
+    assert run(["keys", "create", "--role", "planner", "--name", "tablet 3", "-w", ws]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    key = verify_key(open_store(ws), token)
+    assert key is not None
+    assert key.role == "planner"
+    assert run(["keys", "list", "-w", ws]) == 0
+    listed = capsys.readouterr().out
+    assert key.key_id in listed
+    assert token not in listed
+    assert run(["keys", "revoke", key.key_id, "-w", ws]) == 0
+    assert verify_key(open_store(ws), token) is None
+
+
+def test_keys_commands_name_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown role is a usage error (2); an unknown key id a failure (1); both named."""
+    ws = str(tmp_path / "ws.gpkg")
+    assert run(["keys", "create", "--role", "owner", "-w", ws]) == 2
+    assert "'owner' is not one of" in capsys.readouterr().err
+    assert run(["keys", "create", "--role", "viewer", "-w", ws]) == 0
+    assert run(["keys", "revoke", "0123456789ab", "-w", ws]) == 1
+    assert "no key '0123456789ab'" in capsys.readouterr().err
