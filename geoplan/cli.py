@@ -626,7 +626,10 @@ def plan_command(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option(help="Seed of the search: the same seed, the same plan.")
+        int,
+        typer.Option(
+            help="Seed of the search: the same seed and data give the same plan (on a busier machine the search may get fewer steps done in the time)."
+        ),
     ] = 0,
     params: Annotated[
         Path | None,
