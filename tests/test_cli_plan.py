@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -14,6 +15,8 @@ from geoplan.cli import run
 from geoplan.demo import build_demo_workspace
 from geoplan.pipeline import DemoOptions, run_demo
 from geoplan.planning import PlanningParams, WeekPlan, week_days
+from geoplan.store import open_store
+from tests.planning_fixtures import layer, site, team
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday: the coming week starts on Sunday 29 November
 WEEK = "2026-W49"
@@ -148,3 +151,22 @@ def test_example_parameters_file_documents_the_defaults() -> None:
         if re.match(r"^#? ?[a-z_]+ = ", line) and not line.startswith(("# detour", "# speed")):
             documented = lines[k - 1].startswith("#") or " # " in line
             assert documented, f"line {k + 1} has no comment: {line}"
+
+
+def test_plan_on_roads_draws_the_routes_along_them(
+    fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--roads plans on the extract's roads: the route line follows them across the bridge."""
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    store = open_store(tmp_path / "roads.gpkg")
+    store.upsert("teams", layer("teams", [team("T1", lon=0.0, lat=0.0, shift_end="15:00")]))
+    gps = [{**site("S", 0.0100), "lat": 0.0}, {**site("R", 0.0040), "lat": 0.0030}]
+    store.upsert("gathering_points", layer("gathering_points", gps))
+    out = tmp_path / "out"
+    args = ["plan", "-w", str(tmp_path / "roads.gpkg"), "--week", WEEK, "--time-limit", "1"]
+    roads = str(fixtures / "roads_bridge_shortcut.osm")
+    assert run([*args, "--roads", roads, "--format", "geojson", "-o", str(out)]) == 0
+    data = json.loads((out / "plan.geojson").read_text(encoding="utf-8"))
+    (line,) = [f for f in data["features"] if f["properties"]["kind"] == "route"]
+    assert line["properties"]["geometry"] == "roads"
+    assert [0.006, 0.0] in line["geometry"]["coordinates"]  # the bridge node
