@@ -2,11 +2,17 @@
 
 Given people not yet within reach and candidate places for an extra mobile-clinic stop or
 team base, choose ``p`` places that bring the most people within the travel-time threshold.
-Solved exactly as an integer programme with HiGHS (through :func:`scipy.optimize.milp`):
-maximise ``sum(w_i * y_i)`` subject to ``y_i <= sum(x_j for j covering i)`` and
-``sum(x_j) <= p``, with ``x`` binary and ``0 <= y <= 1``. Should the time limit stop the
-solver first, the best solution found (or a greedy one) is returned with HiGHS's upper bound,
-so the report always says how far from optimal the answer can be.
+
+Sites that see the same candidates are merged first (their people added up), which keeps the
+answer exact and the problem small. A greedy choice comes first; its value is checked
+against an upper bound that needs no solver (the people any candidate can reach, the ``p``
+best single places added up, and greedy's own guarantee of at least 1 - 1/e of the optimum).
+Unless that already proves greedy optimal, the problem is solved exactly as an integer
+programme with HiGHS (through :func:`scipy.optimize.milp`): maximise ``sum(w_i * y_i)``
+subject to ``y_i <= sum(x_j for j covering i)`` and ``sum(x_j) <= p``, with ``x`` binary and
+``0 <= y <= 1``. Should the time limit stop the solver first, or the problem be too large for
+it, the better of its answer and greedy's is returned with the tightest bound known, so the
+report always says how far from optimal the answer can be.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 from geoplan.errors import ParameterError
 from geoplan.matrix import TravelTimeMatrix
 
+MAX_EXACT_PAIRS = 150_000
+"""Above this many (site, place) pairs within reach, HiGHS may overrun its time limit while it
+presolves, so greedy's answer is kept with the solver-free bound."""
 CHOICE_COLUMNS = ("rank", "location_id", "people_newly_covered", "sites_newly_covered", "site_ids")
 
 
@@ -44,7 +53,8 @@ class SitingResult:
     method
         How the choice was made: ``exact (HiGHS)``, ``exact (enumeration)`` or ``greedy``.
     status
-        ``optimal`` or ``time limit``.
+        ``optimal``, ``time limit`` (the solver stopped first) or ``not proven: too large
+        for the exact search`` (more than :data:`MAX_EXACT_PAIRS` pairs within reach).
     """
 
     choices: pd.DataFrame
@@ -165,20 +175,56 @@ def _solve(
 ) -> tuple[np.ndarray, float, str, str]:
     """Chosen column indices, an upper bound, the method and the status."""
     n_c = a.shape[1]
-    if n_c <= p or p == 0 or w.size == 0:
-        chosen = np.arange(n_c) if p > 0 else np.arange(0)
-        return chosen, float(w.sum()) if p > 0 else 0.0, "exact (enumeration)", "optimal"
-    result = _milp(a, w, p, time_limit_s)
+    if p == 0 or w.size == 0:
+        return np.arange(0), 0.0, "exact (enumeration)", "optimal"
+    if n_c <= p:
+        return np.arange(n_c), float(w.sum()), "exact (enumeration)", "optimal"
+    a, w = _merge_rows(a, w)
     greedy = _greedy(a, w, p)
-    if result.x is None:
-        bound = -float(_milp(a, w, p, time_limit_s, relax=True).fun)
-        return greedy, bound, "greedy", "time limit"
-    chosen = np.flatnonzero(result.x[:n_c] > 0.5)
-    bound = -float(result.mip_dual_bound) if result.status != 0 else -float(result.fun)
-    status = "optimal" if result.status == 0 else "time limit"
-    if _value(a, w, greedy) > _value(a, w, chosen):
-        return greedy, bound, "greedy", status
-    return chosen, bound, "exact (HiGHS)", status
+    best = _value(a, w, greedy)
+    bound = _cheap_bound(a, w, p, best)
+    if _reaches(best, bound):
+        return greedy, best, "greedy", "optimal"
+    if int(a.sum()) > MAX_EXACT_PAIRS:
+        return greedy, bound, "greedy", "not proven: too large for the exact search"
+    return _exact(a, w, p, time_limit_s, greedy=greedy, bound=bound)
+
+
+def _exact(
+    a: np.ndarray, w: np.ndarray, p: int, time_limit_s: float, *, greedy: np.ndarray, bound: float
+) -> tuple[np.ndarray, float, str, str]:
+    """HiGHS's answer (or greedy's, if better) and the tighter of the two bounds."""
+    result = _milp(a, w, p, time_limit_s)
+    chosen, method = greedy, "greedy"
+    if result.x is not None:
+        found = np.flatnonzero(result.x[: a.shape[1]] > 0.5)
+        if _value(a, w, found) >= _value(a, w, greedy):
+            chosen, method = found, "exact (HiGHS)"
+    if result.status == 0 and result.x is not None:
+        return chosen, _value(a, w, chosen), "exact (HiGHS)", "optimal"
+    dual = getattr(result, "mip_dual_bound", None)
+    if dual is not None and np.isfinite(dual):
+        bound = min(bound, -float(dual))
+    proven = _reaches(_value(a, w, chosen), bound)
+    return chosen, max(bound, _value(a, w, chosen)), method, "optimal" if proven else "time limit"
+
+
+def _reaches(value: float, bound: float) -> bool:
+    """Whether ``value`` meets ``bound`` (up to rounding in the sums)."""
+    return value >= bound - 1e-9 * max(bound, 1.0)
+
+
+def _merge_rows(a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sites covered by the same candidates as one row, their people summed."""
+    packed = np.packbits(a, axis=1)
+    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+    return a[first], np.bincount(inverse.ravel(), weights=w, minlength=len(first))
+
+
+def _cheap_bound(a: np.ndarray, w: np.ndarray, p: int, greedy_value: float) -> float:
+    """An upper bound on what ``p`` places can cover, without a solver."""
+    single = np.sort(w @ a)[::-1]
+    return float(min(w[a.any(axis=1)].sum(), single[:p].sum(), greedy_value / (1 - 1 / np.e)))
 
 
 def _milp(
