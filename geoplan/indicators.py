@@ -84,10 +84,11 @@ class Period:
         try:
             if not sep:
                 raise ValueError
-            return cls(dt.date.fromisoformat(start.strip()), dt.date.fromisoformat(end.strip()))
+            first, last = dt.date.fromisoformat(start.strip()), dt.date.fromisoformat(end.strip())
         except ValueError:
             msg = f"period: expected START..END as YYYY-MM-DD..YYYY-MM-DD, got {text!r}"
             raise ParameterError(msg) from None
+        return cls(first, last)
 
     @classmethod
     def ending(cls, day: dt.date, *, days: int = 183) -> Period:
