@@ -193,9 +193,39 @@ PLAN_OUTPUTS = {
 }
 
 
+def _draw_maps(run: DemoRun) -> None:
+    """The layers map, and the coverage and plan maps when those stages ran, in ``maps/``.
+
+    Each file embeds Leaflet, so it opens offline; reach areas use the straight-line
+    backend's speed and detour factor, and routes follow the roads when the demo had them.
+    """
+    from geoplan.maps import read_frames, straight_line_params, write_maps  # noqa: PLC0415
+    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+
+    matrix = run.results.get("matrix")
+    reach = straight_line_params(matrix.parameters) if matrix is not None else None
+    backend = travel_time_backend(run.options.roads) if run.options.roads else None
+    network = backend.network if isinstance(backend, RoadNetworkBackend) else None
+    paths = write_maps(
+        run.out_dir / "maps",
+        read_frames(run.store),
+        day=run.today,
+        coverage=run.results.get("coverage"),
+        plan=run.results.get("plan"),
+        reach=reach,
+        network=network,
+    )
+    run.outputs.update({f"map_{kind}": path for kind, path in paths.items()})
+    run.lines.append(
+        f"Maps: {', '.join(paths)} in {run.out_dir / 'maps'} (exact positions of gathering "
+        "points and detention centres: do not share)"
+    )
+
+
 STAGES: list[tuple[str, Callable[[DemoRun], None]]] = [
     ("Building the demo workspace", _build_workspace),
     ("Computing travel times", _compute_travel_times),
     ("Analysing coverage", _analyse_coverage),
     ("Planning the coming week", _plan_week),
+    ("Drawing maps", _draw_maps),
 ]

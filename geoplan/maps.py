@@ -1,0 +1,693 @@
+"""HTML maps that team leaders open, read and print: layers, coverage gaps and weekly plans.
+
+The builders compose onto one folium map, each layer its own toggle in the layer control::
+
+    m = base_map("Western Libya: layers", day=today)
+    add_context(m, frames, closures=active_zones(frames["no_go_zones"], on=today))
+    add_layers(m, frames, day=today)
+    save_map(m, Path("layers.html"))
+
+:func:`layers_map`, :func:`coverage_map` and :func:`plan_map` make the three standard maps,
+and :func:`map_from_store` makes any of them from a workspace (the ``geoplan map`` command).
+
+Every map carries a title block with the date, a legend, a scale bar, a full-screen button, a
+measuring tool and print styles for one A4 landscape page. Maps of gathering points or
+detention centres say in the title block that they show exact positions and must not be
+shared. Files written by :func:`save_map` embed Leaflet and its plugins (vendored under
+``geoplan/static``), so they open with no internet; tiles need it, the data does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import folium.plugins
+import pandas as pd
+import shapely
+from folium.map import Layer
+
+from geoplan.catalog import SITE_LAYERS, get_layer
+from geoplan.coverage import (
+    CoverageLayers,
+    CoverageResult,
+    coverage_from_layers,
+)
+from geoplan.errors import ParameterError
+from geoplan.maps_content import (
+    MEASURES,
+    PROPOSAL,
+    Frames,
+    Marker,
+    SiteVisits,
+    admin_features,
+    area_features,
+    base_markers,
+    facilities,
+    feature,
+    gap_markers,
+    has_rows,
+    layer_or_none,
+    left_out_markers,
+    left_out_style,
+    marker,
+    reach_area,
+    route_payload,
+    site_markers,
+    site_visits,
+    siting_markers,
+    straight_line_params,
+    team_colours,
+    zone_features,
+)
+from geoplan.maps_style import (
+    ADMIN_COLOUR,
+    BASE_GLYPH,
+    CHOROPLETH,
+    CLUSTER_CSS,
+    CLUSTER_DEFAULT_CSS,
+    CLUSTER_JS,
+    FULLSCREEN_CSS,
+    FULLSCREEN_JS,
+    HATCH,
+    INACCESSIBLE_GREY,
+    LAYER_LOOK,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    MEASURE_CSS,
+    MEASURE_JS,
+    NEVER_COLOUR,
+    NEVER_LABEL,
+    OVERDUE_BINS,
+    REACH_COLOUR,
+    ZERO_FILL,
+    ZONE_COLOUR,
+    DataBlock,
+    MapFrame,
+    MarkerStyle,
+    PlanBlock,
+    area_swatch,
+    class_breaks,
+    esc,
+    inline_assets,
+    line_swatch,
+    popup_html,
+    use_assets,
+)
+from geoplan.matrix import StraightLineBackend, StraightLineParams
+from geoplan.network import RoadNetwork, RoadNetworkBackend, travel_time_backend
+from geoplan.planning import (
+    WeekPlan,
+    plan_week_from_store,
+    week_closures,
+)
+from geoplan.store import GeoPackageStore
+from geoplan.zones import Closures, active_zones
+
+MAP_KINDS = ("layers", "coverage", "plan")
+CLUSTER_ABOVE = 300
+"""A layer with more points than this is clustered (clusters open up as you zoom in)."""
+_FRAME = "geoplan_frame"
+_CLUSTER_OPTIONS = {
+    "showCoverageOnHover": False,
+    "maxClusterRadius": 45,
+    "disableClusteringAtZoom": 15,
+    "chunkedLoading": True,
+}
+
+# --- the map and its furniture ----------------------------------------------------------------
+
+
+def base_map(
+    title: str, *, day: dt.date, tiles: bool = True, date_text: str | None = None
+) -> folium.Map:
+    """An empty map with its title block (title and date), legend, scale bar, full-screen
+    button, measuring tool and print styles.
+
+    Parameters
+    ----------
+    title
+        Shown in the title block and the browser tab.
+    day
+        The date the map shows; written in the title block unless ``date_text`` is given.
+    tiles
+        OpenStreetMap tiles (they need internet); ``False`` draws the data on a plain
+        background, which also prints cleanly.
+    """
+    m = folium.Map(location=(0, 0), zoom_start=2, tiles=None, control_scale=True)
+    use_assets(m, LEAFLET_JS, LEAFLET_CSS)
+    if tiles:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
+    full = folium.plugins.Fullscreen(title="Full screen", title_cancel="Exit full screen")
+    use_assets(full, FULLSCREEN_JS, FULLSCREEN_CSS)
+    measure = folium.plugins.MeasureControl(
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+        secondary_area_unit="sqmeters",
+    )
+    use_assets(measure, MEASURE_JS, MEASURE_CSS)
+    m.add_child(full).add_child(measure)
+    frame = MapFrame(title, date_text or f"{day:%A %d %B %Y}", plain=not tiles)
+    m.add_child(frame, name=_FRAME)
+    return m
+
+
+def map_frame(m: folium.Map) -> MapFrame:
+    """The title block and legend of a map made by :func:`base_map`.
+
+    Raises
+    ------
+    ParameterError
+        If the map was not made by :func:`base_map`.
+    """
+    frame = m._children.get(_FRAME)
+    if not isinstance(frame, MapFrame):
+        raise ParameterError("this map has no geoplan title block; start it with base_map()")
+    return frame
+
+
+def render_map(m: folium.Map, *, inline: bool = True) -> str:
+    """The map as one HTML page; ``inline`` embeds Leaflet and its plugins (no CDN needed)."""
+    if not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
+        m.add_child(folium.LayerControl(collapsed=False))
+    m._children.move_to_end(_FRAME)  # fits the view once every layer is drawn
+    page = m.get_root().render()
+    return inline_assets(page) if inline else page
+
+
+def save_map(m: folium.Map, path: Path, *, inline: bool = True) -> Path:
+    """Write the map to ``path`` (see :func:`render_map`) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_map(m, inline=inline), encoding="utf-8")
+    return path
+
+
+def _group(m: folium.Map, name: str, *, show: bool = True, cluster: bool = False) -> Layer:
+    """A toggle in the layer control; a clustering one for many points."""
+    group: Layer = folium.FeatureGroup(name=name, show=show)
+    if cluster:
+        clustered = folium.plugins.MarkerCluster(name=name, show=show, options=_CLUSTER_OPTIONS)
+        use_assets(clustered, CLUSTER_JS, CLUSTER_CSS, CLUSTER_DEFAULT_CSS)
+        group = clustered
+    m.add_child(group)
+    return group
+
+
+def _add_points(
+    m: folium.Map,
+    title: str,
+    points: Sequence[Marker],
+    styles: Mapping[str, MarkerStyle],
+    *,
+    show: bool = True,
+    cluster_above: int = CLUSTER_ABOVE,
+) -> Layer | None:
+    """A toggle named ``title (count)`` holding one marker per point."""
+    if not points:
+        return None
+    name = f"{title} ({len(points)})"
+    group = _group(m, name, show=show, cluster=len(points) > cluster_above)
+    payload = {"styles": {k: s.as_json() for k, s in styles.items()}, "points": list(points)}
+    group.add_child(DataBlock(name, "points", payload))
+    map_frame(m).extend([p[0] for p in points], [p[1] for p in points])
+    return group
+
+
+def _add_shapes(
+    m: folium.Map, title: str, features: Sequence[dict[str, object]], *, show: bool = True
+) -> None:
+    """A toggle named ``title (count)`` holding GeoJSON areas with their own styles."""
+    if not features:
+        return
+    name = f"{title} ({len(features)})"
+    group = _group(m, name, show=show)
+    collection = {"type": "FeatureCollection", "features": list(features)}
+    group.add_child(DataBlock(name, "shapes", {"geojson": collection}))
+
+
+# --- layers -----------------------------------------------------------------------------------
+
+
+def add_layers(
+    m: folium.Map, frames: Frames, *, day: dt.date, cluster_above: int = CLUSTER_ABOVE
+) -> None:
+    """Every site layer (one toggle each), then team bases.
+
+    Shapes say what a place is (gathering point circle, detention centre square, clinic cross,
+    project diamond); the fill says its status: the layer's colour when up to date, a red scale
+    when overdue, grey when inaccessible; an amber ring marks restricted access.
+    """
+    status = site_visits(frames, day=day)
+    for layer in SITE_LAYERS:
+        if has_rows(frames, layer):
+            _add_site_layer(m, layer, frames[layer], status, day=day, cluster_above=cluster_above)
+    _status_legend(m)
+    if has_rows(frames, "teams"):
+        add_team_bases(m, frames["teams"])
+
+
+def _add_site_layer(
+    m: folium.Map,
+    layer: str,
+    frame: pd.DataFrame,
+    status: SiteVisits,
+    *,
+    day: dt.date,
+    cluster_above: int,
+) -> None:
+    points, styles = site_markers(layer, frame, status, day=day)
+    title = get_layer(layer).title
+    _add_points(m, title, points, styles, cluster_above=cluster_above)
+    shape, colour = LAYER_LOOK[layer]
+    map_frame(m).section("Places").rows.append((MarkerStyle(shape, colour).swatch(), title))
+    _mark_sensitive(m, layer)
+
+
+def _mark_sensitive(m: folium.Map, layer: str) -> None:
+    definition = get_layer(layer)
+    if definition.sensitivity == "high":
+        map_frame(m).sensitive[definition.title.lower()] = None
+
+
+def _status_legend(m: folium.Map) -> None:
+    section = map_frame(m).section("Status")
+    if section.rows:
+        return
+    section.rows += [
+        (MarkerStyle("circle", LAYER_LOOK["gathering_points"][1]).swatch(), "up to date"),
+        *((MarkerStyle("circle", c).swatch(), label) for label, c, _ in OVERDUE_BINS),
+        (MarkerStyle("circle", NEVER_COLOUR).swatch(), NEVER_LABEL),
+        (MarkerStyle("circle", INACCESSIBLE_GREY, classes="gp-off").swatch(), "inaccessible"),
+        (MarkerStyle("circle", "#fff", classes="gp-restricted").swatch(), "restricted access"),
+    ]
+
+
+def add_team_bases(m: folium.Map, teams: pd.DataFrame, *, show: bool = True) -> None:
+    """Each team's base, in the team's colour, with its shift and services."""
+    points, styles = base_markers(teams)
+    _add_points(m, "Team bases", points, styles, show=show)
+    swatch = MarkerStyle("base", "#455a64", 18, glyph=BASE_GLYPH).swatch()
+    map_frame(m).section("Places").rows.append((swatch, "team base (team colour)"))
+
+
+# --- context: admin areas and no-go zones -----------------------------------------------------
+
+
+def add_context(m: folium.Map, frames: Frames, *, closures: Closures) -> None:
+    """Admin boundaries (when the workspace has them) and no-go zones: the zones in
+    ``closures`` hatched, the others (closed on other dates) as a dashed outline, off by
+    default."""
+    if has_rows(frames, "admin_areas"):
+        _add_admin_areas(m, frames["admin_areas"])
+    if has_rows(frames, "no_go_zones"):
+        _add_zones(m, frames["no_go_zones"], closures)
+
+
+def _add_admin_areas(m: folium.Map, areas: pd.DataFrame) -> None:
+    _add_shapes(m, "Admin boundaries", admin_features(areas))
+    section = map_frame(m).section("Areas")
+    section.rows.append((area_swatch("transparent", border=ADMIN_COLOUR), "admin boundary"))
+    _extend_geometries(m, [f for f in areas.geometry if f is not None])
+
+
+def _add_zones(m: folium.Map, zones: pd.DataFrame, closures: Closures) -> None:
+    active, inactive = zone_features(zones, closures)
+    when = f"closed on {closures.on:%d %b %Y}" if closures.on else "closed"
+    _add_shapes(m, f"No-go zones {when}", active)
+    _add_shapes(m, "No-go zones on other dates", inactive, show=False)
+    section = map_frame(m).section("Areas")
+    section.rows.append((area_swatch(HATCH, border=ZONE_COLOUR), f"no-go zone {when}"))
+
+
+def _extend_geometries(m: folium.Map, geometries: Sequence[shapely.Geometry]) -> None:
+    if not geometries:
+        return
+    west, south, east, north = shapely.total_bounds(list(geometries))
+    map_frame(m).extend([south, north], [west, east])
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+def add_coverage(
+    m: folium.Map,
+    result: CoverageResult,
+    frames: Frames,
+    *,
+    reach: StraightLineParams | None = None,
+    by: str = "admin",
+    measure: str = "people_not_covered",
+    cluster_above: int = CLUSTER_ABOVE,
+) -> None:
+    """Coverage gaps: a choropleth of ``measure`` per admin area (or H3 hexagon), the area
+    within the threshold of a clinic or base (approximate, see :func:`reach_area`), the
+    clinics and bases, sites within reach by how overdue they are, and sites out of reach
+    highlighted; proposed new stops when the analysis made some.
+    """
+    _add_choropleth(m, result, by=by, measure=measure)
+    _add_reach(m, result, frames, reach or StraightLineParams())
+    if has_rows(frames, "clinics"):
+        status = site_visits({}, day=result.as_of)
+        clinics = frames["clinics"]
+        _add_site_layer(
+            m, "clinics", clinics, status, day=result.as_of, cluster_above=cluster_above
+        )
+    if has_rows(frames, "teams"):
+        add_team_bases(m, frames["teams"])
+    _add_gap_sites(m, result, cluster_above=cluster_above)
+    _add_siting(m, result)
+
+
+def _add_choropleth(m: folium.Map, result: CoverageResult, *, by: str, measure: str) -> None:
+    if measure not in MEASURES:
+        raise ParameterError(f"measure: expected one of {', '.join(MEASURES)}, got {measure!r}")
+    areas = result.areas(by)
+    admin = by == "admin" and result.admin is not None
+    unit = "admin area" if admin else f"H3 hexagon (resolution {result.params.h3_resolution})"
+    areas = areas.loc[areas.geometry.notna()]
+    breaks = class_breaks(float(areas[measure].max()) if len(areas) else 0.0)
+    title = f"{MEASURES[measure]} per {unit}"
+    _add_shapes(m, title, area_features(areas, measure, breaks=breaks, admin=admin))
+    section = map_frame(m).section(title)
+    section.rows.append((area_swatch(ZERO_FILL), "none"))
+    lows = [1, *(b + 1 for b in breaks[:-1])]
+    section.rows += [
+        (area_swatch(c), f"{lo:,}-{hi:,}")
+        for c, lo, hi in zip(CHOROPLETH, lows, breaks, strict=False)
+    ]
+
+
+def _add_reach(
+    m: folium.Map, result: CoverageResult, frames: Frames, params: StraightLineParams
+) -> None:
+    places = facilities(frames)
+    closures = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
+    minutes = result.params.threshold_minutes
+    area = reach_area(places, minutes=minutes, params=params, closures=closures)
+    if area is None or area.is_empty:
+        return
+    km = minutes / 60 * params.speed_kmh / params.detour_factor
+    note = (
+        f"Approximate: {km:.1f} km around each open clinic and team base "
+        f"({minutes:g} min at {params.speed_kmh:g} km/h, detour factor {params.detour_factor:g}), "
+        "less active no-go zones; roads make the real area smaller."
+    )
+    style = {"color": REACH_COLOUR, "weight": 1.5, "fillColor": REACH_COLOUR, "fillOpacity": 0.12}
+    popup = popup_html(f"Within {minutes:g} min of a clinic or base", [("How", note)])
+    title = f"Within {minutes:g} min of a clinic or base"
+    _add_shapes(m, title, [feature(area, style, popup=popup, tooltip=title)])
+    section = map_frame(m).section("Reach", note=note)
+    section.rows.append((area_swatch(REACH_COLOUR, border=REACH_COLOUR, opacity=0.4), title))
+
+
+def _add_gap_sites(m: folium.Map, result: CoverageResult, *, cluster_above: int) -> None:
+    sites = result.sites.loc[result.sites.geometry.notna()]
+    covered = sites["covered"].astype(bool).to_numpy()
+    for title, part, gap in (
+        ("Sites within reach", sites.loc[covered], False),
+        ("Sites out of reach", sites.loc[~covered], True),
+    ):
+        points, styles = gap_markers(part, gap=gap)
+        _add_points(m, title, points, styles, cluster_above=cluster_above)
+    for layer in dict.fromkeys(sites["layer"]):
+        _mark_sensitive(m, str(layer))
+    _status_legend(m)
+    ring = MarkerStyle("circle", LAYER_LOOK["gathering_points"][1], 16, classes="gp-gap")
+    map_frame(m).section("Status").rows.append((ring.swatch(), "out of reach (red ring)"))
+
+
+def _add_siting(m: folium.Map, result: CoverageResult) -> None:
+    points = siting_markers(result)
+    if points:
+        _add_points(m, "Proposed new stops", points, {"star": PROPOSAL})
+        map_frame(m).section("Places").rows.append((PROPOSAL.swatch(), "proposed new stop"))
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def add_plan(
+    m: folium.Map,
+    plan: WeekPlan,
+    *,
+    teams: pd.DataFrame | None = None,
+    network: RoadNetwork | None = None,
+    closures: Closures | None = None,
+    cluster_above: int = CLUSTER_ABOVE,
+) -> None:
+    """The week's routes, one colour per team (the team's ``colour`` when set), along roads
+    when ``network`` is given; stops numbered in visiting order with arrival times; a toggle
+    per team and per day (a route shows while both are ticked); left-out sites with reasons.
+    """
+    colours = team_colours(plan, teams)
+    team_groups = _team_groups(m, plan, colours)
+    day_groups = _day_groups(m, plan)
+    routes = [
+        route_payload(r, plan, colours[r.team_id], network, closures)
+        for r in plan.routes
+        if r.stops
+    ]
+    styles = {
+        t: MarkerStyle("stop", c, 22, dom_class="gp-stop", z=1000).as_json()
+        for t, c in colours.items()
+    }
+    block = PlanBlock(
+        "Routes", {"routes": routes, "styles": styles}, teams=team_groups, days=day_groups
+    )
+    m.add_child(block)
+    frame = map_frame(m)
+    for route in routes:
+        coords = route["coords"]
+        frame.extend([c[0] for c in coords], [c[1] for c in coords])  # type: ignore[attr-defined]
+    _add_left_out(m, plan, cluster_above=cluster_above)
+    _plan_legend(m, plan, colours)
+    for layer in {s.task.layer for s in plan.stops} | {lo.task.layer for lo in plan.left_out}:
+        _mark_sensitive(m, layer)
+
+
+def _team_groups(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> dict[str, Layer]:
+    """A toggle per team, holding the team's base."""
+    names = {r.team_id: r.team_name for r in plan.routes}
+    visits = Counter(r.team_id for r in plan.routes for _ in r.stops)
+    groups = {}
+    for team, colour in colours.items():
+        name = names.get(team, team)
+        group = _group(m, f"Team: {esc(name)} ({visits[team]} visits)")
+        if team in plan.base_positions:
+            lon, lat = plan.base_positions[team]
+            style = MarkerStyle("base", colour, 18, glyph=BASE_GLYPH, z=500)
+            popup = popup_html(name, [("Team", team)], subtitle="Team base")
+            point = marker(lat, lon, "base", popup, title=f"Base of {name}")
+            payload = {"styles": {"base": style.as_json()}, "points": [point]}
+            group.add_child(DataBlock(f"Base of {team}", "points", payload))
+            map_frame(m).extend([lat], [lon])
+        groups[team] = group
+    return groups
+
+
+def _day_groups(m: folium.Map, plan: WeekPlan) -> dict[str, Layer]:
+    """A toggle per working day (empty: the plan's script reads whether it is ticked)."""
+    visits = Counter(r.day for r in plan.routes for _ in r.stops)
+    return {
+        d.isoformat(): _group(m, f"Day: {d:%a %d %b} ({visits[d]} visits)")
+        for d in sorted({r.day for r in plan.routes})
+    }
+
+
+def _add_left_out(m: folium.Map, plan: WeekPlan, *, cluster_above: int) -> None:
+    points, counts = left_out_markers(plan)
+    styles = {reason: left_out_style(reason) for reason in counts}
+    _add_points(m, "Left out", points, styles, cluster_above=cluster_above)
+    section = map_frame(m).section("Left out (sites)")
+    section.rows += [(styles[r].swatch(), f"{r} ({n})") for r, n in counts.most_common()]
+
+
+def _plan_legend(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> None:
+    names = {r.team_id: r.team_name for r in plan.routes}
+    section = map_frame(m).section("Teams")
+    section.rows += [(line_swatch(c), names.get(t, t)) for t, c in colours.items()]
+    stop = MarkerStyle("stop", "#455a64", 22)
+    map_frame(m).section("Stops").rows.append((stop.swatch(), "visiting order; arrival time below"))
+
+
+# --- the three maps ---------------------------------------------------------------------------
+
+
+def layers_map(
+    frames: Frames, *, day: dt.date, tiles: bool = True, title: str = "Layers"
+) -> folium.Map:
+    """Every layer of the workspace on the day: sites by status, team bases, no-go zones and
+    admin boundaries."""
+    m = base_map(title, day=day, tiles=tiles)
+    add_context(m, frames, closures=active_zones(layer_or_none(frames, "no_go_zones"), on=day))
+    add_layers(m, frames, day=day)
+    return m
+
+
+def coverage_map(
+    result: CoverageResult,
+    frames: Frames,
+    *,
+    tiles: bool = True,
+    reach: StraightLineParams | None = None,
+    title: str = "Coverage gaps",
+) -> folium.Map:
+    """Coverage gaps as of the analysis date (see :func:`add_coverage`)."""
+    threshold = f"threshold {result.params.threshold_minutes:g} min"
+    date_text = f"{result.as_of:%A %d %B %Y} \u00b7 {threshold} \u00b7 period {result.period}"
+    m = base_map(title, day=result.as_of, tiles=tiles, date_text=date_text)
+    zones = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
+    add_context(m, frames, closures=zones)
+    add_coverage(m, result, frames, reach=reach)
+    return m
+
+
+def plan_map(
+    plan: WeekPlan,
+    frames: Frames,
+    *,
+    tiles: bool = True,
+    network: RoadNetwork | None = None,
+    title: str = "Weekly plan",
+) -> folium.Map:
+    """The week's routes, stops and left-out sites (see :func:`add_plan`), with the no-go
+    zones closed during the week."""
+    days = plan.days
+    date_text = f"Week {days[0]:%a %d %b} - {days[min(4, len(days) - 1)]:%a %d %b %Y}"
+    m = base_map(title, day=days[0], tiles=tiles, date_text=date_text)
+    zones = layer_or_none(frames, "no_go_zones")
+    closures = week_closures(zones, days) if zones is not None else active_zones(None, on=days[0])
+    add_context(m, frames, closures=closures)
+    add_plan(m, plan, teams=layer_or_none(frames, "teams"), network=network, closures=closures)
+    return m
+
+
+# --- from a workspace (the geoplan map command) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """What ``geoplan map`` was asked for.
+
+    Parameters
+    ----------
+    day
+        The date the layers and coverage maps show (today by default).
+    week
+        The week to plan (ISO week ``2026-W49``, a date, or the next week by default).
+    tiles
+        OpenStreetMap tiles, or a plain background.
+    roads
+        An OpenStreetMap extract: travel times and route lines along its roads.
+    seed, time_limit
+        The planner's seed and time limit in seconds.
+    """
+
+    day: dt.date | None = None
+    week: str | None = None
+    tiles: bool = True
+    roads: Path | None = None
+    seed: int = 0
+    time_limit: float | None = None
+
+
+MAP_LAYERS = (*SITE_LAYERS, "teams", "outreach_visits", "no_go_zones", "admin_areas")
+
+
+def read_frames(store: GeoPackageStore) -> dict[str, pd.DataFrame]:
+    """The layers a map draws, read from a workspace."""
+    return {name: store.read(name) for name in MAP_LAYERS}
+
+
+def map_from_store(
+    kind: str,
+    store: GeoPackageStore,
+    *,
+    request: MapRequest | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> folium.Map:
+    """The ``layers``, ``coverage`` or ``plan`` map of a workspace, computing what it needs.
+
+    Raises
+    ------
+    ParameterError
+        If ``kind`` is not one of :data:`MAP_KINDS`.
+    """
+    if kind not in MAP_KINDS:
+        raise ParameterError(f"map: expected one of {', '.join(MAP_KINDS)}, got {kind!r}")
+    request = request or MapRequest()
+    say = progress or (lambda _: None)
+    day = request.day or dt.date.today()
+    frames = read_frames(store)
+    if kind == "layers":
+        return layers_map(frames, day=day, tiles=request.tiles)
+    if request.roads is not None:
+        say(f"Reading roads from {request.roads.name}")
+    backend = travel_time_backend(request.roads)
+    network = backend.network if isinstance(backend, RoadNetworkBackend) else None
+    if kind == "coverage":
+        say("Finding coverage gaps")
+        result = coverage_from_layers(CoverageLayers.from_store(store), backend=backend, today=day)
+        reach = backend.params if isinstance(backend, StraightLineBackend) else None
+        return coverage_map(result, frames, tiles=request.tiles, reach=reach)
+    plan = plan_week_from_store(
+        store,
+        week=request.week,
+        seed=request.seed,
+        time_limit=request.time_limit,
+        backend=backend,
+        today=day,
+        progress=say,
+    )
+    return plan_map(plan, frames, tiles=request.tiles, network=network)
+
+
+def write_maps(
+    folder: Path,
+    frames: Frames,
+    *,
+    day: dt.date,
+    coverage: CoverageResult | None = None,
+    plan: WeekPlan | None = None,
+    reach: StraightLineParams | None = None,
+    network: RoadNetwork | None = None,
+    tiles: bool = True,
+) -> dict[str, Path]:
+    """Write ``layers.html`` and, when given the results, ``coverage.html`` and ``plan.html``
+    into ``folder``, each with its assets embedded; returns their paths by map kind."""
+    maps = {"layers": layers_map(frames, day=day, tiles=tiles)}
+    if coverage is not None:
+        maps["coverage"] = coverage_map(coverage, frames, tiles=tiles, reach=reach)
+    if plan is not None:
+        maps["plan"] = plan_map(plan, frames, tiles=tiles, network=network)
+    return {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
+
+
+__all__ = [
+    "CLUSTER_ABOVE",
+    "MAP_KINDS",
+    "MapRequest",
+    "add_context",
+    "add_coverage",
+    "add_layers",
+    "add_plan",
+    "add_team_bases",
+    "base_map",
+    "coverage_map",
+    "layers_map",
+    "map_frame",
+    "map_from_store",
+    "plan_map",
+    "reach_area",
+    "read_frames",
+    "render_map",
+    "save_map",
+    "straight_line_params",
+    "write_maps",
+]

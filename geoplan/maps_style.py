@@ -1,0 +1,471 @@
+"""How geoplan's maps look and how they become one HTML file: colours, marker styles, popups,
+the title block and legend, the JSON data blocks and the vendored Leaflet assets.
+
+:mod:`geoplan.maps` decides *what* to draw; this module decides how it looks on screen and on
+paper. Every text from the data goes through :func:`esc` before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import mimetypes
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from jinja2 import Template
+
+STATIC = Path(__file__).resolve().parent / "static"
+_CDN = "https://cdn.jsdelivr.net/npm"
+
+# --- colours and shapes -----------------------------------------------------------------------
+
+LAYER_LOOK: Mapping[str, tuple[str, str]] = {
+    "gathering_points": ("circle", "#1f78b4"),
+    "detention_centres": ("square", "#6a3d9a"),
+    "clinics": ("cross", "#1b9e77"),
+    "cip_sites": ("diamond", "#b15928"),
+}
+"""Shape and colour of each site layer: the shape always says what kind of place it is."""
+INACCESSIBLE_GREY = "#9e9e9e"
+RESTRICTED_RING = "#ff9800"
+BASE_GLYPH = "\u2302"  # a house
+STAR_GLYPH = "\u2605"
+LEFT_OUT_GLYPH = "\u00d7"
+OVERDUE_BINS: tuple[tuple[str, str, float], ...] = (
+    ("overdue 1-7 days", "#fcbba1", 7),
+    ("overdue 8-30 days", "#fb6a4a", 30),
+    ("overdue over 30 days", "#cb181d", math.inf),
+)
+"""Red scale for sites past their visit frequency: label, colour, last day of the bin."""
+NEVER_COLOUR = "#67000d"
+NEVER_LABEL = "a needed service never delivered"
+CHOROPLETH = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+ZERO_FILL = "#f5f5f5"
+REACH_COLOUR = "#2e7d32"
+ZONE_COLOUR = "#c62828"
+ADMIN_COLOUR = "#424242"
+TEAM_PALETTE = (
+    "#d62728",
+    "#1f77b4",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
+_NICE_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def overdue_colour(days_overdue: float | None, *, never: bool) -> tuple[str, str] | None:
+    """Colour and label of a site on the overdue scale, or None when it is up to date."""
+    if never:
+        return NEVER_COLOUR, NEVER_LABEL
+    if days_overdue is None or not days_overdue > 0:
+        return None
+    for label, colour, last in OVERDUE_BINS:
+        if days_overdue <= last:
+            return colour, label
+    return OVERDUE_BINS[-1][1], OVERDUE_BINS[-1][0]  # pragma: no cover  (last bin is infinite)
+
+
+def team_colour(value: object, index: int) -> str:
+    """The team's own ``#RRGGBB`` colour when it has a valid one, else one from the palette."""
+    if isinstance(value, str) and _HEX.match(value.strip()):
+        return value.strip().lower()
+    return TEAM_PALETTE[index % len(TEAM_PALETTE)]
+
+
+def class_breaks(maximum: float, classes: int = len(CHOROPLETH)) -> list[int]:
+    """Upper bounds of equal, round-numbered classes from 1 to ``maximum``."""
+    if maximum <= 0:
+        return []
+    raw = maximum / classes
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(s * magnitude for s in _NICE_STEPS if s * magnitude >= raw)
+    return [math.ceil(step * (i + 1)) for i in range(classes)]
+
+
+def choropleth_colour(value: float, breaks: Sequence[int]) -> str:
+    """Fill for a value: light grey for zero, else the class it falls in."""
+    if not value > 0 or not breaks:
+        return ZERO_FILL
+    for colour, upper in zip(CHOROPLETH, breaks, strict=False):
+        if value <= upper:
+            return colour
+    return CHOROPLETH[-1]
+
+
+# --- markers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerStyle:
+    """One kind of marker: a CSS shape filled with a colour, or a glyph on a coloured disc.
+
+    ``dom_class`` goes on the marker element itself, so that a page (or a test) can count
+    markers by kind; ``{label}`` in the HTML is replaced per marker (stop numbers); markers
+    with a higher ``z`` are drawn above the others.
+    """
+
+    shape: str
+    colour: str
+    size: int = 14
+    classes: str = ""
+    glyph: str = ""
+    dom_class: str = "gp-site"
+    z: int = 0
+
+    def html(self) -> str:
+        """The marker's inner HTML."""
+        if self.shape == "stop":
+            return f'<div class="gp-stop-n" style="--c:{self.colour}">{{label}}</div>'
+        glyph = "gp-glyph" if self.glyph else ""
+        classes = " ".join(c for c in ("gp-mk", glyph, f"gp-{self.shape}", self.classes) if c)
+        return f'<div class="{classes}" style="--c:{self.colour}">{esc(self.glyph)}</div>'
+
+    def as_json(self) -> dict[str, object]:
+        """What the page's script needs to make the Leaflet icon."""
+        size = [self.size, self.size]
+        return {"className": self.dom_class, "html": self.html(), "size": size, "z": self.z}
+
+    def swatch(self) -> str:
+        """The same marker, small, for the legend."""
+        return f'<div class="gp-sw">{self.html().replace("{label}", "1")}</div>'
+
+
+def line_swatch(colour: str) -> str:
+    """A legend swatch for a route line."""
+    return f'<div class="gp-sw"><div class="gp-line" style="background:{colour}"></div></div>'
+
+
+def area_swatch(fill: str, *, border: str = "#555", opacity: float = 1.0) -> str:
+    """A legend swatch for an area fill (``fill`` may be any CSS background)."""
+    return (
+        f'<div class="gp-sw"><div class="gp-area" style="background:{fill};'
+        f'border-color:{border};opacity:{opacity}"></div></div>'
+    )
+
+
+HATCH = f"repeating-linear-gradient(45deg,{ZONE_COLOUR} 0 2px,#fdecea 2px 6px)"
+"""The no-go hatch as CSS, for the legend (the map uses the SVG pattern ``gp-hatch``)."""
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def esc(value: object) -> str:
+    """Text from the data, safe to put in HTML (and so in a popup or a label)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def popup_html(
+    title: str, rows: Iterable[tuple[str, str]], *, subtitle: str = "", warning: str = ""
+) -> str:
+    """A popup: a title, an optional subtitle and warning, and a table of the non-empty rows.
+
+    Every value is escaped here; pass plain text.
+    """
+    parts = [f'<div class="gp-pop"><h3>{esc(title)}</h3>']
+    if subtitle:
+        parts.append(f'<div class="gp-sub">{esc(subtitle)}</div>')
+    if warning:
+        parts.append(f'<div class="gp-warn">{esc(warning)}</div>')
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows if v)
+    parts.append(f"<table>{cells}</table></div>")
+    return "".join(parts)
+
+
+def page_json(data: object) -> str:
+    """JSON that is safe inside a ``<script>`` element (no ``<``, ``>`` or ``&``)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# --- data blocks ------------------------------------------------------------------------------
+
+
+class DataBlock(MacroElement):
+    """A JSON data block in the page and the call that draws it into its parent layer.
+
+    Parameters
+    ----------
+    name
+        The layer's name, as shown in the layer control.
+    kind
+        ``points`` (markers) or ``shapes`` (GeoJSON areas).
+    payload
+        The data; its text is escaped already.
+    """
+
+    _template = Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" class="gp-data" id="{{ this.get_name() }}" '
+        'data-kind="{{ this.kind }}" data-layer="{{ this.layer_attr }}">{{ this.text }}</script>'
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        'geoplan.{{ this.function }}({{ this._parent.get_name() }}, "{{ this.get_name() }}");'
+        "{% endmacro %}"
+    )
+
+    def __init__(self, name: str, kind: str, payload: Mapping[str, object]) -> None:
+        super().__init__()
+        self._name = "gp_data"
+        self.kind = kind
+        self.function = {"points": "addPoints", "shapes": "addShapes"}[kind]
+        self.layer_attr = esc(name)
+        self.text = page_json({"name": name, **payload})
+
+
+class PlanBlock(MacroElement):
+    """The week's routes and stops, shown while both the team and the day are ticked."""
+
+    _template = Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" class="gp-data" id="{{ this.get_name() }}" '
+        'data-kind="routes" data-layer="{{ this.layer_attr }}">{{ this.text }}</script>'
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        'geoplan.addPlan({{ this._parent.get_name() }}, "{{ this.get_name() }}", '
+        "{{ this.teams }}, {{ this.days }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(
+        self,
+        name: str,
+        payload: Mapping[str, object],
+        *,
+        teams: Mapping[str, Layer],
+        days: Mapping[str, Layer],
+    ) -> None:
+        super().__init__()
+        self._name = "gp_plan"
+        self.layer_attr = esc(name)
+        self.text = page_json({"name": name, **payload})
+        self.teams = _js_object(teams)
+        self.days = _js_object(days)
+
+
+def _js_object(groups: Mapping[str, Layer]) -> str:
+    pairs = ", ".join(f"{page_json(key)}: {g.get_name()}" for key, g in groups.items())
+    return "{" + pairs + "}"
+
+
+# --- title block and legend -------------------------------------------------------------------
+
+
+@dataclass
+class LegendSection:
+    """One block of the legend: a heading and rows of (swatch HTML, plain-text label)."""
+
+    title: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+
+class MapFrame(MacroElement):
+    """The map's furniture: title block with the date, legend, hatch pattern, styles, and the
+    script that fits the view to the data (also before printing).
+
+    Builders add legend sections, sensitive layers and bounds as they draw; all of it is
+    rendered at the end, so the legend always matches the layers.
+    """
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}"
+        "<title>{{ this.page_title }}</title>\n"
+        "<style>{{ this.css }}</style>\n<script>{{ this.js }}</script>\n"
+        "{% endmacro %}"
+        "{% macro html(this, kwargs) %}{{ this.body() }}{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        "geoplan.finish({{ this._parent.get_name() }}, {{ this.bounds_json() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, title: str, date_text: str, *, plain: bool) -> None:
+        super().__init__()
+        self._name = "gp_frame"
+        self.title = title
+        self.date_text = date_text
+        self.page_title = esc(f"{title} \u2014 {date_text}")
+        self.plain = plain
+        self.notes: list[str] = []
+        self.sensitive: dict[str, None] = {}
+        self.legend: dict[str, LegendSection] = {}
+        self.bounds: list[float] | None = None  # south, west, north, east
+        self.css = own_asset("geoplan-maps.css")
+        self.js = own_asset("geoplan-maps.js")
+
+    def section(self, title: str, *, note: str = "") -> LegendSection:
+        """The legend section with this title, made on first use."""
+        if title not in self.legend:
+            self.legend[title] = LegendSection(title, note=note)
+        return self.legend[title]
+
+    def extend(self, lat: Sequence[float], lon: Sequence[float]) -> None:
+        """Make the initial view include these points."""
+        if not len(lat):
+            return
+        box = [min(lat), min(lon), max(lat), max(lon)]
+        if self.bounds is not None:
+            box = [
+                min(box[0], self.bounds[0]),
+                min(box[1], self.bounds[1]),
+                max(box[2], self.bounds[2]),
+                max(box[3], self.bounds[3]),
+            ]
+        self.bounds = box
+
+    def bounds_json(self) -> str:
+        """``[[south, west], [north, east]]`` or ``null``."""
+        if self.bounds is None:
+            return "null"
+        s, w, n, e = self.bounds
+        return page_json([[s, w], [n, e]])
+
+    def body(self) -> str:
+        """The hatch pattern, the title block and the legend."""
+        parent = self._parent.get_name() if self._parent is not None else "map"
+        plain = f"<style>#{parent}{{background:#eef0ec}}</style>" if self.plain else ""
+        return plain + _HATCH_SVG + self._title_html() + self._legend_html()
+
+    def _title_html(self) -> str:
+        parts = [f'<div class="gp-title"><h1>{esc(self.title)}</h1>']
+        parts.append(f'<div class="gp-date">{esc(self.date_text)}</div>')
+        parts += [f'<div class="gp-note">{esc(note)}</div>' for note in self.notes]
+        if self.sensitive:
+            layers = ", ".join(sorted(self.sensitive))
+            parts.append(
+                f'<div class="gp-sensitive">Sensitive \u2014 do not share: exact positions of '
+                f"{esc(layers)}</div>"
+            )
+        return "".join(parts) + "</div>"
+
+    def _legend_html(self) -> str:
+        if not self.legend:
+            return ""
+        parts = ['<details class="gp-legend" open><summary>Legend</summary>']
+        for section in self.legend.values():
+            parts.append(f"<h2>{esc(section.title)}</h2>")
+            parts += [
+                f'<div class="gp-row">{swatch}<span>{esc(label)}</span></div>'
+                for swatch, label in section.rows
+            ]
+            if section.note:
+                parts.append(f'<div class="gp-note">{esc(section.note)}</div>')
+        return "".join(parts) + "</details>"
+
+
+_HATCH_SVG = (
+    '<svg class="gp-defs" width="0" height="0" style="position:absolute" aria-hidden="true">'
+    '<defs><pattern id="gp-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fdecea" fill-opacity="0.5"/>'
+    f'<line x1="0" y1="0" x2="0" y2="8" stroke="{ZONE_COLOUR}" stroke-width="3"/>'
+    "</pattern></defs></svg>"
+)
+HATCH_FILL = "url(#gp-hatch)"
+"""The no-go hatch as an SVG fill, for Leaflet's ``fillColor``."""
+
+
+# --- assets -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A vendored JavaScript or CSS file and where the same version lives on the CDN."""
+
+    key: str
+    path: str
+    url: str
+
+    @property
+    def is_css(self) -> bool:
+        """Whether it is a style sheet."""
+        return self.path.endswith(".css")
+
+
+def _npm(key: str, package: str, folder: str, file: str, dist: str = "dist/") -> Asset:
+    return Asset(key, f"{folder}/{file}", f"{_CDN}/{package}/{dist}{file}")
+
+
+LEAFLET_JS = _npm("leaflet", "leaflet@1.9.4", "leaflet-1.9.4", "leaflet.js")
+LEAFLET_CSS = _npm("leaflet_css", "leaflet@1.9.4", "leaflet-1.9.4", "leaflet.css")
+_CLUSTER = ("leaflet.markercluster@1.5.3", "leaflet.markercluster-1.5.3")
+CLUSTER_JS = _npm("markercluster", *_CLUSTER, "leaflet.markercluster.js")
+CLUSTER_CSS = _npm("markercluster_css", *_CLUSTER, "MarkerCluster.css")
+CLUSTER_DEFAULT_CSS = _npm("markercluster_default_css", *_CLUSTER, "MarkerCluster.Default.css")
+_FULLSCREEN = ("leaflet.fullscreen@3.0.0", "leaflet.fullscreen-3.0.0")
+FULLSCREEN_JS = _npm("fullscreen", *_FULLSCREEN, "Control.FullScreen.js", dist="")
+FULLSCREEN_CSS = _npm("fullscreen_css", *_FULLSCREEN, "Control.FullScreen.css", dist="")
+_MEASURE = ("leaflet-measure@2.1.7", "leaflet-measure-2.1.7")
+MEASURE_JS = _npm("measure", *_MEASURE, "leaflet-measure.min.js")
+MEASURE_CSS = _npm("measure_css", *_MEASURE, "leaflet-measure.css")
+ASSETS = (
+    LEAFLET_JS,
+    LEAFLET_CSS,
+    CLUSTER_JS,
+    CLUSTER_CSS,
+    CLUSTER_DEFAULT_CSS,
+    FULLSCREEN_JS,
+    FULLSCREEN_CSS,
+    MEASURE_JS,
+    MEASURE_CSS,
+)
+"""Every third-party file a geoplan map uses, vendored under ``geoplan/static``."""
+
+
+def use_assets(element: JSCSSMixin, *assets: Asset) -> None:
+    """Make a folium element link these assets instead of its own CDN defaults."""
+    element.default_js = [(a.key, a.url) for a in assets if not a.is_css]
+    element.default_css = [(a.key, a.url) for a in assets if a.is_css]
+
+
+@cache
+def own_asset(name: str) -> str:
+    """geoplan's own map script or style sheet (always embedded)."""
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+@cache
+def _embedded(asset: Asset) -> str:
+    path = STATIC / asset.path
+    text = path.read_text(encoding="utf-8")
+    if asset.is_css:
+        text = re.sub(r"url\((['\"]?)([^)'\"#]+)\1\)", lambda m: _data_uri(path.parent, m), text)
+        return f"<style>/* {asset.key}: {asset.path} */\n{text}\n</style>"
+    return f"<script>/* {asset.key}: {asset.path} */\n{text}\n</script>"
+
+
+def _data_uri(folder: Path, match: re.Match[str]) -> str:
+    target = folder / match.group(2)
+    if not target.is_file():
+        return match.group(0)
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    data = base64.b64encode(target.read_bytes()).decode("ascii")
+    return f'url("data:{kind};base64,{data}")'
+
+
+def inline_assets(page: str) -> str:
+    """Replace every link to a vendored asset with the file itself, so the page needs no
+    network; images in style sheets become ``data:`` URIs."""
+    for asset in ASSETS:
+        tag = (
+            f'<link rel="stylesheet" href="{asset.url}"/>'
+            if asset.is_css
+            else f'<script src="{asset.url}"></script>'
+        )
+        page = page.replace(tag, _embedded(asset))
+    return page
