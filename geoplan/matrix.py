@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Protocol, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numba import njit, prange
 
 from geoplan.catalog import get_layer, load_catalog
 from geoplan.errors import InputFileError, ParameterError
@@ -289,7 +290,8 @@ class StraightLineBackend:
         self, origins: Points, destinations: Points, closures: Closures
     ) -> TravelTimeMatrix:
         """Travel times from every origin to every destination, with ``closures`` applied."""
-        metres = great_circle_metres(origins, destinations) * self.params.detour_factor
+        metres = great_circle_metres(origins, destinations)
+        metres *= self.params.detour_factor
         seconds = metres / (self.params.speed_kmh / 3.6)
         reachable = ~crossing_pairs(origins, destinations, closures)
         reasons = zone_reasons(origins, destinations, closures)
@@ -416,45 +418,36 @@ def points_from_frame(frame: gpd.GeoDataFrame, *, name: str) -> Points:
 def great_circle_metres(origins: Points, destinations: Points) -> np.ndarray:
     """Great-circle (haversine) distance in metres from every origin to every destination.
 
-    Written so that the big arrays see no trigonometry except one ``arcsin``: the sines of
-    half differences expand into products of per-point terms. The result is exactly symmetric
-    when origins and destinations are the same points.
+    The sines of half differences expand into products of per-point terms, so that each pair
+    costs a few multiplications and one ``arcsin``, in parallel, without temporary arrays. The
+    result is exactly symmetric when origins and destinations are the same points.
     """
-    lat1, lon1 = np.radians(origins.lat)[:, None] / 2, np.radians(origins.lon)[:, None] / 2
-    lat2, lon2 = (
-        np.radians(destinations.lat)[None, :] / 2,
-        np.radians(destinations.lon)[None, :] / 2,
+    out = np.empty((len(origins.ids), len(destinations.ids)))
+    _haversine_grid(_half_angle_terms(origins), _half_angle_terms(destinations), out)
+    return out
+
+
+def _half_angle_terms(points: Points) -> np.ndarray:
+    """Rows sin(lat/2), cos(lat/2), sin(lon/2), cos(lon/2), cos(lat) of every point."""
+    lat, lon = np.radians(points.lat) / 2, np.radians(points.lon) / 2
+    return np.ascontiguousarray(
+        np.stack([np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon), np.cos(2 * lat)])
     )
-    sin_dlat = np.sin(lat1) * np.cos(lat2) - np.cos(lat1) * np.sin(lat2)
-    sin_dlon = np.sin(lon1) * np.cos(lon2) - np.cos(lon1) * np.sin(lon2)
-    cos_lat = np.cos(2 * lat1) * np.cos(2 * lat2)
-    h = sin_dlat * sin_dlat
-    h += cos_lat * (sin_dlon * sin_dlon)
-    np.clip(h, 0.0, 1.0, out=h)
-    np.sqrt(h, out=h)
-    np.arcsin(h, out=h)
-    h *= 2 * EARTH_RADIUS_M
-    return h
+
+
+@njit(cache=True, parallel=True)
+def _haversine_grid(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    for i in prange(a.shape[1]):
+        for j in range(b.shape[1]):
+            sin_dlat = a[0, i] * b[1, j] - a[1, i] * b[0, j]
+            sin_dlon = a[2, i] * b[3, j] - a[3, i] * b[2, j]
+            h = sin_dlat * sin_dlat + (a[4, i] * b[4, j]) * (sin_dlon * sin_dlon)
+            out[i, j] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(min(max(h, 0.0), 1.0)))
 
 
 def crossing_pairs(origins: Points, destinations: Points, closures: Closures) -> np.ndarray:
     """Pairs whose straight path touches an active zone (boolean, origins x destinations)."""
-    shape = (len(origins.ids), len(destinations.ids))
-    crossed = np.zeros(shape, dtype=bool)
-    if closures.empty:
-        return crossed
-    for minx, miny, maxx, maxy in closures.zones.geometry.bounds.to_numpy():
-        # Only segments whose bounding box meets the zone's can touch it.
-        rows_lo = np.minimum.outer(origins.lon, destinations.lon) <= maxx
-        near = rows_lo & (np.maximum.outer(origins.lon, destinations.lon) >= minx)
-        near &= np.minimum.outer(origins.lat, destinations.lat) <= maxy
-        near &= np.maximum.outer(origins.lat, destinations.lat) >= miny
-        i, j = np.nonzero(near & ~crossed)
-        hit = closures.crossed(
-            origins.lon[i], origins.lat[i], destinations.lon[j], destinations.lat[j]
-        )
-        crossed[i[hit], j[hit]] = True
-    return crossed
+    return closures.crossed_pairs(origins.lon, origins.lat, destinations.lon, destinations.lat)
 
 
 def zone_reasons(origins: Points, destinations: Points, closures: Closures) -> dict[str, str]:
@@ -481,13 +474,15 @@ def matrix_from_arrays(
     """Assemble a matrix: rows and columns of points with a reason become unreachable.
 
     Unreachable pairs (``reachable`` false, a non-finite time, or a point with a reason) get
-    ``NaN`` in ``seconds`` and ``metres``.
+    ``NaN`` in ``seconds`` and ``metres``, which are taken over and changed in place (a large
+    matrix is not copied).
     """
     ok = reachable & np.isfinite(seconds)
     ok &= ~np.isin(np.asarray(origins.ids, dtype=object), list(reasons))[:, None]
     ok &= ~np.isin(np.asarray(destinations.ids, dtype=object), list(reasons))[None, :]
-    seconds = np.where(ok, seconds, np.nan)
-    metres = np.where(ok, metres, np.nan)
+    unreachable = ~ok
+    np.copyto(seconds, np.nan, where=unreachable)
+    np.copyto(metres, np.nan, where=unreachable)
     return TravelTimeMatrix(
         origins=origins.ids,
         destinations=destinations.ids,

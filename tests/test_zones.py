@@ -122,3 +122,50 @@ def test_closures_report_the_date_asked_for() -> None:
     closures = Closures(on=DAY, zones=no_closures().zones)
     assert closures.on == DAY
     assert closures.empty
+
+
+def closures_of(*geometries: shapely.Geometry) -> Closures:
+    """Active closures over the given polygons."""
+    rows = [(f"Z{k}", f"Zone {k}", "2026-01-01", None) for k in range(len(geometries))]
+    layer = zones(*rows)
+    layer["geometry"] = list(geometries)
+    return active_zones(layer, on=DAY)
+
+
+def test_crossed_handles_touching_collinear_and_degenerate_segments() -> None:
+    """Along an edge, ending on a corner, a single point on the edge: touching counts."""
+    closures = closures_of(shapely.box(0, 0, 1, 1))
+    cases = [
+        ((-1.0, 0.0), (2.0, 0.0), True),  # along the bottom edge
+        ((2.0, 0.0), (3.0, 0.0), False),  # on the edge's line, beyond it
+        ((-1.0, -1.0), (0.0, 0.0), True),  # ends on a corner
+        ((0.5, 0.0), (0.5, 0.0), True),  # a point on the edge
+        ((0.0, 2.0), (2.0, 0.0), True),  # grazes the corner (1, 1)
+        ((0.0, 2.1), (2.1, 0.0), False),  # passes just beside it
+    ]
+    lon0, lat0 = np.array([c[0][0] for c in cases]), np.array([c[0][1] for c in cases])
+    lon1, lat1 = np.array([c[1][0] for c in cases]), np.array([c[1][1] for c in cases])
+    assert closures.crossed(lon0, lat0, lon1, lat1).tolist() == [c[2] for c in cases]
+
+
+def test_crossed_agrees_with_shapely_on_random_segments_and_zones() -> None:
+    """Against shapely's own intersects: a triangle, a box with a hole and a multipolygon."""
+    holed = shapely.Polygon(
+        [(0, 0), (4, 0), (4, 4), (0, 4)], holes=[[(1, 1), (3, 1), (3, 3), (1, 3)]]
+    )
+    shapes = [
+        shapely.Polygon([(5, 5), (9, 6), (6, 9)]),
+        holed,
+        shapely.MultiPolygon([shapely.box(-5, 0, -4, 1), shapely.box(-3, -3, -2, 5)]),
+    ]
+    rng = np.random.default_rng(8)
+    lon0, lat0, lon1, lat1 = (rng.uniform(-6, 10, 4000) for _ in range(4))
+    short = rng.random(4000) < 0.5  # half of them short, so that many end inside a zone
+    lon1[short] = lon0[short] + rng.normal(0, 0.5, short.sum())
+    lat1[short] = lat0[short] + rng.normal(0, 0.5, short.sum())
+    lines = shapely.linestrings(np.stack([np.c_[lon0, lat0], np.c_[lon1, lat1]], axis=1))
+    for shape in shapes:
+        expected = shapely.intersects(lines, shape)
+        got = closures_of(shape).crossed(lon0, lat0, lon1, lat1)
+        np.testing.assert_array_equal(got, expected)
+        assert 0 < expected.sum() < len(expected)
