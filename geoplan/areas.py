@@ -113,11 +113,11 @@ def h3_cells(sites: gpd.GeoDataFrame, *, resolution: int) -> pd.Series:
     geoms = (
         sites.geometry.to_crs(4326) if sites.crs and sites.crs.to_epsg() != 4326 else sites.geometry
     )
-    lon, lat = shapely.get_x(geoms.to_numpy()), shapely.get_y(geoms.to_numpy())
-    cells = [
-        pd.NA if np.isnan(x) or np.isnan(y) else h3.latlng_to_cell(y, x, resolution)
-        for x, y in zip(lon, lat, strict=True)
-    ]
+    shapes = geoms.to_numpy()
+    present = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    cells = np.full(len(shapes), None, dtype=object)
+    lon, lat = shapely.get_x(shapes[present]), shapely.get_y(shapes[present])
+    cells[present] = [h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon, lat, strict=True)]
     return pd.Series(cells, index=sites.index, dtype="string")
 
 
