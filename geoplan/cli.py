@@ -74,6 +74,7 @@ app = typer.Typer(
         "  geoplan export clinics --format csv -o clinics.csv\n\n"
         "  geoplan matrix --from teams --to gathering_points -o times.csv\n\n"
         "  geoplan coverage --period 2026-06-01..2026-11-30 --threshold 30min --by admin\n\n"
+        "  geoplan map plan --week 2026-W49 -o week49.html\n\n"
         "Exit codes: 0 success, 1 invalid data or a failed step, 2 wrong usage."
     ),
     rich_markup_mode="rich",
@@ -740,6 +741,105 @@ def _solver_progress() -> Iterator[Progress]:
     )
     with progress:
         yield progress
+
+
+# --- maps -----------------------------------------------------------------------------------
+
+
+@app.command("map")
+def map_command(
+    kind: Annotated[
+        str, typer.Argument(help="Which map: layers, coverage or plan.", metavar="KIND")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "map.html"
+    ),
+    no_tiles: Annotated[
+        bool,
+        typer.Option(
+            "--no-tiles",
+            help="Plain background instead of OpenStreetMap tiles (tiles need internet).",
+        ),
+    ] = False,
+    date: Annotated[
+        str | None,
+        typer.Option(help="Day the layers and coverage maps show, YYYY-MM-DD (default: today)."),
+    ] = None,
+    week: Annotated[
+        str | None,
+        typer.Option(help="Week the plan map plans: ISO week 2026-W49 or a date (default: next)."),
+    ] = None,
+    roads: Annotated[
+        Path | None,
+        typer.Option(help="OpenStreetMap extract: road travel times and routes along the roads."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the planner's search.")] = 0,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds the planner searches.")
+    ] = None,
+    online_assets: Annotated[
+        bool,
+        typer.Option(
+            "--online-assets",
+            help="Link Leaflet from its CDN instead of embedding it (smaller file; needs internet).",
+        ),
+    ] = False,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Draw an HTML map of the workspace: its layers, its coverage gaps or the coming week's plan.
+
+    [bold]layers[/bold]: every site by status (overdue in red, inaccessible in grey), team
+    bases, no-go zones and admin boundaries. [bold]coverage[/bold]: people out of reach per
+    admin area (or H3 hexagon), the area within the threshold of a clinic or base, sites out of
+    reach ringed in red, proposed new stops. [bold]plan[/bold]: each team-day route in its
+    team's colour with numbered stops and arrival times, a toggle per team and per day, and
+    left-out sites with their reason. Every map has a legend, a scale bar, full screen, a
+    measuring tool and prints on one A4 landscape page; the file opens without internet.
+
+    [bold]Examples[/bold]
+
+      geoplan map layers -o layers.html
+
+      geoplan map coverage --date 2026-03-01 --no-tiles -o gaps.html
+
+      geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf -o week49.html
+    """
+    from geoplan.maps import (  # noqa: PLC0415  (keeps --help fast)
+        MAP_KINDS,
+        MapRequest,
+        map_frame,
+        map_from_store,
+        save_map,
+    )
+
+    if kind not in MAP_KINDS:
+        raise typer.BadParameter(
+            f"{kind!r} is not one of {', '.join(MAP_KINDS)}", param_hint="KIND"
+        )
+    request = MapRequest(
+        day=_parse_date(date),
+        week=week,
+        tiles=not no_tiles,
+        roads=roads,
+        seed=seed,
+        time_limit=time_limit,
+    )
+    store = _existing_store(workspace)
+    with _progress() as progress:
+        task = progress.add_task(f"Drawing the {kind} map", total=None)
+
+        def say(step: str) -> None:
+            progress.update(task, description=step)
+
+        drawn = map_from_store(kind, store, request=request, progress=say)
+        save_map(drawn, output, inline=not online_assets)
+    size = output.stat().st_size / 1e6
+    out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
+    if sensitive := sorted(map_frame(drawn).sensitive):
+        err.print(
+            f"[yellow]note:[/yellow] the map shows exact positions of {', '.join(sensitive)}, "
+            "which can expose people to harm: share it only within the programme."
+        )
 
 
 # --- demo -----------------------------------------------------------------------------------

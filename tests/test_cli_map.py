@@ -1,0 +1,65 @@
+"""The geoplan map command: each kind of map from a workspace, help, errors and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geoplan.cli import run
+from geoplan.store import open_store
+from tests.maps_fixtures import TODAY, frames
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny map workspace as a GeoPackage."""
+    path = tmp_path_factory.mktemp("ws") / "ws.gpkg"
+    store = open_store(path)
+    for name, frame in frames().items():
+        if len(frame):
+            store.upsert(name, frame)
+    return path
+
+
+def test_help_explains_each_map_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help says what each map shows and how to call it."""
+    assert run(["map", "--help"]) == 0
+    text = capsys.readouterr().out
+    for words in ("layers", "coverage", "plan", "A4 landscape", "geoplan map plan --week"):
+        assert words in text
+
+
+@pytest.mark.parametrize("kind", ["layers", "coverage", "plan"])
+def test_each_map_is_written(
+    kind: str, workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each kind writes one HTML page, says where, and warns that positions are exact."""
+    target = tmp_path / f"{kind}.html"
+    args = ["map", kind, "-o", str(target), "-w", str(workspace), "--date", TODAY.isoformat()]
+    assert run([*args, "--no-tiles", "--time-limit", "1", "--week", "2026-W12"]) == 0
+    captured = capsys.readouterr()
+    assert f"Wrote the {kind} map to {target}" in captured.out
+    assert "share it only within the programme" in captured.err
+    page = target.read_text(encoding="utf-8")
+    assert page.rstrip().endswith("</html>")
+    assert "tile.openstreetmap" not in page
+
+
+def test_online_assets_make_a_small_file(workspace: Path, tmp_path: Path) -> None:
+    """--online-assets links Leaflet instead of embedding it."""
+    small, full = tmp_path / "small.html", tmp_path / "full.html"
+    assert run(["map", "layers", "-o", str(small), "-w", str(workspace), "--online-assets"]) == 0
+    assert run(["map", "layers", "-o", str(full), "-w", str(workspace)]) == 0
+    assert small.stat().st_size < full.stat().st_size - 250_000
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.4" in small.read_text(encoding="utf-8")
+
+
+def test_wrong_kind_or_missing_workspace_exit_2(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown kind of map or a workspace that does not exist is a usage error."""
+    assert run(["map", "heatmap", "-w", str(workspace)]) == 2
+    assert "'heatmap' is not one of layers, coverage, plan" in capsys.readouterr().err
+    assert run(["map", "layers", "-w", str(tmp_path / "none.gpkg")]) == 2
+    assert run(["map", "layers", "-w", str(workspace), "--date", "12/03/2026"]) == 2
