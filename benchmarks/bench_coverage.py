@@ -60,12 +60,14 @@ def build_layers(*, sites: int, clinics: int, visits: int, seed: int) -> Coverag
     frames = generate_scenario(seed=seed, sites=sites, visits=visits, today=TODAY, validate=False)
     frames = dict(frames)
     frames["clinics"] = _more_clinics(frames["clinics"], frames["gathering_points"], clinics, seed)
+    scale = visits / 2400  # targets are for the demo's default 2,400 visits
+    undated = pd.Series(pd.NaT, index=range(len(INDICATORS)), dtype="datetime64[ns]")
     frames["indicators"] = pd.DataFrame(
         [
-            {"id": i, "name": n, "formula": f, "target": float(t), "unit": "", "notes": None}
+            {"id": i, "name": n, "formula": f, "target": round(t * scale), "unit": ""}
             for i, n, f, t in INDICATORS
         ]
-    ).assign(period_start=pd.NaT, period_end=pd.NaT)
+    ).assign(period_start=undated, period_end=undated, notes=None)
     return CoverageLayers.from_frames(frames)
 
 
