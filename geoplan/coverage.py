@@ -729,13 +729,13 @@ class CoverageResult:
         lines = [
             f"Coverage {self.period}, as of {self.as_of} ({self.backend} travel times, "
             f"threshold {self.params.threshold_minutes:g} min)",
-            f"Sites: {len(sites)}; people: {people:,}",
-            f"Spatial: {out['people']:,} people ({share:.0%}) at {out['sites']} site(s) beyond "
+            f"Sites: {len(sites):,}; people: {people:,}",
+            f"Spatial: {out['people']:,} people ({share:.0%}) at {out['sites']:,} site(s) beyond "
             f"{self.params.threshold_minutes:g} min of any clinic or team base "
             f"({_breakdown_text(out)})",
-            f"Temporal: {int(sites['temporal_gap'].sum())} site(s) overdue, "
-            f"{int(sites['never_visited'].sum())} never visited",
-            f"Service: {int(sites['service_gap'].sum())} site(s) with needs unmet in the period"
+            f"Temporal: {int(sites['temporal_gap'].sum()):,} site(s) overdue, "
+            f"{int(sites['never_visited'].sum()):,} never visited",
+            f"Service: {int(sites['service_gap'].sum()):,} site(s) with needs unmet in the period"
             f"{_unmet_text(self.services)}",
             _indicator_text(self.indicators),
         ]
