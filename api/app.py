@@ -62,8 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     # Added innermost first: CORS answers preflights, then keys are checked, then body sizes.
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
+    app.state.routes = route_patterns(app)
     app.add_middleware(
-        AuthMiddleware, routes=lambda: route_patterns(app), store=store, roles=route_roles()
+        AuthMiddleware, routes=lambda: app.state.routes, store=store, roles=route_roles()
     )
     if settings.cors_origins:
         app.add_middleware(

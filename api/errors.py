@@ -143,8 +143,19 @@ async def _on_request_validation(request: Request, exc: Exception) -> ProblemRes
 async def _on_http(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    headers = dict(exc.headers) if exc.headers else None
-    return problem_response(exc.status_code, detail, headers=headers)
+    if exc.status_code == 400 and "parsing the body" in detail:  # e.g. bytes that are not UTF-8
+        reason = "the body cannot be read: send UTF-8 JSON (or the form the route documents)"
+        return problem_response(422, reason, errors=[FieldError(field="body", reason=reason)])
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:  # every method of the path, not only those of one route
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem_response(exc.status_code, detail, headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = request.url.path.removeprefix(request.scope.get("root_path", "")) or "/"
+    routes = getattr(request.app.state, "routes", [])
+    return sorted({method for method, regex, _ in routes if regex.match(path)})
 
 
 async def _on_domain(request: Request, exc: Exception) -> ProblemResponse:

@@ -277,6 +277,7 @@ def _iso_date(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+NOT_BLANK = r"\S"  # text with at least one visible character: blank counts as missing
 
 
 def _request_type(f: FieldDef) -> Any:
@@ -298,7 +299,9 @@ def _allowed(f: FieldDef) -> Any:
 
 
 _REQUEST_TYPES: dict[str, Any] = {
-    "string": lambda f: Annotated[str, Strict(), Field(pattern=f.pattern or None, max_length=2000)],
+    "string": lambda f: Annotated[
+        str, Strict(), Field(pattern=f.pattern or NOT_BLANK, min_length=1, max_length=2000)
+    ],
     "integer": lambda f: Annotated[int, Strict(), Field(**_bounds(f, whole=True))],
     "number": lambda f: Annotated[
         float, Strict(), AllowInfNan(False), Field(**_bounds(f, whole=False))

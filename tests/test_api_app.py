@@ -219,3 +219,26 @@ def test_scrub_keeps_only_file_names() -> None:
     """Absolute paths in messages are cut to their file names."""
     assert scrub("cannot open /srv/data/libya.gpkg: locked") == "cannot open libya.gpkg: locked"
     assert scrub("row 3 of sites.csv, 13/4 ok") == "row 3 of sites.csv, 13/4 ok"
+
+
+def test_unreadable_bodies_get_422(client: TestClient, ws: Workspace) -> None:
+    """Bytes that are not UTF-8 get 422 naming the body, not a bare 400."""
+    headers = {**ws.headers("admin"), "Content-Type": "application/json"}
+    problem = _problem(client.post("/keys", content=b"\xff\x05\xfe", headers=headers), 422)
+    assert problem.errors is not None
+    assert problem.errors[0].field == "body"
+
+
+def test_405_lists_every_method_of_the_path(client: TestClient, ws: Workspace) -> None:
+    """A method the path does not take gets 405 with all the methods it does take."""
+    response = client.request("OPTIONS", GP_ITEMS, headers=ws.headers("admin"))
+    _problem(response, 405)
+    assert response.headers["allow"] == "GET, POST"
+
+
+def test_blank_required_text_is_refused(client: TestClient, ws: Workspace) -> None:
+    """A required name of only spaces is refused by the request model, naming it."""
+    body = _feature(name="   ")
+    problem = _problem(client.post(GP_ITEMS, json=body, headers=ws.headers("admin")), 422)
+    assert problem.errors is not None
+    assert [e.field for e in problem.errors] == ["body.properties.name"]

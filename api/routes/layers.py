@@ -73,7 +73,10 @@ from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
 from geoplan.sources import TABLE_SUFFIXES, VECTOR_SUFFIXES, SourceOptions
 
 TAG = "OGC API - Features"
-BBOX_PATTERN = r"^[^,]+(,[^,]+){3}([^,]*,[^,]+){0,2}$"
+_NUMBER = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
+BBOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}((,{_NUMBER}){{2}})?$"
+_INSTANT = r"\d{4}-\d{2}-\d{2}[^/]*"
+DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGING = ("limit", "offset", "bbox", "datetime", "f")
 
@@ -343,11 +346,15 @@ def _check_interval(text: str) -> str:
 def _filter_type(f: FieldDef) -> Any:
     if f.type in ("enum", "enum_list"):
         return Literal.__getitem__(f.allowed)
+    bounds = {"ge": f.min, "le": f.max}
+    limits: dict[str, Any] = {k: v for k, v in bounds.items() if v is not None}
     if f.type == "number":
-        return Annotated[float, AllowInfNan(False)]
+        return Annotated[float, AllowInfNan(False), Field(**limits)]
+    if f.type == "integer":
+        return Annotated[int, Field(**limits)]
     if f.type == "string":
         return Annotated[str, Field(pattern=f.pattern or None, max_length=200)]
-    return {"integer": int, "boolean": bool}[f.type]
+    return bool
 
 
 @cache
@@ -380,6 +387,7 @@ def items_query(name: str) -> type[BaseModel]:
             Annotated[str, AfterValidator(_check_interval)] | None,
             Field(
                 None,
+                pattern=DATETIME_PATTERN,
                 description="A day, or START/END with .. for an open end (OGC datetime).",
                 examples=["2024-03-01/2024-03-31"],
             ),
