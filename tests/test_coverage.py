@@ -846,6 +846,35 @@ def test_command_usage_errors_exit_2(
     assert "Traceback" not in captured.err
 
 
+def test_command_with_roads_uses_the_road_network(
+    tmp_path: Path,
+    fixtures: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--roads gives road travel times; sites far from the extract's roads say why."""
+    monkeypatch.setenv("GEOPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    _workspace(tmp_path / "ws.gpkg")
+    roads = fixtures / "roads_bridge_shortcut.osm"  # near 0 N 0 E, far from every site
+    args = ["coverage", "-w", str(tmp_path / "ws.gpkg"), "--roads", str(roads)]
+    code = run([*args, "--locations", "0", "-o", str(tmp_path / "c")])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "road_network travel times" in text
+    assert "too far from any road" in text
+    assert "220 people (100%) at 4 site(s) beyond 30 min" in text
+
+
+def test_command_with_a_missing_roads_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A roads file that does not exist is named."""
+    _workspace(tmp_path / "ws.gpkg")
+    args = ["coverage", "-w", str(tmp_path / "ws.gpkg"), "--roads", str(tmp_path / "no.osm")]
+    assert run(args) == 2
+    assert "no.osm" in capsys.readouterr().err
+
+
 def test_command_on_a_missing_workspace_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
