@@ -36,7 +36,7 @@ import pandas as pd
 from geoplan.areas import assign_areas, h3_cells, h3_polygons, totals_by_area
 from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_list
 from geoplan.errors import InputFileError, ParameterError
-from geoplan.indicators import Period, indicator_progress
+from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
 from geoplan.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.siting import SitingResult, maximal_covering
 from geoplan.store import GeoPackageStore
@@ -1052,8 +1052,6 @@ def _area_frame(summary: pd.DataFrame, shapes: np.ndarray) -> gpd.GeoDataFrame:
 
 def _indicators(layers: CoverageLayers, period: Period, as_of: dt.date) -> pd.DataFrame:
     if layers.indicators is None:
-        from geoplan.indicators import PROGRESS_COLUMNS  # noqa: PLC0415
-
         return pd.DataFrame(columns=list(PROGRESS_COLUMNS))
     return indicator_progress(layers.indicators, layers.visits, period=period, as_of=as_of)
 
