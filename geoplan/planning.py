@@ -1119,15 +1119,18 @@ def _vehicle(route: TeamDay) -> Vehicle:
 
 
 def _solver_task(task: VisitTask, routes: Sequence[TeamDay], params: PlanningParams) -> Task:
-    able = [r for r in routes if task.service in r.services and r.day_index in task.open_days]
-    windows = sorted(
-        {w for r in able if (w := _day_window(task, r)) is not None}, key=lambda w: w.start
-    )
+    able = [
+        r
+        for r in routes
+        if task.service in r.services
+        and r.day_index in task.open_days
+        and _window(task, r) is not None
+    ]
     return Task(
         id=task.id,
         location=task.site_id,
         service=float(task.service_seconds),
-        windows=tuple(windows),
+        windows=_access_windows(task, able),
         # The solver's route duration includes time on site: adding it to the prize keeps
         # on-site time neutral, so only driving and waiting weigh against a task's priority.
         prize=max(1, round(task.score * params.prize_seconds_per_point)) + task.service_seconds,
@@ -1137,12 +1140,18 @@ def _solver_task(task: VisitTask, routes: Sequence[TeamDay], params: PlanningPar
     )
 
 
-def _day_window(task: VisitTask, route: TeamDay) -> TimeWindow | None:
-    window = _window(task, route)
-    if window is None:
-        return None
-    offset = route.day_index * DAY
-    return TimeWindow(offset + window[0], offset + window[1])
+def _access_windows(task: VisitTask, able: Sequence[TeamDay]) -> tuple[TimeWindow, ...]:
+    """The site's access hours on each day a team may come (week seconds, start of service).
+
+    A site open all day needs none: the team-days allowed to do the task and their shifts
+    already say when. Windows are not cut to shifts here (the solver does that), so each day
+    gives one window whatever the teams' shifts: every window becomes a solver client, and
+    fewer clients mean a smaller and faster model.
+    """
+    if task.open_from <= 0 and task.open_until + task.service_seconds >= DAY - 1:
+        return ()
+    days = sorted({r.day_index for r in able})
+    return tuple(TimeWindow(d * DAY + task.open_from, d * DAY + task.open_until) for d in days)
 
 
 def _week_plan(
