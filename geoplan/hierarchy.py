@@ -138,13 +138,12 @@ def many_to_many(
     targets = np.ascontiguousarray(targets, dtype=np.int64)
     h = hierarchy
     down = (h.down_start, h.down_head, h.down_seconds, h.down_metres)
-    b_node, b_target, b_sec, b_met = _backward_searches(h.n_nodes, down, targets)
+    up = (h.up_start, h.up_head, h.up_seconds, h.up_metres)
+    b_node, b_target, b_sec, b_met = _backward_searches(h.n_nodes, (down, up), targets)
     order = np.argsort(b_node, kind="stable")
     b_start = np.searchsorted(b_node[order], np.arange(h.n_nodes + 1)).astype(np.int64)
     buckets = (b_start, b_target[order], b_sec[order], b_met[order])
-    up = (h.up_start, h.up_head, h.up_seconds, h.up_metres)
-    seconds, metres = _forward_searches(h.n_nodes, up, sources, len(targets), buckets)
-    return seconds, metres
+    return _forward_searches(up, down, sources, len(targets), buckets)
 
 
 def _shortest_parallel(
@@ -397,10 +396,15 @@ def _contract(
 
 # --- many-to-many query -------------------------------------------------------------------
 # An upward graph is (start, head, seconds, metres) in CSR form; search buffers are
-# (dist, length, settled order, heap keys, heap values).
+# (dist, length, settled order, heap keys, heap values, stalled).
+#
+# Stall-on-demand (Geisberger et al., 2008, section 4.2): a node that the search reached by a
+# longer way than one coming down from a higher node it already reached cannot carry a
+# shortest path, so it is neither expanded nor used to meet the other side. That prunes the
+# upward searches two- to threefold and the bucket scans several times more.
 
 _Graph = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-_Buffers = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Buffers = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @njit(cache=True)
@@ -411,18 +415,31 @@ def _buffers(n: int, n_edges: int) -> _Buffers:
         np.empty(n + 1, np.int64),
         np.empty(n_edges + 1, np.float64),
         np.empty(n_edges + 1, np.int64),
+        np.zeros(n, np.bool_),
     )
 
 
 @njit(cache=True)
-def _upward_search(source: int, graph: _Graph, buffers: _Buffers) -> int:
+def _stalled(u: int, d: float, opposite: _Graph, dist: np.ndarray) -> bool:
+    """Whether a higher node already reached gives ``u`` a shorter distance than ``d``."""
+    start, head, sec, _ = opposite
+    e, end = start[u], start[u + 1]
+    while e < end and dist[head[e]] + sec[e] >= d:
+        e += 1
+    return e < end
+
+
+@njit(cache=True)
+def _upward_search(source: int, graphs: tuple[_Graph, _Graph], buffers: _Buffers) -> int:
     """Dijkstra over an upward graph; lists settled nodes in order and returns how many.
 
-    The search runs until its heap is empty, so every node it reached is settled and listed;
-    the caller resets ``dist`` of exactly those nodes.
+    ``graphs`` is (the upward graph searched, the opposite one used to stall). The search runs
+    until its heap is empty, so every node it reached is settled and listed; the caller resets
+    ``dist`` and ``stalled`` of exactly those nodes and skips the stalled ones.
     """
+    graph, opposite = graphs
     start, head, sec, met = graph
-    dist, length, order, hk, hv = buffers
+    dist, length, order, hk, hv, stalled = buffers
     dist[source] = 0.0
     length[source] = 0.0
     size = _heap_push(hk, hv, 0, 0.0, source)
@@ -434,6 +451,9 @@ def _upward_search(source: int, graph: _Graph, buffers: _Buffers) -> int:
             continue
         order[n_settled] = u
         n_settled += 1
+        if _stalled(u, d, opposite, dist):
+            stalled[u] = True
+            continue
         for e in range(start[u], start[u + 1]):
             x, nd = head[e], d + sec[e]
             if nd < dist[x]:
@@ -444,52 +464,62 @@ def _upward_search(source: int, graph: _Graph, buffers: _Buffers) -> int:
 
 
 @njit(cache=True)
-def _reset(dist: np.ndarray, touched: np.ndarray, n_touched: int) -> None:
+def _reset(buffers: _Buffers, n_touched: int) -> None:
+    dist, order, stalled = buffers[0], buffers[2], buffers[5]
     for i in range(n_touched):
-        dist[touched[i]] = _INF
+        dist[order[i]] = _INF
+        stalled[order[i]] = False
 
 
 @njit(cache=True)
-def _backward_searches(n: int, graph: _Graph, targets: np.ndarray) -> _Graph:
+def _backward_searches(n: int, graphs: tuple[_Graph, _Graph], targets: np.ndarray) -> _Graph:
     """Upward searches from every target; returns bucket entries (node, target, s, m)."""
-    buffers = _buffers(n, len(graph[1]))
-    dist, length, order = buffers[0], buffers[1], buffers[2]
+    buffers = _buffers(n, len(graphs[0][1]))
+    dist, length, order, stalled = buffers[0], buffers[1], buffers[2], buffers[5]
     nodes, tgts = np.empty(1024, np.int64), np.empty(1024, np.int64)
     secs, mets = np.empty(1024, np.float64), np.empty(1024, np.float64)
     count = 0
     for j in range(len(targets)):
-        k = _upward_search(targets[j], graph, buffers)
+        k = _upward_search(targets[j], graphs, buffers)
         while count + k > len(nodes):
             nodes, tgts, secs, mets = _grow(nodes), _grow(tgts), _grow(secs), _grow(mets)
         for i in range(k):
             u = order[i]
-            nodes[count], tgts[count], secs[count], mets[count] = u, j, dist[u], length[u]
-            count += 1
-        _reset(dist, order, k)
+            if not stalled[u]:
+                nodes[count], tgts[count], secs[count], mets[count] = u, j, dist[u], length[u]
+                count += 1
+        _reset(buffers, k)
     return nodes[:count], tgts[:count], secs[:count], mets[:count]
 
 
 @njit(cache=True, parallel=True)
 def _forward_searches(
-    n: int, graph: _Graph, sources: np.ndarray, n_targets: int, buckets: _Graph
+    up: _Graph, down: _Graph, sources: np.ndarray, n_targets: int, buckets: _Graph
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Upward searches from every source, meeting the targets' buckets; two threads or more."""
+    """Upward searches from every source, meeting the targets' buckets; two threads or more.
+
+    The graphs come as two arguments: numba's parallel loops take tuples of arrays, not
+    tuples of tuples.
+    """
     b_start, b_target, b_sec, b_met = buckets
+    n = len(b_start) - 1
     best = np.full((len(sources), n_targets), _INF)
     best_m = np.full((len(sources), n_targets), _INF)
     n_chunks = min(len(sources), 64)
     for c in prange(n_chunks):
-        buffers = _buffers(n, len(graph[1]))
-        dist, length, order = buffers[0], buffers[1], buffers[2]
+        buffers = _buffers(n, len(up[1]))
+        dist, length, order, stalled = buffers[0], buffers[1], buffers[2], buffers[5]
         for i in range(c, len(sources), n_chunks):
-            k = _upward_search(sources[i], graph, buffers)
+            k = _upward_search(sources[i], (up, down), buffers)
             for a in range(k):
                 u = order[a]
+                if stalled[u]:
+                    continue
                 for b in range(b_start[u], b_start[u + 1]):
                     j = b_target[b]
                     cand = dist[u] + b_sec[b]
                     if cand < best[i, j]:
                         best[i, j] = cand
                         best_m[i, j] = length[u] + b_met[b]
-            _reset(dist, order, k)
+            _reset(buffers, k)
     return best, best_m
