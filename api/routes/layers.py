@@ -369,10 +369,9 @@ def items_query(name: str) -> type[BaseModel]:
         ),
         "offset": (int, Field(0, ge=0, description="Features to skip (use the `next` link).")),
         "bbox": (
-            Annotated[str, AfterValidator(_check_bbox)] | None,
+            Annotated[str, Field(pattern=BBOX_PATTERN), AfterValidator(_check_bbox)] | None,
             Field(
                 None,
-                pattern=BBOX_PATTERN,
                 description="WEST,SOUTH,EAST,NORTH in degrees (CRS84).",
                 examples=["12.9,32.6,13.6,33.0"],
             ),
@@ -384,10 +383,9 @@ def items_query(name: str) -> type[BaseModel]:
     }
     if date_field(layer):
         fields["datetime"] = (
-            Annotated[str, AfterValidator(_check_interval)] | None,
+            Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_check_interval)] | None,
             Field(
                 None,
-                pattern=DATETIME_PATTERN,
                 description="A day, or START/END with .. for an open end (OGC datetime).",
                 examples=["2024-03-01/2024-03-31"],
             ),
