@@ -92,6 +92,7 @@ from geoplan.maps_style import (
     PlanBlock,
     area_swatch,
     class_breaks,
+    cluster_icon,
     esc,
     inline_assets,
     line_swatch,
@@ -116,7 +117,6 @@ _CLUSTER_OPTIONS = {
     "showCoverageOnHover": False,
     "maxClusterRadius": 45,
     "disableClusteringAtZoom": 15,
-    "chunkedLoading": True,
 }
 
 # --- the map and its furniture ----------------------------------------------------------------
@@ -138,7 +138,7 @@ def base_map(
         OpenStreetMap tiles (they need internet); ``False`` draws the data on a plain
         background, which also prints cleanly.
     """
-    m = folium.Map(location=(0, 0), zoom_start=2, tiles=None, control_scale=True)
+    m = folium.Map(location=(0, 0), zoom_start=2, tiles=None, control_scale=True, zoom_snap=0.25)
     use_assets(m, LEAFLET_JS, LEAFLET_CSS)
     if tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
@@ -188,11 +188,16 @@ def save_map(m: folium.Map, path: Path, *, inline: bool = True) -> Path:
     return path
 
 
-def _group(m: folium.Map, name: str, *, show: bool = True, cluster: bool = False) -> Layer:
-    """A toggle in the layer control; a clustering one for many points."""
+def _group(m: folium.Map, name: str, *, show: bool = True, cluster: str | None = None) -> Layer:
+    """A toggle in the layer control; with ``cluster`` (a colour), one that clusters points."""
     group: Layer = folium.FeatureGroup(name=name, show=show)
-    if cluster:
-        clustered = folium.plugins.MarkerCluster(name=name, show=show, options=_CLUSTER_OPTIONS)
+    if cluster is not None:
+        clustered = folium.plugins.MarkerCluster(
+            name=name,
+            show=show,
+            icon_create_function=cluster_icon(cluster),
+            options=_CLUSTER_OPTIONS,
+        )
         use_assets(clustered, CLUSTER_JS, CLUSTER_CSS, CLUSTER_DEFAULT_CSS)
         group = clustered
     m.add_child(group)
@@ -207,12 +212,13 @@ def _add_points(
     *,
     show: bool = True,
     cluster_above: int = CLUSTER_ABOVE,
+    colour: str = "#455a64",
 ) -> Layer | None:
     """A toggle named ``title (count)`` holding one marker per point."""
     if not points:
         return None
     name = f"{title} ({len(points)})"
-    group = _group(m, name, show=show, cluster=len(points) > cluster_above)
+    group = _group(m, name, show=show, cluster=colour if len(points) > cluster_above else None)
     payload = {"styles": {k: s.as_json() for k, s in styles.items()}, "points": list(points)}
     group.add_child(DataBlock(name, "points", payload))
     map_frame(m).extend([p[0] for p in points], [p[1] for p in points])
@@ -263,8 +269,8 @@ def _add_site_layer(
 ) -> None:
     points, styles = site_markers(layer, frame, status, day=day)
     title = get_layer(layer).title
-    _add_points(m, title, points, styles, cluster_above=cluster_above)
     shape, colour = LAYER_LOOK[layer]
+    _add_points(m, title, points, styles, cluster_above=cluster_above, colour=colour)
     map_frame(m).section("Places").rows.append((MarkerStyle(shape, colour).swatch(), title))
     _mark_sensitive(m, layer)
 
@@ -503,7 +509,7 @@ def _day_groups(m: folium.Map, plan: WeekPlan) -> dict[str, Layer]:
 def _add_left_out(m: folium.Map, plan: WeekPlan, *, cluster_above: int) -> None:
     points, counts = left_out_markers(plan)
     styles = {reason: left_out_style(reason) for reason in counts}
-    _add_points(m, "Left out", points, styles, cluster_above=cluster_above)
+    _add_points(m, "Left out", points, styles, cluster_above=cluster_above, colour="#757575")
     section = map_frame(m).section("Left out (sites)")
     section.rows += [(styles[r].swatch(), f"{r} ({n})") for r, n in counts.most_common()]
 

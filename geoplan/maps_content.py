@@ -52,6 +52,7 @@ from geoplan.planning import (
     NO_TEAM,
     OUT_OF_REACH,
     DayRoute,
+    LeftOut,
     Stop,
     WeekPlan,
 )
@@ -122,9 +123,16 @@ def site_visits(frames: Frames, *, day: dt.date) -> SiteVisits:
     done = visits.loc[(dates <= pd.Timestamp(day)).to_numpy(dtype=bool)]
     last = pd.to_datetime(done["date"]).groupby(done["site_id"].astype(str)).max()
     due: dict[str, list[tuple[str, int | None]]] = {}
-    for row in records(history.loc[history["overdue"]]):
-        days = None if row["never_delivered"] else int(_number(row["days_overdue"]) or 0)
-        due.setdefault(str(row["site_id"]), []).append((str(row["service"]), days))
+    overdue = history.loc[history["overdue"]]
+    for site, service, never, days in zip(
+        overdue["site_id"],
+        overdue["service"],
+        overdue["never_delivered"],
+        overdue["days_overdue"],
+        strict=True,
+    ):
+        late = None if never else int(_number(days) or 0)
+        due.setdefault(str(site), []).append((str(service), late))
     return SiteVisits({str(k): v.date() for k, v in last.items()}, due)
 
 
@@ -186,9 +194,9 @@ def _site_popup(
         ("Last visit", _last_visit_text(status.last.get(site_id), day, layer)),
         ("Services due", _due_text(status.due.get(site_id), layer)),
         ("Access hours", _hours_text(row, layer)),
-        ("Offers", text(row.get("services")) if layer == "clinics" else ""),
+        ("Offers", list_text(row.get("services")) if layer == "clinics" else ""),
         ("Project", text(row.get("status")) if layer == "cip_sites" else ""),
-        ("Vulnerabilities", text(row.get("vulnerability_flags"))),
+        ("Vulnerabilities", list_text(row.get("vulnerability_flags"))),
         ("Authority", text(row.get("authority"))),
         ("Notes", text(row.get("notes"))),
         ("Position", f"{geom.y:.5f}, {geom.x:.5f}"),
@@ -198,6 +206,7 @@ def _site_popup(
 
 
 def text(value: object) -> str:
+    """A table cell as plain text for people: dates as days, missing values empty."""
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float) and math.isnan(value):
@@ -206,7 +215,12 @@ def text(value: object) -> str:
         return f"{value:%Y-%m-%d}"
     if isinstance(value, tuple | list):
         return ", ".join(map(str, value))
-    return str(value).replace(",", ", ") if isinstance(value, str) else str(value)
+    return str(value)
+
+
+def list_text(value: object) -> str:
+    """A list field (``health,mhpss``) for people: ``health, mhpss``."""
+    return ", ".join(split_list(value)) if text(value) else ""
 
 
 def _access_text(row: Mapping[str, object]) -> str:
@@ -217,16 +231,15 @@ def _access_text(row: Mapping[str, object]) -> str:
 
 def people_text(row: Mapping[str, object], field: str | None) -> str:
     total = text(row.get(field)) if field else ""
-    parts = [
-        f"{k} {text(row.get(k))}" for k in ("men", "women", "boys", "girls") if text(row.get(k))
-    ]
     if not total:
         return ""
-    return total + (f" ({', '.join(parts)})" if parts else "")
+    counts = [(k, text(row.get(k))) for k in ("men", "women", "boys", "girls")]
+    parts = ", ".join(f"{k} {n}" for k, n in counts if n)
+    return total + (f" ({parts})" if parts else "")
 
 
 def _needs_text(row: Mapping[str, object], services: str | None, frequency: str | None) -> str:
-    needed = text(row.get(services)) if services else ""
+    needed = list_text(row.get(services)) if services else ""
     every = text(row.get(frequency)) if frequency else ""
     return needed + (f", every {every} days" if every else "")
 
@@ -267,7 +280,7 @@ def base_popup(row: Mapping[str, object]) -> str:
     rows = [
         ("Team", text(row.get("name"))),
         ("Kind", text(row.get("kind"))),
-        ("Services", text(row.get("services"))),
+        ("Services", list_text(row.get("services"))),
         ("Works", " ".join(d.title() for d in split_list(row.get("working_days")))),
         ("Shift", shift if shift != "-" else ""),
         ("NFI kits a day", text(row.get("nfi_kits"))),
@@ -390,8 +403,8 @@ def _gap_popup(row: Mapping[str, object]) -> str:
         ("Nearest referral", minutes(row["nearest_referral"], row["referral_minutes"])),
         ("Nearest base", minutes(row["nearest_base"], row["base_minutes"])),
         ("Last visit", text(row["last_visit"]) or "never"),
-        ("Services overdue", text(row["services_overdue"])),
-        ("Unmet in period", text(row["services_unmet"])),
+        ("Services overdue", list_text(row["services_overdue"])),
+        ("Unmet in period", list_text(row["services_unmet"])),
         ("Access", text(row["access_status"])),
         ("Area", text(row["area_name"])),
     ]
@@ -498,11 +511,12 @@ def _route_popup(route: DayRoute, *, along_roads: bool) -> str:
     return popup_html(route.team_name, rows, subtitle=f"{route.day:%A %d %B %Y}")
 
 
-def left_out_popup(rows: pd.DataFrame) -> str:
-    first = rows.iloc[0]
-    lines = [(str(r.service), f"{r.reason}: {r.detail}") for r in rows.itertuples()]
-    subtitle = f"Left out \u00b7 {get_layer(str(first['layer'])).title} \u00b7 {first['site_id']}"
-    return popup_html(str(first["site_name"]), lines, subtitle=subtitle)
+def left_out_popup(left: Sequence[LeftOut]) -> str:
+    """One site's tasks left out, each service with its reason and the detail behind it."""
+    task = left[0].task
+    lines = [(lo.task.service, f"{lo.reason}: {lo.detail}") for lo in left]
+    subtitle = f"Left out \u00b7 {get_layer(task.layer).title} \u00b7 {task.site_id}"
+    return popup_html(task.site_name, lines, subtitle=subtitle)
 
 
 # --- builders used by geoplan.maps -----------------------------------------------------------
@@ -575,7 +589,7 @@ def area_features(
                 "color": "#555",
                 "weight": 0.8,
                 "fillColor": choropleth_colour(_number(row[measure]) or 0, breaks),
-                "fillOpacity": 0.55,
+                "fillOpacity": 0.6 if (_number(row[measure]) or 0) > 0 else 0.15,
             },
             popup=area_popup(row, admin=admin),
             tooltip=f"{row['area_name']}: {count_text(row[measure])} {label}",
@@ -611,16 +625,19 @@ def left_out_style(reason: str) -> MarkerStyle:
 
 
 def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[str]]:
-    """One marker per left-out site (style key: its first reason), and sites per reason."""
-    table = plan.left_out_frame()
+    """One marker per left-out site, styled by the reason of its highest-priority task, and
+    the number of sites per reason."""
+    by_site: dict[str, list[LeftOut]] = {}
+    for left in sorted(plan.left_out, key=lambda lo: -lo.task.score):
+        by_site.setdefault(left.task.site_id, []).append(left)
     points = [
         marker(
-            float(rows["lat"].iloc[0]),
-            float(rows["lon"].iloc[0]),
-            str(rows["reason"].iloc[0]),
-            left_out_popup(rows),
-            title=rows["site_name"].iloc[0],
+            left[0].task.lat,
+            left[0].task.lon,
+            left[0].reason,
+            left_out_popup(left),
+            title=left[0].task.site_name,
         )
-        for _, rows in table.groupby("site_id", sort=False)
+        for left in by_site.values()
     ]
-    return points, Counter(str(p[2]) for p in points)
+    return points, Counter(p[2] for p in points)

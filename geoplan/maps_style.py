@@ -8,7 +8,6 @@ paper. Every text from the data goes through :func:`esc` before it reaches the p
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 import mimetypes
@@ -18,10 +17,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
-from jinja2 import Template
 
 STATIC = Path(__file__).resolve().parent / "static"
 _CDN = "https://cdn.jsdelivr.net/npm"
@@ -146,6 +144,18 @@ class MarkerStyle:
         return f'<div class="gp-sw">{self.html().replace("{label}", "1")}</div>'
 
 
+def cluster_icon(colour: str) -> str:
+    """JavaScript drawing a cluster as its count in a ring of the layer's colour (not the
+    default green-yellow-orange, which would read as a status)."""
+    if not _HEX.match(colour):
+        raise ValueError(f"cluster colour: expected #RRGGBB, got {colour!r}")
+    return (
+        "function (cluster) { return L.divIcon({className: 'marker-cluster gp-cluster', "
+        f"html: '<div style=\"border-color:{colour}\"><span>' + cluster.getChildCount() + "
+        "'</span></div>', iconSize: L.point(34, 34)}); }"
+    )
+
+
 def line_swatch(colour: str) -> str:
     """A legend swatch for a route line."""
     return f'<div class="gp-sw"><div class="gp-line" style="background:{colour}"></div></div>'
@@ -166,9 +176,28 @@ HATCH = f"repeating-linear-gradient(45deg,{ZONE_COLOUR} 0 2px,#fdecea 2px 6px)"
 # --- text -------------------------------------------------------------------------------------
 
 
+_SPECIAL = re.compile("[&<>\"'{}]")
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        "{": "&#123;",
+        "}": "&#125;",
+    }
+)
+
+
 def esc(value: object) -> str:
-    """Text from the data, safe to put in HTML (and so in a popup or a label)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text from the data, safe to put in HTML (a popup, a label, a layer's name).
+
+    Braces become character references too: a layer's name passes through folium's templates,
+    and ``{{ ... }}`` there would run as template code.
+    """
+    text = "" if value is None else str(value)
+    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
 
 
 def popup_html(
@@ -189,15 +218,72 @@ def popup_html(
 
 
 def page_json(data: object) -> str:
-    """JSON that is safe inside a ``<script>`` element (no ``<``, ``>`` or ``&``)."""
+    """JSON that cannot end the ``<script>`` element it is written in.
+
+    Only ``</`` and ``<!--`` can do that; they become ``<\\/`` and ``\\u003c!--``, which JSON
+    reads back as the same text. Everything else stays as it is, to keep big maps small.
+    """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
 # --- data blocks ------------------------------------------------------------------------------
 
 
-class DataBlock(MacroElement):
+class RawText(Element):
+    """Text put in the page exactly as it is.
+
+    branca compiles what an element's macros return as a new Jinja template, so data holding
+    ``{{ ... }}`` (a site's name) would be run as code; geoplan's elements never go that way.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        """The text, untouched."""
+        return self.text
+
+
+class PageElement(MacroElement):
+    """An element that adds raw text to the page's head, body and script (no templates)."""
+
+    def header_text(self) -> str:
+        """What goes in ``<head>``."""
+        return ""
+
+    def html_text(self) -> str:
+        """What goes in ``<body>``."""
+        return ""
+
+    def script_text(self) -> str:
+        """What runs once the page is drawn, in order with the other elements."""
+        return ""
+
+    def render(self, **kwargs: object) -> str:
+        """Add the three parts to the page; the element itself renders as nothing."""
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("add the element to a folium map before rendering it")
+        parts = (
+            (figure.header, self.header_text()),
+            (figure.html, self.html_text()),
+            (figure.script, self.script_text()),
+        )
+        for section, text in parts:
+            if text:
+                section.add_child(RawText(text), name=self.get_name())
+        return ""
+
+    def parent_name(self) -> str:
+        """The JavaScript variable of the layer or map this element draws into."""
+        if self._parent is None:
+            raise ValueError("add the element to a map or layer before rendering it")
+        return str(self._parent.get_name())
+
+
+class DataBlock(PageElement):
     """A JSON data block in the page and the call that draws it into its parent layer.
 
     Parameters
@@ -207,18 +293,8 @@ class DataBlock(MacroElement):
     kind
         ``points`` (markers) or ``shapes`` (GeoJSON areas).
     payload
-        The data; its text is escaped already.
+        The data; HTML in it is escaped already.
     """
-
-    _template = Template(
-        "{% macro html(this, kwargs) %}"
-        '<script type="application/json" class="gp-data" id="{{ this.get_name() }}" '
-        'data-kind="{{ this.kind }}" data-layer="{{ this.layer_attr }}">{{ this.text }}</script>'
-        "{% endmacro %}"
-        "{% macro script(this, kwargs) %}"
-        'geoplan.{{ this.function }}({{ this._parent.get_name() }}, "{{ this.get_name() }}");'
-        "{% endmacro %}"
-    )
 
     def __init__(self, name: str, kind: str, payload: Mapping[str, object]) -> None:
         super().__init__()
@@ -228,20 +304,20 @@ class DataBlock(MacroElement):
         self.layer_attr = esc(name)
         self.text = page_json({"name": name, **payload})
 
+    def html_text(self) -> str:
+        """The JSON data block."""
+        return (
+            f'<script type="application/json" class="gp-data" id="{self.get_name()}" '
+            f'data-kind="{self.kind}" data-layer="{self.layer_attr}">{self.text}</script>'
+        )
 
-class PlanBlock(MacroElement):
+    def script_text(self) -> str:
+        """The call that draws it."""
+        return f'geoplan.{self.function}({self.parent_name()}, "{self.get_name()}");'
+
+
+class PlanBlock(PageElement):
     """The week's routes and stops, shown while both the team and the day are ticked."""
-
-    _template = Template(
-        "{% macro html(this, kwargs) %}"
-        '<script type="application/json" class="gp-data" id="{{ this.get_name() }}" '
-        'data-kind="routes" data-layer="{{ this.layer_attr }}">{{ this.text }}</script>'
-        "{% endmacro %}"
-        "{% macro script(this, kwargs) %}"
-        'geoplan.addPlan({{ this._parent.get_name() }}, "{{ this.get_name() }}", '
-        "{{ this.teams }}, {{ this.days }});"
-        "{% endmacro %}"
-    )
 
     def __init__(
         self,
@@ -255,8 +331,20 @@ class PlanBlock(MacroElement):
         self._name = "gp_plan"
         self.layer_attr = esc(name)
         self.text = page_json({"name": name, **payload})
-        self.teams = _js_object(teams)
-        self.days = _js_object(days)
+        self.teams = teams
+        self.days = days
+
+    def html_text(self) -> str:
+        """The JSON data block."""
+        return (
+            f'<script type="application/json" class="gp-data" id="{self.get_name()}" '
+            f'data-kind="routes" data-layer="{self.layer_attr}">{self.text}</script>'
+        )
+
+    def script_text(self) -> str:
+        """The call that draws the routes and ties them to the team and day toggles."""
+        teams, days = _js_object(self.teams), _js_object(self.days)
+        return f'geoplan.addPlan({self.parent_name()}, "{self.get_name()}", {teams}, {days});'
 
 
 def _js_object(groups: Mapping[str, Layer]) -> str:
@@ -276,24 +364,13 @@ class LegendSection:
     note: str = ""
 
 
-class MapFrame(MacroElement):
+class MapFrame(PageElement):
     """The map's furniture: title block with the date, legend, hatch pattern, styles, and the
     script that fits the view to the data (also before printing).
 
     Builders add legend sections, sensitive layers and bounds as they draw; all of it is
     rendered at the end, so the legend always matches the layers.
     """
-
-    _template = Template(
-        "{% macro header(this, kwargs) %}"
-        "<title>{{ this.page_title }}</title>\n"
-        "<style>{{ this.css }}</style>\n<script>{{ this.js }}</script>\n"
-        "{% endmacro %}"
-        "{% macro html(this, kwargs) %}{{ this.body() }}{% endmacro %}"
-        "{% macro script(this, kwargs) %}"
-        "geoplan.finish({{ this._parent.get_name() }}, {{ this.bounds_json() }});"
-        "{% endmacro %}"
-    )
 
     def __init__(self, title: str, date_text: str, *, plain: bool) -> None:
         super().__init__()
@@ -336,11 +413,21 @@ class MapFrame(MacroElement):
         s, w, n, e = self.bounds
         return page_json([[s, w], [n, e]])
 
-    def body(self) -> str:
+    def header_text(self) -> str:
+        """The page title, geoplan's styles and script."""
+        return (
+            f"<title>{self.page_title}</title>\n<style>{self.css}</style>\n"
+            f"<script>{self.js}</script>\n"
+        )
+
+    def html_text(self) -> str:
         """The hatch pattern, the title block and the legend."""
-        parent = self._parent.get_name() if self._parent is not None else "map"
-        plain = f"<style>#{parent}{{background:#eef0ec}}</style>" if self.plain else ""
+        plain = f"<style>#{self.parent_name()}{{background:#eef0ec}}</style>" if self.plain else ""
         return plain + _HATCH_SVG + self._title_html() + self._legend_html()
+
+    def script_text(self) -> str:
+        """Fit the view to the data, now and before printing."""
+        return f"geoplan.finish({self.parent_name()}, {self.bounds_json()});"
 
     def _title_html(self) -> str:
         parts = [f'<div class="gp-title"><h1>{esc(self.title)}</h1>']

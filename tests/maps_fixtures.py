@@ -25,7 +25,7 @@ from geoplan.sources import RawTable
 
 TODAY = dt.date(2026, 3, 10)
 WEEK = tuple(dt.date(2026, 3, 15) + dt.timedelta(days=i) for i in range(7))
-TRICKY_NAME = 'Alpha <b>camp</b> & "co" </script><script>alert(1)</script>'
+TRICKY_NAME = 'Alpha <b>camp</b> & "co" {{ 7*7 }} </script><script>alert(1)</script>'
 
 
 def layer(
@@ -163,7 +163,7 @@ def route(team: str, day: dt.date, tasks: Sequence[VisitTask]) -> DayRoute:
         Stop(k, t, at(10 * k), at(10 * k), at(10 * k + 5), 600.0, 5000.0)
         for k, t in enumerate(tasks, start=1)
     )
-    name = {"T-1": "Team One", "T-2": "Team <Two>"}[team]
+    name = {"T-1": "Team One", "T-2": "Team <Two> {{ 7*7 }}"}[team]
     return DayRoute(team, name, day, at(0), at(60), stops, 600.0, 5000.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import replace
@@ -133,11 +134,16 @@ def test_popup_has_what_a_team_leader_needs(layers_page: Page) -> None:
 
 
 def test_text_from_the_data_is_escaped(layers_page: Page) -> None:
-    """A name with markup shows as text: escaped in the popup, never raw in the page."""
+    """A name with markup or template code shows as text: escaped in the popup, never raw in
+    the page, never run as a template."""
     alpha = str(by_title(layers_page, "Gathering points (3)")[TRICKY_NAME][3])
-    assert "Alpha &lt;b&gt;camp&lt;/b&gt; &amp; &quot;co&quot;" in alpha
-    assert "<b>camp" not in layers_page.html
-    assert "alert(1)</script>" not in layers_page.html
+    assert (
+        "Alpha &lt;b&gt;camp&lt;/b&gt; &amp; &quot;co&quot; &#123;&#123; 7*7 &#125;&#125;" in alpha
+    )
+    assert not layers_page.root.find_all("b")
+    scripts = [n for n in layers_page.root.find_all("script") if "gp-data" not in n.classes]
+    assert not [n for n in scripts if "alert(1)" in n.text]
+    assert "&quot;co&quot; 49" not in layers_page.html
 
 
 def test_legend_lists_places_status_and_areas(layers_page: Page) -> None:
@@ -323,7 +329,8 @@ def test_plan_map_has_a_toggle_per_team_and_per_day(plan_page: Page) -> None:
     """Teams and days are toggles named with their visits; team names are escaped."""
     names = plan_page.overlays()
     assert "Team: Team One (3 visits)" in names
-    assert "Team: Team &lt;Two&gt; (1 visits)" in names
+    assert "Team: Team &lt;Two&gt; &#123;&#123; 7*7 &#125;&#125; (1 visits)" in names
+    assert "Team &lt;Two&gt; 49" not in plan_page.html
     assert "Day: Sun 15 Mar (3 visits)" in names
     assert "Day: Mon 16 Mar (1 visits)" in names
     assert "Left out (2)" in names
@@ -361,7 +368,7 @@ def test_plan_title_names_the_week_and_its_sensitivity(plan_page: Page) -> None:
     title = plan_page.title_block()
     assert "Week Sun 15 Mar - Thu 19 Mar 2026" in title
     assert "detention centres, gathering points" in title
-    assert plan_page.legend()["Teams"] == ["Team One", "Team <Two>"]
+    assert plan_page.legend()["Teams"] == ["Team One", "Team <Two> {{ 7*7 }}"]
 
 
 def test_routes_follow_roads_with_a_network(fixtures: Path, tmp_path: Path) -> None:
@@ -424,4 +431,7 @@ def test_team_colour_and_page_json() -> None:
     """Valid team colours are kept, others fall back to the palette; JSON cannot end a script."""
     assert team_colour("#ABCDEF", 0) == "#abcdef"
     assert team_colour("red", 1) == team_colour(None, 1) != team_colour(None, 2)
-    assert "<" not in page_json({"name": "</script>"})
+    text = page_json({"name": "</script><!--"})
+    assert "</" not in text
+    assert "<!--" not in text
+    assert json.loads(text) == {"name": "</script><!--"}

@@ -116,9 +116,25 @@
     gp.layers[data.name] = { kind: "routes", count: items.length, layer: shown };
   };
 
+  // Room for the title block, the legend and the layer control, so that no data starts
+  // hidden under them (at most a third of the map each way).
+  function padding(map) {
+    var size = map.getSize();
+    function width(selector) {
+      var el = document.querySelector(selector);
+      return el ? el.offsetWidth : 0;
+    }
+    var title = document.querySelector(".gp-title");
+    var top = title ? title.offsetTop + title.offsetHeight : 0;
+    return {
+      paddingTopLeft: [Math.min(width(".gp-legend") + 30, size.x / 3), Math.min(top + 20, size.y / 3)],
+      paddingBottomRight: [Math.min(width(".leaflet-control-layers") + 30, size.x / 3), 40],
+    };
+  }
+
   gp.finish = function (map, bounds) {
     function fit() {
-      if (bounds) map.fitBounds(bounds, { padding: [30, 30] });
+      if (bounds) map.fitBounds(bounds, padding(map));
     }
     fit();
     window.addEventListener("beforeprint", function () {
