@@ -480,9 +480,9 @@ def matrix_from_arrays(
     ok = reachable & np.isfinite(seconds)
     ok &= ~np.isin(np.asarray(origins.ids, dtype=object), list(reasons))[:, None]
     ok &= ~np.isin(np.asarray(destinations.ids, dtype=object), list(reasons))[None, :]
-    unreachable = ~ok
-    np.copyto(seconds, np.nan, where=unreachable)
-    np.copyto(metres, np.nan, where=unreachable)
+    if not ok.all():
+        np.copyto(seconds, np.nan, where=~ok)
+        np.copyto(metres, np.nan, where=~ok)
     return TravelTimeMatrix(
         origins=origins.ids,
         destinations=destinations.ids,
