@@ -41,6 +41,7 @@ from geoplan.errors import ParameterError
 from geoplan.maps_content import (
     MEASURES,
     PROPOSAL,
+    ROAD_REACH_WIDTH_M,
     Frames,
     Marker,
     SiteVisits,
@@ -56,6 +57,7 @@ from geoplan.maps_content import (
     left_out_style,
     marker,
     reach_area,
+    road_reach_area,
     route_payload,
     site_markers,
     site_visits,
@@ -347,17 +349,19 @@ def add_coverage(
     frames: Frames,
     *,
     reach: StraightLineParams | None = None,
+    network: RoadNetwork | None = None,
     by: str = "admin",
     measure: str = "people_not_covered",
     cluster_above: int = CLUSTER_ABOVE,
 ) -> None:
     """Coverage gaps: a choropleth of ``measure`` per admin area (or H3 hexagon), the area
-    within the threshold of a clinic or base (approximate, see :func:`reach_area`), the
+    within the threshold of a clinic or base (along the roads of ``network`` when given, see
+    :func:`road_reach_area`; otherwise circles from ``reach``, see :func:`reach_area`), the
     clinics and bases, sites within reach by how overdue they are, and sites out of reach
     highlighted; proposed new stops when the analysis made some.
     """
     _add_choropleth(m, result, by=by, measure=measure)
-    _add_reach(m, result, frames, reach or StraightLineParams())
+    _add_reach(m, result, frames, reach or StraightLineParams(), network)
     if has_rows(frames, "clinics"):
         status = site_visits({}, day=result.as_of)
         clinics = frames["clinics"]
@@ -390,23 +394,35 @@ def _add_choropleth(m: folium.Map, result: CoverageResult, *, by: str, measure: 
 
 
 def _add_reach(
-    m: folium.Map, result: CoverageResult, frames: Frames, params: StraightLineParams
+    m: folium.Map,
+    result: CoverageResult,
+    frames: Frames,
+    params: StraightLineParams,
+    network: RoadNetwork | None,
 ) -> None:
     places = facilities(frames)
     closures = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
     minutes = result.params.threshold_minutes
-    area = reach_area(places, minutes=minutes, params=params, closures=closures)
+    if network is not None:
+        area = road_reach_area(network, places, minutes=minutes, closures=closures)
+        note = (
+            f"Along roads: road segments from which an open clinic or team base is reached "
+            f"within {minutes:g} min by the fastest drive (one-way streets honoured, active "
+            f"no-go zones closed), widened by {ROAD_REACH_WIDTH_M:g} m."
+        )
+    else:
+        area = reach_area(places, minutes=minutes, params=params, closures=closures)
+        km = minutes / 60 * params.speed_kmh / params.detour_factor
+        note = (
+            f"Approximate: {km:.1f} km around each open clinic and team base ({minutes:g} min "
+            f"at {params.speed_kmh:g} km/h, detour factor {params.detour_factor:g}), less "
+            "active no-go zones; roads make the real area smaller."
+        )
     if area is None or area.is_empty:
         return
-    km = minutes / 60 * params.speed_kmh / params.detour_factor
-    note = (
-        f"Approximate: {km:.1f} km around each open clinic and team base "
-        f"({minutes:g} min at {params.speed_kmh:g} km/h, detour factor {params.detour_factor:g}), "
-        "less active no-go zones; roads make the real area smaller."
-    )
     style = {"color": REACH_COLOUR, "weight": 1.5, "fillColor": REACH_COLOUR, "fillOpacity": 0.12}
-    popup = popup_html(f"Within {minutes:g} min of a clinic or base", [("How", note)])
     title = f"Within {minutes:g} min of a clinic or base"
+    popup = popup_html(title, [("How", note)])
     _add_shapes(m, title, [feature(area, style, popup=popup, tooltip=title)])
     section = map_frame(m).section("Reach", note=note)
     section.rows.append((area_swatch(REACH_COLOUR, border=REACH_COLOUR, opacity=0.4), title))
@@ -542,6 +558,7 @@ def coverage_map(
     *,
     tiles: bool = True,
     reach: StraightLineParams | None = None,
+    network: RoadNetwork | None = None,
     title: str = "Coverage gaps",
 ) -> folium.Map:
     """Coverage gaps as of the analysis date (see :func:`add_coverage`)."""
@@ -550,7 +567,7 @@ def coverage_map(
     m = base_map(title, day=result.as_of, tiles=tiles, date_text=date_text)
     zones = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
     add_context(m, frames, closures=zones)
-    add_coverage(m, result, frames, reach=reach)
+    add_coverage(m, result, frames, reach=reach, network=network)
     return m
 
 
@@ -641,7 +658,7 @@ def map_from_store(
         say("Finding coverage gaps")
         result = coverage_from_layers(CoverageLayers.from_store(store), backend=backend, today=day)
         reach = backend.params if isinstance(backend, StraightLineBackend) else None
-        return coverage_map(result, frames, tiles=request.tiles, reach=reach)
+        return coverage_map(result, frames, tiles=request.tiles, reach=reach, network=network)
     plan = plan_week_from_store(
         store,
         week=request.week,
@@ -669,7 +686,7 @@ def write_maps(
     into ``folder``, each with its assets embedded; returns their paths by map kind."""
     maps = {"layers": layers_map(frames, day=day, tiles=tiles)}
     if coverage is not None:
-        maps["coverage"] = coverage_map(coverage, frames, tiles=tiles, reach=reach)
+        maps["coverage"] = coverage_map(coverage, frames, tiles=tiles, reach=reach, network=network)
     if plan is not None:
         maps["plan"] = plan_map(plan, frames, tiles=tiles, network=network)
     return {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
@@ -693,6 +710,7 @@ __all__ = [
     "reach_area",
     "read_frames",
     "render_map",
+    "road_reach_area",
     "save_map",
     "straight_line_params",
     "write_maps",

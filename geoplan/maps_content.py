@@ -18,8 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import mapping
 
 from geoplan.catalog import get_layer, split_list
@@ -43,7 +46,7 @@ from geoplan.maps_style import (
     team_colour,
 )
 from geoplan.matrix import Points, StraightLineParams
-from geoplan.network import RoadNetwork, route_geometry
+from geoplan.network import RoadNetwork, route_geometry, snap_points
 from geoplan.planning import (
     CAPACITY,
     CLOSED,
@@ -56,7 +59,7 @@ from geoplan.planning import (
     Stop,
     WeekPlan,
 )
-from geoplan.zones import Closures
+from geoplan.zones import Closures, no_closures
 
 Frames = Mapping[str, pd.DataFrame]
 Marker = tuple[float, float, str, str, str, str]
@@ -324,6 +327,83 @@ def reach_area(
     if closures is not None and not closures.empty:
         area = area.difference(closures.zones.geometry.union_all())
     return area
+
+
+ROAD_REACH_WIDTH_M = 250.0
+"""How far either side of a reached road the road reach area extends."""
+
+
+def road_reach_area(
+    network: RoadNetwork,
+    points: gpd.GeoDataFrame,
+    *,
+    minutes: float,
+    closures: Closures | None = None,
+    width_m: float = ROAD_REACH_WIDTH_M,
+) -> shapely.Geometry | None:
+    """The roads from which one of ``points`` is reached within ``minutes``, widened.
+
+    The fastest drive towards the nearest point (one-way streets honoured, roads in active
+    no-go zones closed, the off-road stretch to each point at the network's off-road speed);
+    a road segment counts when both its ends are reached in time, and the area is those
+    segments widened by ``width_m`` either side, less the active zones.
+    """
+    closures = closures if closures is not None else no_closures()
+    points = points.loc[~points.geometry.is_empty & points.geometry.notna()]
+    if not len(points):
+        return None
+    ids = tuple(str(i) for i in range(len(points)))
+    where = Points(ids, points.geometry.x.to_numpy(float), points.geometry.y.to_numpy(float))
+    snapped = snap_points(network, where, closures=closures)
+    usable = np.array([i not in snapped.reasons for i in ids], dtype=bool)
+    if not usable.any():
+        return None
+    off_road = snapped.metres[usable] / (network.params.off_road_kmh / 3.6)
+    seconds = _times_to(network, snapped.nodes[usable], off_road, closures=closures)
+    reached = seconds <= minutes * 60
+    return _reached_roads(network, reached, closures=closures, width_m=width_m)
+
+
+def _times_to(
+    network: RoadNetwork, nodes: np.ndarray, start: np.ndarray, *, closures: Closures
+) -> np.ndarray:
+    """Seconds from every node to the nearest of ``nodes`` (plus that node's ``start``)."""
+    n = network.n_nodes
+    open_ = ~network.closed_edges(closures)
+    # Reversed edges, cheapest first so that duplicates keep the fastest, plus a source node
+    # n joined to each target node by its off-road time.
+    tails = np.concatenate([network.heads[open_], np.full(len(nodes), n)])
+    heads = np.concatenate([network.tails[open_], nodes])
+    cost = np.concatenate([network.seconds[open_], np.maximum(start, 1e-6)])
+    order = np.lexsort((cost, heads, tails))
+    keep = order[np.unique(np.c_[tails[order], heads[order]], axis=0, return_index=True)[1]]
+    graph = csr_matrix((cost[keep], (tails[keep], heads[keep])), shape=(n + 1, n + 1))
+    return np.asarray(dijkstra(graph, directed=True, indices=n))[:n]
+
+
+def _reached_roads(
+    network: RoadNetwork, reached: np.ndarray, *, closures: Closures, width_m: float
+) -> shapely.Geometry | None:
+    both = reached[network.tails] & reached[network.heads] & ~network.closed_edges(closures)
+    if not both.any():
+        return None
+    t, h = network.tails[both], network.heads[both]
+    lines = gpd.GeoSeries(
+        shapely.linestrings(
+            np.stack(
+                [np.c_[network.lon[t], network.lat[t]], np.c_[network.lon[h], network.lat[h]]],
+                axis=1,
+            )
+        ),
+        crs=4326,
+    )
+    utm = lines.estimate_utm_crs()
+    merged = shapely.multilinestrings(lines.to_crs(utm).to_numpy())
+    area = gpd.GeoSeries([shapely.buffer(merged, width_m, quad_segs=2)], crs=utm)
+    shape = area.to_crs(4326).iloc[0]
+    if not closures.empty:
+        shape = shape.difference(closures.zones.geometry.union_all())
+    return shape
 
 
 def straight_line_params(parameters: Mapping[str, object]) -> StraightLineParams:

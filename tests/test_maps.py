@@ -315,6 +315,34 @@ def test_reach_area_leaves_out_closed_zones() -> None:
     assert area.contains(shapely.Point(13.45, 32.85))
 
 
+def test_road_reach_follows_the_roads(fixtures: Path, tmp_path: Path) -> None:
+    """From node 1, one minute reaches nodes 2 (32 s) and 5 (30 s), not 3 or the east part;
+    the area is those road segments widened by 250 m."""
+    network = read_network(fixtures / "roads_bridge_shortcut.osm", cache_dir=tmp_path)
+    base = gpd.GeoDataFrame({"id": ["b"]}, geometry=[shapely.Point(0.0, 0.0)], crs=4326)
+    area = maps.road_reach_area(network, base, minutes=1)
+    assert area is not None
+    assert area.contains(shapely.Point(0.002, 0.0))  # node 2
+    assert area.contains(shapely.Point(0.0, 0.003))  # node 5
+    assert not area.contains(shapely.Point(0.004, 0.003))  # node 6: 70 s
+    assert not area.contains(shapely.Point(0.008, 0.0))  # node 8, over the bridge
+    longer = maps.road_reach_area(network, base, minutes=3)
+    assert longer is not None
+    assert longer.contains(shapely.Point(0.008, 0.0))
+
+
+def test_coverage_map_reach_along_roads(fixtures: Path, tmp_path: Path) -> None:
+    """With a network the reach layer says it follows the roads."""
+    network = read_network(fixtures / "roads_bridge_shortcut.osm", cache_dir=tmp_path)
+    result = coverage_from_layers(CoverageLayers.from_frames(frames()), today=TODAY)
+    near = frames()
+    teams = gpd.GeoDataFrame(near["teams"])
+    near["teams"] = teams.set_geometry(gpd.GeoSeries([shapely.Point(0, 0)], crs=4326))
+    page = Page.parse(maps.render_map(maps.coverage_map(result, near, network=network)))
+    assert "Within 30 min of a clinic or base (1)" in page.overlays()
+    assert "Along roads: road segments from which" in page.html
+
+
 def test_reach_parameters_come_from_the_matrix() -> None:
     """Speed and detour factor are read from a straight-line matrix's parameters."""
     params = maps.straight_line_params({"speed_kmh": 40.0, "detour_factor": 1.2})
