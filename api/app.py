@@ -8,6 +8,8 @@ to the roles table in :mod:`api.roles`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -16,13 +18,15 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 from starlette.routing import compile_path
 
+from api.analysis import CoverageCache, ResultCache
 from api.auth import KEY_HEADER, AuthMiddleware, RoutePattern
 from api.cache import LayerReader
 from api.errors import add_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.models import Problem
+from api.plans import PlanJobs
 from api.roles import route_roles
-from api.routes import keys, layers, meta
+from api.routes import coverage, keys, layers, maps, meta, plans
 from api.settings import Settings
 from geoplan.store import open_store
 
@@ -31,14 +35,31 @@ Layers, coverage and plans of a humanitarian outreach operation.
 
 Send an API key in the `X-API-Key` header (make one with `geoplan keys create --role ROLE`).
 Roles: **viewer** reads layers, with gathering points and detention centres generalised to
-coarse H3 cells and their free text left out; **planner** reads everything and records visits;
-**admin** also edits every layer and manages keys. Errors are `application/problem+json`.
+coarse H3 cells and their free text left out, and the coverage tables generalised alike;
+**planner** reads everything, records visits, plans weeks and draws maps; **admin** also edits
+every layer and manages keys. Errors are `application/problem+json`.
 """
+MAP_ENTRIES = 4
+"""Rendered maps kept in memory (each is about a megabyte)."""
 
 
 def routers() -> list[APIRouter]:
-    """Every router, in the order their routes are matched (coverage, plans and maps join here)."""
-    return [meta.router, layers.build_router(), keys.router]
+    """Every router, in the order their routes are matched."""
+    return [
+        meta.router,
+        layers.build_router(),
+        coverage.router,
+        plans.router,
+        maps.router,
+        keys.router,
+    ]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Stop running plans when the server stops."""
+    yield
+    app.state.plans.shutdown()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,11 +73,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
     )
     store = open_store(settings.workspace)
     app.state.settings = settings
     app.state.store = store
     app.state.reader = LayerReader(store, entries=settings.cache_entries)
+    app.state.coverage = CoverageCache(
+        store, entries=settings.cache_entries, viewer_resolution=settings.viewer_h3_resolution
+    )
+    app.state.maps = ResultCache[str](min(settings.cache_entries, MAP_ENTRIES))
+    app.state.plans = PlanJobs(settings.workspace, workers=settings.plan_workers)
     add_error_handlers(app)
     for router in routers():
         app.include_router(router)

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from starlette.exceptions import HTTPException
 
+from api.analysis import CoverageCache, ResultCache
 from api.auth import api_key_scheme
 from api.cache import LayerReader
+from api.plans import PlanJobs
 from api.settings import Settings
 from geoplan.keys import ApiKey
 from geoplan.store import GeoPackageStore
@@ -46,3 +48,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[GeoPackageStore, Depends(get_store)]
 ReaderDep = Annotated[LayerReader, Depends(get_reader)]
 KeyDep = Annotated[ApiKey, Depends(get_key)]
+
+
+def get_coverage(request: Request) -> CoverageCache:
+    """Coverage analyses, cached by workspace revision and parameters."""
+    coverage: CoverageCache = request.app.state.coverage
+    return coverage
+
+
+def get_plans(request: Request) -> PlanJobs:
+    """The plan jobs."""
+    plans: PlanJobs = request.app.state.plans
+    return plans
+
+
+def get_maps(request: Request) -> ResultCache[str]:
+    """Rendered maps, cached by workspace revision and options."""
+    maps: ResultCache[str] = request.app.state.maps
+    return maps
+
+
+CoverageDep = Annotated[CoverageCache, Depends(get_coverage)]
+PlansDep = Annotated[PlanJobs, Depends(get_plans)]
+MapsDep = Annotated[ResultCache[str], Depends(get_maps)]

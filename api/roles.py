@@ -22,6 +22,7 @@ OPEN = "open"
 LAYER = "{layer}"
 VISITS = "outreach_visits"
 _ITEM = "/collections/{layer}/items/{feature_id}"
+PLAN_OUTPUTS = ("schedule.csv", "left_out.csv", "schedule.xlsx", "plan.geojson", "map.html")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,19 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", _ITEM, "viewer", "viewers get sensitive sites generalised"),
     *_layer_writes(LAYER, "admin", "layer edits"),
     *_layer_writes(VISITS, "planner", "visit records"),
+    Rule("GET", "/coverage/gaps", "viewer", "viewers: sites at their coarse H3 cell, no names"),
+    Rule("GET", "/coverage/areas", "viewer", "viewers: hexagons no finer than theirs"),
+    Rule("GET", "/coverage/indicators", "viewer"),
+    Rule("GET", "/coverage/summary", "viewer"),
+    Rule("GET", "/plans", "planner", "plans hold exact positions"),
+    Rule("POST", "/plans", "planner", "plans hold exact positions"),
+    *(
+        Rule("GET", f"/plans/{{plan_id}}{output}", "planner", "plans hold exact positions")
+        for output in ("", *(f"/{name}" for name in PLAN_OUTPUTS))
+    ),
+    Rule("DELETE", "/plans/{plan_id}", "planner", "stops a running plan"),
+    Rule("GET", "/maps/layers.html", "planner", "exact positions: viewers use the layers"),
+    Rule("GET", "/maps/coverage.html", "planner", "exact positions: viewers use /coverage"),
     Rule("GET", "/keys", "admin"),
     Rule("POST", "/keys", "admin"),
     Rule("DELETE", "/keys/{key_id}", "admin"),

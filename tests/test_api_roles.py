@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,10 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def client(ws: Workspace) -> TestClient:
-    return client_for(ws)
+def client(ws: Workspace) -> Iterator[TestClient]:
+    """The app, closed at the end so that the plans the walk starts are stopped."""
+    with client_for(ws) as client:
+        yield client
 
 
 def test_the_table_file_is_the_rendered_rules() -> None:

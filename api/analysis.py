@@ -1,0 +1,385 @@
+"""Coverage analyses computed once per workspace revision and parameters, kept as ready rows.
+
+A coverage analysis of a large workspace takes seconds; the tables it gives change only when
+the workspace does. :class:`CoverageCache` keeps each analysis under the workspace's revision
+(:meth:`GeoPackageStore.revision`, which moves with every committed write) and its parameters,
+so repeated queries are answered from memory and the first query after a write computes
+afresh. Concurrent requests for the same analysis wait for one computation instead of each
+starting their own. Rows are converted to JSON-ready dictionaries once, for planners (exact)
+and for viewers (generalised, see :func:`viewer_sites`).
+
+Nothing here imports the web framework: routes call it from worker threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.catalog import split_list
+from geoplan.coverage import (
+    CoverageLayers,
+    CoverageParams,
+    CoverageResult,
+    coverage_from_layers,
+    parse_minutes,
+)
+from geoplan.indicators import Period
+from geoplan.protect import cell_centre
+from geoplan.store import GeoPackageStore
+
+T = TypeVar("T")
+Row = dict[str, object]
+
+LIST_COLUMNS = (
+    "services_out_of_reach",
+    "services_overdue",
+    "services_late",
+    "services_never_delivered",
+    "services_needed",
+    "services_delivered",
+    "services_unmet",
+)
+EXACT_ONLY = (
+    "name",
+    "reach_minutes",
+    "nearest_clinic",
+    "clinic_minutes",
+    "nearest_referral",
+    "referral_minutes",
+    "nearest_base",
+    "base_minutes",
+    "h3_cell",
+    "lon",
+    "lat",
+)
+"""Gap-table columns a viewer does not get: a name, the exact position, and travel times to
+named places (from which a position could be worked out)."""
+GAP_KINDS = ("any", "spatial", "temporal", "service", "all")
+SITE_LAYERS = (None, "gathering_points", "detention_centres")
+COVERAGE_ENTRIES = 8
+"""Analyses kept at most (each holds every site's row twice)."""
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending(Generic[T]):
+    done: threading.Event = field(default_factory=threading.Event)
+    value: T | None = None
+    error: BaseException | None = None
+
+
+class ResultCache(Generic[T]):
+    """Values by key, least recently used dropped first; one computation per key at a time.
+
+    ``entries`` = 0 turns the cache off (every call computes). A key's first element is the
+    workspace revision: storing a value drops every value of an older revision, which no
+    request can ask for again.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._values: OrderedDict[tuple[Hashable, ...], T] = OrderedDict()
+        self._pending: dict[tuple[Hashable, ...], _Pending[T]] = {}
+        self._lock = threading.Lock()
+        self.computed = 0
+
+    def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """The value of ``key``, computed (once, however many ask at the same time) if needed."""
+        if self.entries == 0:
+            self.computed += 1
+            return compute()
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            pending = self._pending.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._pending[key] = _Pending()
+        if not owner:
+            return self._wait(pending)
+        return self._compute(key, pending, compute)
+
+    def _wait(self, pending: _Pending[T]) -> T:
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.value  # type: ignore[return-value]
+
+    def _compute(
+        self, key: tuple[Hashable, ...], pending: _Pending[T], compute: Callable[[], T]
+    ) -> T:
+        try:
+            pending.value = compute()
+            self.computed += 1
+        except BaseException as exc:
+            pending.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._pending[key]
+                if pending.error is None:
+                    self._store(key, pending.value)  # type: ignore[arg-type]
+            pending.done.set()
+        return pending.value
+
+    def _store(self, key: tuple[Hashable, ...], value: T) -> None:
+        for old in [k for k in self._values if k[0] != key[0]]:
+            del self._values[old]
+        self._values[key] = value
+        while len(self._values) > self.entries:
+            self._values.popitem(last=False)
+
+
+# --- what an analysis is asked with ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageAsk:
+    """The parameters of one analysis (the options of ``geoplan coverage``)."""
+
+    period: str | None = None
+    threshold: str | None = None
+    today: dt.date | None = None
+    resolution: int | None = None
+
+    def key(self, revision: int) -> tuple[Hashable, ...]:
+        """The cache key at a workspace revision (defaults and today filled in, thresholds in
+        minutes, so that asks for the same analysis share it)."""
+        params = self.params()
+        return (revision, self.period, params.threshold_minutes, params.h3_resolution, self.day())
+
+    def day(self) -> dt.date:
+        """The day gaps are measured at, before the period's end is applied."""
+        return self.today or dt.date.today()
+
+    def params(self) -> CoverageParams:
+        """Coverage parameters; no new places are searched for (the API does not offer it)."""
+        params = CoverageParams(new_locations=0)
+        if self.threshold:
+            params = dataclasses.replace(params, threshold_minutes=parse_minutes(self.threshold))
+        if self.resolution is not None:
+            params = dataclasses.replace(params, h3_resolution=self.resolution)
+        return params
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageTables:
+    """An analysis with its tables as JSON-ready rows.
+
+    ``sites`` are exact rows (a planner's), ``viewer_sites`` the same sites generalised, both
+    in rank order; ``selections`` holds the row numbers of each (gap kind, layer) filter.
+    """
+
+    result: CoverageResult
+    info: Row
+    sites: list[Row]
+    viewer_sites: list[Row]
+    selections: Mapping[tuple[str, str | None], list[int]]
+    areas: Mapping[str, list[Row]]
+    area_shapes: Mapping[str, list[dict[str, object] | None]]
+    indicators: list[Row]
+    summary: Row
+
+
+def compute_coverage(
+    store: GeoPackageStore, ask: CoverageAsk, *, viewer_resolution: int
+) -> CoverageTables:
+    """Analyse the workspace and convert the tables.
+
+    Raises
+    ------
+    ParameterError
+        If the workspace has no site to analyse, or a parameter is out of range.
+    FormulaError
+        If an indicator's formula cannot be read.
+    """
+    params = ask.params()
+    layers = CoverageLayers.from_store(store, site_layers=params.site_layers)
+    period = Period.parse(ask.period) if ask.period else None
+    result = coverage_from_layers(layers, period=period, today=ask.day(), params=params)
+    return tables_of(result, layers.sites, viewer_resolution=viewer_resolution)
+
+
+def tables_of(
+    result: CoverageResult, sites: gpd.GeoDataFrame, *, viewer_resolution: int
+) -> CoverageTables:
+    """The rows of an analysis; ``sites`` are its demand sites (for their access reasons)."""
+    exact = records(result.to_frame())
+    reasons = dict(zip(sites["id"].astype(str), sites["access_reason"], strict=True))
+    viewer = viewer_sites(exact, reasons, resolution=viewer_resolution)
+    admin = result.admin
+    areas = {"h3": result.hexagons, **({"admin": admin} if admin is not None else {})}
+    return CoverageTables(
+        result=result,
+        info=coverage_info(result),
+        sites=exact,
+        viewer_sites=viewer,
+        selections=selections(exact),
+        areas={by: area_rows(frame) for by, frame in areas.items()},
+        area_shapes={by: shapes(frame) for by, frame in areas.items()},
+        indicators=records(result.indicators),
+        summary=summary_of(result),
+    )
+
+
+def coverage_info(result: CoverageResult) -> Row:
+    """What the analysis measured, and how (:class:`api.models_analysis.CoverageInfo`)."""
+    return {
+        "period_start": result.period.start,
+        "period_end": result.period.end,
+        "as_of": result.as_of,
+        "threshold_minutes": float(result.params.threshold_minutes),
+        "h3_resolution": result.params.h3_resolution,
+        "backend": result.backend,
+    }
+
+
+def records(frame: pd.DataFrame) -> list[Row]:
+    """Rows as dictionaries of plain values: None for missing, dates as dates, lists split."""
+    columns = {name: _plain(name, frame[name]) for name in frame.columns if name != "geometry"}
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _plain(name: str, series: pd.Series) -> list[object]:
+    missing = series.isna().to_numpy()
+    if name in LIST_COLUMNS:
+        return [list(split_list(v)) for v in series]
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return [None if m else v.date() for v, m in zip(series, missing, strict=True)]
+    if pd.api.types.is_bool_dtype(series):
+        return [bool(v) for v in series]
+    if pd.api.types.is_integer_dtype(series):
+        return [None if m else int(v) for v, m in zip(series, missing, strict=True)]
+    if pd.api.types.is_float_dtype(series):
+        return [None if m else float(v) for v, m in zip(series, missing, strict=True)]
+    return [None if m else _value(v) for v, m in zip(series, missing, strict=True)]
+
+
+def _value(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if isinstance(value, dt.date | str | int | float) else str(value)
+
+
+def viewer_sites(
+    exact: Sequence[Row], access_reasons: Mapping[str, object], *, resolution: int
+) -> list[Row]:
+    """Rows a viewer may see: no name, exact position or times to named places; the H3 cell
+    at the viewers' ``resolution``; and reasons without the free-text access reason."""
+    rows = []
+    for row in exact:
+        out = {k: v for k, v in row.items() if k not in EXACT_ONLY}
+        out["h3_cell"] = h3.latlng_to_cell(float(row["lat"]), float(row["lon"]), resolution)  # type: ignore[arg-type]
+        out["gap_reasons"] = _without_access_reason(
+            str(row["gap_reasons"]), access_reasons.get(str(row["id"]))
+        )
+        rows.append(out)
+    return rows
+
+
+def _without_access_reason(reasons: str, access_reason: object) -> str:
+    if isinstance(access_reason, str) and access_reason:
+        return reasons.replace(f"inaccessible ({access_reason})", "inaccessible", 1)
+    return reasons
+
+
+def viewer_geometry(row: Row) -> dict[str, object]:
+    """A viewer's site at the centre of its H3 cell."""
+    return {"type": "Point", "coordinates": cell_centre(str(row["h3_cell"]))}
+
+
+def selections(rows: Sequence[Row]) -> dict[tuple[str, str | None], list[int]]:
+    """Row numbers of every gap kind and layer filter."""
+    out: dict[tuple[str, str | None], list[int]] = {}
+    for kind in GAP_KINDS:
+        for layer in SITE_LAYERS:
+            out[(kind, layer)] = [
+                i
+                for i, row in enumerate(rows)
+                if _has_gap(row, kind) and (layer is None or row["layer"] == layer)
+            ]
+    return out
+
+
+def _has_gap(row: Row, kind: str) -> bool:
+    if kind == "all":
+        return True
+    if kind == "any":
+        return bool(row["gaps"])
+    return bool(row[f"{kind}_gap"])
+
+
+def area_rows(frame: gpd.GeoDataFrame) -> list[Row]:
+    """Per-area rows; the row of sites outside every area gets a null ``area_id``."""
+    rows = records(pd.DataFrame(frame.drop(columns="geometry")))
+    for row in rows:
+        row["area_id"] = row["area_id"] or None
+    return rows
+
+
+def shapes(frame: gpd.GeoDataFrame) -> list[dict[str, object] | None]:
+    """Area geometries as GeoJSON dictionaries (None where an area has none)."""
+    texts = shapely.to_geojson(frame.geometry.to_numpy())
+    return [None if t is None else json.loads(t) for t in texts]
+
+
+def summary_of(result: CoverageResult) -> Row:
+    """Totals, gap counts and the indicators behind pace."""
+    sites = result.sites
+    indicators = result.indicators
+    behind = list(indicators.loc[indicators["status"] == "behind", "id"]) if len(indicators) else []
+    return {
+        "text": result.summary(),
+        "totals": records(result.totals),
+        "gaps": {
+            "sites": len(sites),
+            "with_gaps": int((sites["gaps"] > 0).sum()),
+            "spatial": int(sites["spatial_gap"].sum()),
+            "temporal": int(sites["temporal_gap"].sum()),
+            "service": int(sites["service_gap"].sum()),
+            "never_visited": int(sites["never_visited"].sum()),
+        },
+        "indicators_behind": [str(i) for i in behind],
+    }
+
+
+class CoverageCache:
+    """Coverage analyses of one workspace, by revision and parameters."""
+
+    def __init__(self, store: GeoPackageStore, *, entries: int, viewer_resolution: int) -> None:
+        self.store = store
+        self.viewer_resolution = viewer_resolution
+        self.cache: ResultCache[CoverageTables] = ResultCache(min(entries, COVERAGE_ENTRIES))
+
+    def tables(self, ask: CoverageAsk) -> CoverageTables:
+        """The analysis asked for, from memory when the workspace has not changed since."""
+        revision = self.store.revision()
+
+        def compute() -> CoverageTables:
+            return compute_coverage(self.store, ask, viewer_resolution=self.viewer_resolution)
+
+        if revision is None:  # the revision cannot be known: never reuse
+            return compute()
+        return self.cache.get(ask.key(revision), compute)

@@ -1,0 +1,435 @@
+"""Weekly plans: ask for one, follow it while it runs, then read it and its outputs.
+
+``POST /plans`` checks the request against the workspace (known teams, pins on sites and
+days the team works) and answers ``202`` with the plan's URL at once; the week is planned in
+a separate process (see :mod:`api.plans`). ``GET /plans/{id}`` says ``queued``, ``running``
+(with the step), ``failed`` (with the reason) or ``done``, with the routes per team-day and
+the visits left out, each with its reason. The schedule comes as CSV and XLSX, the left-out
+visits as CSV, the plan as GeoJSON and as an HTML map. Plans hold exact positions: planners
+and admins only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException
+
+from api.analysis import records
+from api.deps import PlansDep, ReaderDep, SettingsDep, get_key
+from api.errors import scrub
+from api.models import Link
+from api.models_analysis import (
+    PLAN_ID_PATTERN,
+    PlanInfo,
+    PlanInput,
+    PlanJob,
+    PlanList,
+    PlanRequest,
+    PlanResult,
+    TilesQuery,
+)
+from api.ogc import GEOJSON, JSON, url
+from api.plans import Job, JobsBusyError, PlanSpec
+from api.responses import NOT_FOUND, PROBLEMS, Responses, problem
+from api.settings import Settings
+from geoplan.catalog import get_layer
+from geoplan.errors import ParameterError
+from geoplan.maps import MAP_LAYERS, plan_map, render_map
+from geoplan.planning import (
+    PLANNED_LAYERS,
+    WEEKDAYS,
+    Pin,
+    WeekPlan,
+    team_days,
+    week_days,
+    weekday_code,
+)
+from geoplan.schedules import plan_geojson, write_schedules
+
+router = APIRouter(
+    prefix="/plans", tags=["plans"], responses=PROBLEMS, dependencies=[Depends(get_key)]
+)
+PlanId = Annotated[str, PathParam(pattern=PLAN_ID_PATTERN, description="The plan's id.")]
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOT_READY: Responses = {
+    409: problem("The plan is not done yet (or failed): poll GET /plans/{plan_id}.")
+}
+OUTPUT_RESPONSES: Responses = {**NOT_FOUND, **NOT_READY}
+RETRY_AFTER_S = 60
+
+
+# --- asking for a plan --------------------------------------------------------------------
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Plan a week (answers at once; the plan runs in the background)",
+    response_model=PlanInfo,
+    responses={503: problem("Too many plans are waiting: try again after Retry-After seconds.")},
+)
+def post_plan(
+    request: Request, body: PlanRequest, plans: PlansDep, reader: ReaderDep, settings: SettingsDep
+) -> JSONResponse:
+    """Checks the request against the workspace (teams, pins) and queues the plan. Poll the
+    `Location` URL until `status` is `done` (or `failed`, with the reason)."""
+    spec = plan_spec(body, reader, settings)
+    try:
+        job = plans.submit(spec)
+    except JobsBusyError as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+    info = plan_info(request, job)
+    location = url(request, f"/plans/{job.id}")
+    return JSONResponse(
+        info.model_dump(mode="json"), status_code=202, headers={"Location": location}
+    )
+
+
+@router.get("", summary="Plans kept in memory, newest first")
+def list_plans(request: Request, plans: PlansDep) -> PlanList:
+    """Every plan the server keeps (the newest 50 finished ones, until it restarts), without
+    their results."""
+    return PlanList(plans=[plan_info(request, job) for job in plans.jobs()])
+
+
+@router.get("/{plan_id}", summary="A plan: its status, then its result", responses=NOT_FOUND)
+def get_plan(request: Request, plan_id: PlanId, plans: PlansDep) -> PlanJob:
+    """`queued`, `running` (with what the planner is doing), `failed` (with the reason and the
+    fix) or `done`, with the routes per team-day and every visit left out with its reason."""
+    job = plans.get(plan_id)
+    info = plan_info(request, job)
+    result = None if job.plan is None else plan_result(job.plan)
+    return PlanJob(**dict(info), result=result)
+
+
+@router.delete(
+    "/{plan_id}",
+    status_code=204,
+    summary="Stop and forget a plan",
+    response_class=Response,
+    responses={**NOT_FOUND, 204: {"description": "Forgotten."}},
+)
+def delete_plan(plan_id: PlanId, plans: PlansDep) -> Response:
+    """A running plan is stopped; a finished one is forgotten with its outputs."""
+    plans.delete(plan_id)
+    return Response(status_code=204)
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/{plan_id}/schedule.csv",
+    summary="The schedule, one row per visit (CSV)",
+    response_class=Response,
+    responses={**OUTPUT_RESPONSES, 200: {"content": {CSV: {}}, "description": "CSV"}},
+)
+def get_schedule_csv(plan_id: PlanId, plans: PlansDep) -> Response:
+    """Team, date, order, site, service, times, travel, people and the site's position."""
+    job, plan = _done(plans.get(plan_id))
+    body = _output(job, "schedule.csv", lambda: _schedule_file(plan, "csv", "schedule.csv"))
+    return _file(body, CSV, _name(plan, "schedule", "csv"))
+
+
+@router.get(
+    "/{plan_id}/left_out.csv",
+    summary="Visits left out, each with its reason (CSV)",
+    response_class=Response,
+    responses={**OUTPUT_RESPONSES, 200: {"content": {CSV: {}}, "description": "CSV"}},
+)
+def get_left_out_csv(plan_id: PlanId, plans: PlansDep) -> Response:
+    """Highest priority first: site, service, status, people, reason and detail."""
+    job, plan = _done(plans.get(plan_id))
+    body = _output(job, "left_out.csv", lambda: _schedule_file(plan, "csv", "left_out.csv"))
+    return _file(body, CSV, _name(plan, "left_out", "csv"))
+
+
+@router.get(
+    "/{plan_id}/schedule.xlsx",
+    summary="The schedule as a workbook to print",
+    response_class=Response,
+    responses={**OUTPUT_RESPONSES, 200: {"content": {XLSX: {}}, "description": "XLSX"}},
+)
+def get_schedule_xlsx(plan_id: PlanId, plans: PlansDep) -> Response:
+    """A Week sheet, one sheet per team and a Left out sheet, laid out to print."""
+    job, plan = _done(plans.get(plan_id))
+    body = _output(job, "schedule.xlsx", lambda: _schedule_file(plan, "xlsx", "schedule.xlsx"))
+    return _file(body, XLSX, _name(plan, "schedule", "xlsx"))
+
+
+@router.get(
+    "/{plan_id}/plan.geojson",
+    summary="Team bases, stops and one line per team-day (GeoJSON)",
+    response_class=Response,
+    responses={**OUTPUT_RESPONSES, 200: {"content": {GEOJSON: {}}, "description": "GeoJSON"}},
+)
+def get_plan_geojson(plan_id: PlanId, plans: PlansDep) -> Response:
+    """Straight legs between the stops; the same file `geoplan plan` writes."""
+    job, plan = _done(plans.get(plan_id))
+    body = _output(job, "plan.geojson", lambda: _geojson_bytes(plan))
+    return _file(body, GEOJSON, _name(plan, "plan", "geojson"), inline=True)
+
+
+@router.get(
+    "/{plan_id}/map.html",
+    summary="The plan's map (HTML, assets embedded)",
+    response_class=HTMLResponse,
+    responses=OUTPUT_RESPONSES,
+)
+def get_plan_map(
+    plan_id: PlanId, plans: PlansDep, reader: ReaderDep, query: Annotated[TilesQuery, Query()]
+) -> HTMLResponse:
+    """Each team-day route in its team's colour with numbered stops, a toggle per team and per
+    day, and the left-out sites with their reason; opens without internet unless tiles are on."""
+    job, plan = _done(plans.get(plan_id))
+
+    def draw() -> bytes:
+        frames = {name: reader.frame(name) for name in MAP_LAYERS}
+        return render_map(plan_map(plan, frames, tiles=query.tiles)).encode()
+
+    return HTMLResponse(_output(job, f"map-{query.tiles}", draw))
+
+
+# --- checking a request -------------------------------------------------------------------
+
+
+def plan_spec(body: PlanRequest, reader: ReaderDep, settings: Settings) -> PlanSpec:
+    """What to plan, checked against the workspace; every problem is reported at once.
+
+    Raises
+    ------
+    RequestValidationError
+        Naming each field: an unknown week, team or site, a pin on a day outside the week or
+        one its team does not work, a time limit over the server's.
+    """
+    errors: list[dict[str, Any]] = []
+    days = _week(body.week, errors)
+    if body.time_limit > settings.plan_time_limit_max:
+        reason = f"at most {settings.plan_time_limit_max:g} seconds on this server"
+        errors.append(_error(("time_limit",), reason))
+    team_ids = _teams(body.teams, list(reader.frame("teams")["id"].astype(str)), errors)
+    pins: list[Pin] = []
+    if days is not None:
+        pins, problems = _pins(body, days, team_ids, reader)
+        errors += problems
+    if errors:
+        raise RequestValidationError(errors)
+    assert days is not None
+    return PlanSpec(
+        week_start=days[0],
+        teams=tuple(team_ids) if body.teams else None,
+        pins=tuple(pins),
+        time_limit=body.time_limit,
+        seed=body.seed,
+    )
+
+
+def _error(loc: Sequence[str | int], reason: str) -> dict[str, Any]:
+    return {"loc": ("body", *loc), "msg": reason, "type": "value_error"}
+
+
+def _week(week: str | None, errors: list[dict[str, Any]]) -> tuple[dt.date, ...] | None:
+    try:
+        return week_days(week)
+    except ParameterError as exc:
+        errors.append(_error(("week",), str(exc)))
+        return None
+
+
+def _teams(
+    asked: Sequence[str] | None, known: Sequence[str], errors: list[dict[str, Any]]
+) -> list[str]:
+    if not asked:
+        return list(known)
+    for i, team in enumerate(asked):
+        if team not in known:
+            errors.append(
+                _error(
+                    ("teams", i), f"unknown team {team!r}; teams are: {', '.join(known) or 'none'}"
+                )
+            )
+    return list(dict.fromkeys(t for t in asked if t in known))
+
+
+def _pins(
+    body: PlanRequest, days: Sequence[dt.date], team_ids: Sequence[str], reader: ReaderDep
+) -> tuple[list[Pin], list[dict[str, Any]]]:
+    """The pins, and every problem of each, naming the pin's field."""
+    check = _PinCheck.of(days, team_ids, reader)
+    pins, errors = [], []
+    for i, given in enumerate(body.pins):
+        pin = Pin(given.site, given.team, given.day, given.service)
+        errors += [_error(("pins", i, part), reason) for part, reason in check.problems(pin)]
+        pins.append(pin)
+    return pins, errors
+
+
+@dataclass(frozen=True)
+class _PinCheck:
+    """What a pin is checked against: sites, the teams planned and the days they work."""
+
+    sites: frozenset[str]
+    team_ids: tuple[str, ...]
+    working: frozenset[tuple[str, dt.date]]
+    days: tuple[dt.date, ...]
+    services: tuple[str, ...]
+
+    @classmethod
+    def of(cls, days: Sequence[dt.date], team_ids: Sequence[str], reader: ReaderDep) -> _PinCheck:
+        teams = reader.frame("teams")
+        chosen = teams.loc[teams["id"].astype(str).isin(team_ids)]
+        return cls(
+            sites=frozenset(str(i) for layer in PLANNED_LAYERS for i in reader.frame(layer)["id"]),
+            team_ids=tuple(team_ids),
+            working=frozenset((r.team_id, r.day) for r in team_days(chosen, days)),
+            days=tuple(days),
+            services=get_layer("outreach_visits").field("services").allowed,
+        )
+
+    def problems(self, pin: Pin) -> list[tuple[str, str]]:
+        """(field, reason) for everything wrong with the pin."""
+        found = []
+        if pin.site_id not in self.sites:
+            found.append(("site", f"no site {pin.site_id!r} in {', '.join(PLANNED_LAYERS)}"))
+        if pin.team_id not in self.team_ids:
+            teams = ", ".join(self.team_ids) or "none (no team asked for exists)"
+            found.append(("team", f"team {pin.team_id!r} is not planned; teams planned: {teams}"))
+        if pin.service is not None and pin.service not in self.services:
+            known = ", ".join(self.services)
+            found.append(("service", f"unknown service {pin.service!r}; services are: {known}"))
+        return found + self._day_problems(pin)
+
+    def _day_problems(self, pin: Pin) -> list[tuple[str, str]]:
+        day = next((d for d in self.days if pin.day in (d.isoformat(), weekday_code(d))), None)
+        if day is None:
+            return [
+                ("day", f"{pin.day!r} is not a day of the week {self.days[0]}..{self.days[-1]}")
+            ]
+        if pin.team_id not in self.team_ids or (pin.team_id, day) in self.working:
+            return []
+        worked = sorted(
+            {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=WEEKDAYS.index
+        )
+        works = ", ".join(worked) or "no day this week"
+        return [("day", f"team {pin.team_id} does not work on {day:%a %d %b}; it works {works}")]
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+def plan_info(request: Request, job: Job) -> PlanInfo:
+    """A job's status, what it was asked for and links to its outputs."""
+    base = f"/plans/{job.id}"
+    links = [Link(href=url(request, base), rel="self", type=JSON)]
+    if job.status == "done":
+        links += [
+            Link(href=url(request, f"{base}/{name}"), rel="alternate", type=media, title=title)
+            for name, media, title in _OUTPUTS
+        ]
+    return PlanInfo(
+        id=job.id,
+        status=job.status,  # type: ignore[arg-type]
+        created=job.created,
+        started=job.started,
+        finished=job.finished,
+        input=_input(job.spec),
+        step=job.step,
+        error=None if job.error is None else scrub(job.error),
+        links=links,
+    )
+
+
+def _input(spec: PlanSpec) -> PlanInput:
+    pins = [":".join(p for p in (x.site_id, x.team_id, x.day, x.service) if p) for x in spec.pins]
+    return PlanInput(
+        week_start=spec.week_start,
+        week_end=spec.week_start + dt.timedelta(days=6),
+        teams=list(spec.teams) if spec.teams else None,
+        pins=pins,
+        time_limit=spec.time_limit,
+        seed=spec.seed,
+    )
+
+
+_OUTPUTS = (
+    ("schedule.csv", CSV, "Schedule (CSV)"),
+    ("schedule.xlsx", XLSX, "Schedule (XLSX)"),
+    ("left_out.csv", CSV, "Visits left out (CSV)"),
+    ("plan.geojson", GEOJSON, "Plan (GeoJSON)"),
+    ("map.html", "text/html", "Map"),
+)
+
+
+def plan_result(plan: WeekPlan) -> PlanResult:
+    """A plan's routes, left-out visits and totals."""
+    stops = records(plan.to_frame())
+    by_route: dict[tuple[str, str], list[dict[str, object]]] = {}
+    for stop in stops:
+        key = (str(stop.pop("team_id")), str(stop.pop("date")))
+        stop.pop("team_name")
+        by_route.setdefault(key, []).append(stop)
+    routes = [
+        {**r, "stops": by_route.get((str(r["team_id"]), str(r["date"])), [])}
+        for r in records(plan.routes_frame())
+    ]
+    return PlanResult.model_validate(
+        {
+            "days": list(plan.days),
+            "summary": plan.summary(),
+            "totals": plan.totals(),
+            "routes": routes,
+            "left_out": records(plan.left_out_frame()),
+            "objective": plan.objective,
+            "seed": plan.seed,
+            "runtime": plan.runtime,
+            "backend": plan.backend,
+        }
+    )
+
+
+def _done(job: Job) -> tuple[Job, WeekPlan]:
+    if job.plan is None:
+        why = f"failed: {scrub(job.error or '')}" if job.status == "failed" else f"is {job.status}"
+        raise HTTPException(409, f"plan {job.id} {why}; its outputs exist once its status is done")
+    return job, job.plan
+
+
+def _output(job: Job, name: str, make: Callable[[], bytes]) -> bytes:
+    """An output of a plan, made once and kept with it."""
+    if name not in job.outputs:
+        job.outputs[name] = make()
+    body: bytes = job.outputs[name]
+    return body
+
+
+def _schedule_file(plan: WeekPlan, kind: str, name: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="geoplan-plan-") as folder:
+        written = write_schedules(plan, Path(folder), formats=[kind])
+        return written[name].read_bytes()
+
+
+def _geojson_bytes(plan: WeekPlan) -> bytes:
+    return json.dumps(plan_geojson(plan), ensure_ascii=False).encode()
+
+
+def _name(plan: WeekPlan, stem: str, suffix: str) -> str:
+    return f"{stem}_{plan.days[0].isoformat()}.{suffix}"
+
+
+def _file(body: bytes, media: str, name: str, *, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'{disposition}; filename="{name}"'}
+    )
