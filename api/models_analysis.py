@@ -32,17 +32,26 @@ from geoplan.catalog import get_layer
 from geoplan.coverage import parse_minutes
 from geoplan.errors import ParameterError
 from geoplan.indicators import Period
-from geoplan.planning import REASONS, WEEKDAYS
+from geoplan.planning import REASONS, WEEKDAYS, week_days
 from geoplan.protect import MAX_RESOLUTION, cell_centre
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _OUT = ConfigDict(extra="forbid")
 
-PERIOD_PATTERN = r"^\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}$"
-THRESHOLD_PATTERN = (
-    r"^(\d{1,4}(\.\d+)?\s*h(ours?)?)?\s*(\d{1,4}(\.\d+)?\s*(m|min|mins|minutes?)?)?$"
-)
-WEEK_PATTERN = r"^(\d{4}-W\d{2}|\d{4}-\d{2}-\d{2})$"
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+"""Dates outside these years are refused (the tables' clocks cannot hold them)."""
+# The schema's patterns describe values that are always accepted (so generated clients and
+# tests send good ones); the validators accept a little more (days 29-31, 1h30.5) and explain
+# what they refuse.
+_YEAR = r"(19|20|21)\d{2}"
+_DATE = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
+DATE_PATTERN = rf"^{_DATE}$"
+PERIOD_PATTERN = rf"^{_DATE}\.\.{_DATE}$"
+_MINUTES = r"([1-9]\d{0,2}|1[0-3]\d{2}|14[0-3]\d|1440)( ?(min|minutes))?"
+THRESHOLD_PATTERN = rf"^({_MINUTES}|([1-9]|1\d|2[0-3])h([0-5]\d)?|24h)$"
+WEEK_PATTERN = rf"^({_YEAR}-W(0[1-9]|[1-4]\d|5[0-2])|{_DATE})$"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_WEEK = re.compile(r"\d{4}-W\d{2}|\d{4}-\d{2}-\d{2}")
 ID_PATTERN = get_layer("teams").field("id").pattern or r"^\S{1,64}$"
 SITE_ID_PATTERN = get_layer("gathering_points").field("id").pattern or r"^\S{1,64}$"
 PIN_TEXT_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,64}:[^:\s]{1,10}(:[a-z_]{1,20})?$"
@@ -54,22 +63,45 @@ MAX_TIME_LIMIT = 600.0
 
 
 def _day(value: object) -> dt.date:
-    """Only ``YYYY-MM-DD`` text is a day, and it must exist."""
+    """Only ``YYYY-MM-DD`` text is a day; it must exist, between 1900 and 2199."""
     if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return _in_range(value)
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
         raise ValueError("expected a date as YYYY-MM-DD, such as 2026-11-30")
     try:
-        return dt.date.fromisoformat(value)
+        return _in_range(dt.date.fromisoformat(value))
     except ValueError as exc:
         raise ValueError(f"{value} is not a date: {exc}") from None
 
 
-Day = Annotated[dt.date, BeforeValidator(_day)]
+def _in_range(day: dt.date) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"dates must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return day
+
+
+Day = Annotated[
+    dt.date,
+    BeforeValidator(_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
 
 
 def _check_period(text: str) -> str:
-    Period.parse(text)  # ParameterError is a ValueError: reported as this parameter's problem
+    period = Period.parse(text)  # ParameterError is a ValueError: reported as this parameter's
+    _in_range(period.start)
+    _in_range(period.end)
+    return text
+
+
+def _check_week(text: str) -> str:
+    if not _ISO_WEEK.fullmatch(text):
+        raise ValueError(
+            f"expected an ISO week like 2026-W49 or a date like 2026-11-29, got {text!r}"
+        )
+    days = week_days(text)  # ParameterError (a ValueError) names the week
+    _in_range(days[0])
+    _in_range(days[-1])
     return text
 
 
@@ -499,7 +531,15 @@ class PlanRequest(BaseModel):
     """A week to plan (every field optional: `{}` plans the coming week for every team)."""
 
     model_config = _STRICT
-    week: Annotated[str, Strict(), Field(pattern=WEEK_PATTERN)] | None = Field(
+    week: (
+        Annotated[
+            str,
+            Strict(),
+            Field(max_length=10, json_schema_extra={"pattern": WEEK_PATTERN}),
+            AfterValidator(_check_week),
+        ]
+        | None
+    ) = Field(
         None,
         description="ISO week (2026-W49: Sunday 29 Nov to Saturday 5 Dec) or any date in the "
         "week; default: the coming week.",
