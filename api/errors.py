@@ -52,6 +52,12 @@ STATUS_BY_ERROR: tuple[tuple[type[GeoplanError], int], ...] = (
 STORE_UNAVAILABLE = "the workspace cannot be read or written right now; try again shortly"
 _HIDDEN = {503: STORE_UNAVAILABLE}
 _PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}")
+IF_MATCH = "If-Match"
+ETAG_PATTERN = r'^\s*(W/)?"?[^\s",*]+"?\s*$'
+"""One entity tag, quoted or not: edits name the one version they change, never * or a list."""
+PRECONDITION_REQUIRED = (
+    "send If-Match with the ETag of the one version you edited (GET the feature to read it)"
+)
 
 
 class ProblemResponse(JSONResponse):
@@ -136,6 +142,11 @@ def _reason(error: dict[str, Any]) -> str:
 async def _on_request_validation(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [FieldError(field=_location(e["loc"]), reason=_reason(e)) for e in exc.errors()]
+    if errors and all(e.field == f"header.{IF_MATCH}" for e in errors):  # RFC 6585
+        reason = "missing, blank, * or a list; send one ETag as GET returned it"
+        return problem_response(
+            428, PRECONDITION_REQUIRED, errors=[FieldError(field=errors[0].field, reason=reason)]
+        )
     fields = ", ".join(dict.fromkeys(e.field for e in errors))
     return problem_response(422, f"invalid request: {fields}", errors=errors)
 

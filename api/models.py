@@ -231,8 +231,9 @@ assert ROLES == ("viewer", "planner", "admin")  # the Literal above lists them
 
 # --- geometries in requests ---------------------------------------------------------------
 
-Coordinate = Annotated[float, Strict(), AllowInfNan(False)]
-Position = tuple[Coordinate, Coordinate]
+Longitude = Annotated[float, Strict(), AllowInfNan(False), Field(ge=-180, le=180)]
+Latitude = Annotated[float, Strict(), AllowInfNan(False), Field(ge=-90, le=90)]
+Position = tuple[Longitude, Latitude]
 Ring = Annotated[list[Position], Field(min_length=4)]
 
 
@@ -276,6 +277,17 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+def _whole(value: object) -> object:
+    """A JSON number with no fraction (``600.0``) is an integer, as JSON Schema counts."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, Strict(), BeforeValidator(_whole)]
+"""An integer in a request: ``3`` or ``3.0``; never ``3.5``, ``"3"`` or ``true``."""
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 NOT_BLANK = r"\S"  # text with at least one visible character: blank counts as missing
 
@@ -302,7 +314,7 @@ _REQUEST_TYPES: dict[str, Any] = {
     "string": lambda f: Annotated[
         str, Strict(), Field(pattern=f.pattern or NOT_BLANK, min_length=1, max_length=2000)
     ],
-    "integer": lambda f: Annotated[int, Strict(), Field(**_bounds(f, whole=True))],
+    "integer": lambda f: Annotated[WholeNumber, Field(**_bounds(f, whole=True))],
     "number": lambda f: Annotated[
         float, Strict(), AllowInfNan(False), Field(**_bounds(f, whole=False))
     ],
@@ -402,8 +414,8 @@ def feature_patch(name: str) -> type[BaseModel]:
     layer = get_layer(name)
     fields: dict[str, Any] = {"properties": (properties_in(layer.name, partial=True), None)}
     geometry = _geometry_in(layer)
-    if geometry is not None:
-        fields["geometry"] = (geometry | None, None)
+    if geometry is not None:  # may be left out, never null: a located feature keeps a place
+        fields["geometry"] = (geometry, None)
     return create_model(f"{_camel(layer.name)}Patch", __config__=_STRICT, **fields)
 
 

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.models import Link
+from api.models import Link, WholeNumber
 from geoplan.catalog import get_layer
 from geoplan.coverage import parse_minutes
 from geoplan.errors import ParameterError
@@ -41,8 +41,8 @@ _OUT = ConfigDict(extra="forbid")
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 """Dates outside these years are refused (the tables' clocks cannot hold them)."""
 # The schema's patterns describe values that are always accepted (so generated clients and
-# tests send good ones); the validators accept a little more (days 29-31, 1h30.5) and explain
-# what they refuse.
+# tests send good ones); the validators accept a little more (days 29-31) and explain what
+# they refuse. Thresholds are exactly the pattern (0.5 or 1h30.5 minutes are refused).
 _YEAR = r"(19|20|21)\d{2}"
 _DATE = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
 DATE_PATTERN = rf"^{_DATE}$"
@@ -100,15 +100,18 @@ def _check_week(text: str) -> str:
             f"expected an ISO week like 2026-W49 or a date like 2026-11-29, got {text!r}"
         )
     days = week_days(text)  # ParameterError (a ValueError) names the week
-    _in_range(days[0])
-    _in_range(days[-1])
+    if not any(FIRST_YEAR <= day.year <= LAST_YEAR for day in days):  # 1900-01-01 starts in 1899
+        raise ValueError(f"weeks must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
     return text
 
 
 def _check_threshold(text: str) -> str:
     minutes = parse_minutes(text)
-    if not 0 < minutes <= 24 * 60:
-        raise ParameterError(f"threshold: expected 1 minute to 24 hours, got {text!r}")
+    if not 0 < minutes <= 24 * 60 or not re.fullmatch(THRESHOLD_PATTERN, text):
+        raise ParameterError(
+            "threshold: expected 1 minute to 24 hours, as whole minutes (45, 30min) or hours "
+            f"and minutes (1h, 1h30), got {text!r}"
+        )
     return text
 
 
@@ -561,7 +564,7 @@ class PlanRequest(BaseModel):
         le=MAX_TIME_LIMIT,
         description="Seconds the solver searches (at most GEOPLAN_PLAN_TIME_LIMIT_MAX).",
     )
-    seed: Annotated[int, Strict()] = Field(
+    seed: WholeNumber = Field(
         0, ge=0, le=2**31 - 1, description="Seed: the same seed and data give the same plan."
     )
 

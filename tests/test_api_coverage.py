@@ -278,6 +278,7 @@ def test_summary_counts_people_and_gaps(client: TestClient, template: Workspace)
         ({"threshold": "soon"}, "query.threshold", "30min"),
         ({"threshold": "0"}, "query.threshold", "1 minute"),
         ({"threshold": "48h"}, "query.threshold", "24 hours"),
+        ({"threshold": "0.5"}, "query.threshold", "whole minutes"),  # found by schemathesis
         ({"date": "2026-02-30"}, "query.date", ""),
         ({"date": "30/11/2026"}, "query.date", "YYYY-MM-DD"),
         ({"resolution": "16"}, "query.resolution", ""),

@@ -344,6 +344,57 @@ def test_patch_moves_a_site_and_refuses_removing_its_geometry(
     assert problem.errors[0].field == "body.geometry"
 
 
+def test_whole_numbers_count_as_integers_but_nothing_else_does(
+    client: TestClient, ws: Workspace
+) -> None:
+    """``5.0`` is the integer 5, as JSON Schema counts (found with schemathesis); ``5.5``,
+    ``"5"`` and ``true`` are still refused."""
+    whole = {**NEW_GP, "properties": {**NEW_GP["properties"], "people": 5.0}}  # type: ignore[dict-item]
+    created = client.post(f"{GP}/items", json=whole, headers=ws.headers("admin"))
+    assert created.status_code == 201, created.text
+    assert created.json()["properties"]["people"] == 5
+    for value in (5.5, "5", True):
+        bad = {**NEW_GP, "id": "GP-8", "properties": {**NEW_GP["properties"], "people": value}}  # type: ignore[dict-item]
+        problem = _problem(client.post(f"{GP}/items", json=bad, headers=ws.headers("admin")), 422)
+        assert [e.field for e in problem.errors or []] == ["body.properties.people"]
+
+
+@pytest.mark.parametrize("position", [[1.96e16, 0.0], [13.1, 91.0], [-180.5, 32.9]])
+def test_positions_off_the_globe_are_refused_by_the_schema(
+    client: TestClient, ws: Workspace, position: list[float]
+) -> None:
+    """Longitude -180..180 and latitude -90..90 are in the OpenAPI, so a position off the
+    globe is refused as schema-invalid, naming the coordinate (found with schemathesis)."""
+    bad = {**NEW_GP, "geometry": {"type": "Point", "coordinates": position}}
+    problem = _problem(client.post(f"{GP}/items", json=bad, headers=ws.headers("admin")), 422)
+    assert all(e.field.startswith("body.geometry.coordinates.") for e in problem.errors or [])
+    point = client.get("/openapi.json").json()["components"]["schemas"]["PointIn"]
+    lon, lat = point["properties"]["coordinates"]["prefixItems"]
+    assert (lon["minimum"], lon["maximum"], lat["minimum"], lat["maximum"]) == (-180, 180, -90, 90)
+
+
+@pytest.mark.parametrize("tag", [None, "", "*", '"a", "b"'])
+def test_if_match_is_required_and_names_one_version(
+    client: TestClient, ws: Workspace, tag: str | None
+) -> None:
+    """If-Match is a required header in the OpenAPI (so generated clients send it); missing,
+    blank, * or a list is 428 with what to send."""
+    headers = ws.headers("admin") if tag is None else {**ws.headers("admin"), "If-Match": tag}
+    problem = _problem(client.delete(f"{GP}/items/GP-3", headers=headers), 428)
+    assert "ETag" in problem.detail
+    assert [e.field for e in problem.errors or []] == ["header.If-Match"]
+    delete = client.get("/openapi.json").json()["paths"][f"{GP}/items/{{feature_id}}"]["delete"]
+    if_match = next(p for p in delete["parameters"] if p["name"] == "If-Match")
+    assert if_match["required"] is True
+
+
+def test_a_patch_schema_never_offers_a_null_geometry(client: TestClient) -> None:
+    """The merge patch may leave the geometry out but not null it: the OpenAPI says so, so
+    a generated null is schema-invalid (found with schemathesis)."""
+    patch = client.get("/openapi.json").json()["components"]["schemas"]["GatheringPointsPatch"]
+    assert patch["properties"]["geometry"] == {"$ref": "#/components/schemas/PointIn"}
+
+
 # --- uploads --------------------------------------------------------------------------------
 
 

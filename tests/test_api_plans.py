@@ -215,6 +215,18 @@ def test_every_problem_is_reported_at_once(client: TestClient, ws: Workspace) ->
     }
 
 
+def test_the_first_week_and_a_whole_number_seed_are_accepted(
+    client: TestClient, ws: Workspace
+) -> None:
+    """1900-01-01 is a Monday whose week starts in 1899, and ``3.0`` is the integer 3: both
+    fit the schema, so both are accepted (found with schemathesis)."""
+    response = _post(client, ws, {**QUICK, "week": "1900-01-01", "seed": 3.0})
+    assert response.status_code == 202, response.text
+    info = PlanInfo.model_validate(response.json())
+    assert (str(info.input.week_start), info.input.seed) == ("1899-12-31", 3)
+    assert client.delete(f"/plans/{info.id}", headers=ws.headers("planner")).status_code == 204
+
+
 def test_nan_and_a_time_limit_over_the_servers_are_refused(ws: Workspace) -> None:
     """NaN is 422, never 500; a time limit over GEOPLAN_PLAN_TIME_LIMIT_MAX names the limit."""
     client = client_for(ws, plan_time_limit_max=5)

@@ -26,10 +26,9 @@ import pandas as pd
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, create_model
-from starlette.exceptions import HTTPException
 
 from api.deps import KeyDep, ReaderDep, SettingsDep, StoreDep
-from api.errors import report_problems
+from api.errors import ETAG_PATTERN, IF_MATCH, report_problems
 from api.features import edit_from, feature_dicts, shape_of
 from api.models import (
     Collection,
@@ -150,10 +149,12 @@ def _typed(handler: Callable[..., Any], **types: Any) -> Callable[..., Any]:
 
 FeatureId = Annotated[str, Field(min_length=1, max_length=64, description="The feature's id.")]
 IfMatch = Annotated[
-    str | None,
+    str,
     Header(
-        alias="If-Match",
-        description="The ETag of the version being edited, as GET returned it. Required.",
+        alias=IF_MATCH,
+        pattern=ETAG_PATTERN,
+        description="The ETag of the one version being edited, as GET returned it (not * or a "
+        "list). Without it: 428.",
     ),
 ]
 
@@ -403,20 +404,9 @@ def items_query(name: str) -> type[BaseModel]:
 # --- writing ------------------------------------------------------------------------------
 
 
-def _version(if_match: str | None) -> str:
-    if if_match is None or not if_match.strip():
-        raise _precondition_required()
-    tag = if_match.strip()
-    if tag == "*" or "," in tag:
-        raise _precondition_required()
-    return tag.removeprefix("W/").strip('"')
-
-
-def _precondition_required() -> HTTPException:
-    return HTTPException(
-        428,
-        "send If-Match with the ETag of the one version you edited (GET the feature to read it)",
-    )
+def _version(if_match: str) -> str:
+    """The version an ETag names (the header's pattern has refused blanks, * and lists)."""
+    return if_match.strip().removeprefix("W/").strip('"')
 
 
 def _create_handler(layer: LayerDef) -> Callable[..., Any]:
@@ -438,7 +428,7 @@ def _replace_handler(layer: LayerDef) -> Callable[..., Any]:
         store: StoreDep,
         feature_id: FeatureId,
         body: BaseModel,
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         """{layer}: replace a feature (If-Match required)"""
         version = _version(if_match)
@@ -456,7 +446,7 @@ def _update_handler(layer: LayerDef) -> Callable[..., Any]:
         store: StoreDep,
         feature_id: FeatureId,
         body: BaseModel,
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         """{layer}: change some properties or the geometry (JSON merge patch; If-Match required)"""
         version = _version(if_match)
@@ -478,7 +468,7 @@ def _update_handler(layer: LayerDef) -> Callable[..., Any]:
 
 
 def _delete_handler(layer: LayerDef) -> Callable[..., Any]:
-    def delete(store: StoreDep, feature_id: FeatureId, if_match: IfMatch = None) -> Response:
+    def delete(store: StoreDep, feature_id: FeatureId, if_match: IfMatch) -> Response:
         """{layer}: delete a feature (If-Match required)"""
         delete_feature(store, layer.name, feature_id, version=_version(if_match))
         return Response(status_code=204)
