@@ -20,10 +20,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GEOPLAN_", frozen=True, extra="ignore")
 
     workspace: Path = Field(Path("geoplan.gpkg"), description="Workspace GeoPackage file.")
-    plans_dir: Path | None = Field(
-        None,
-        description="Folder for plan jobs and results; default: '<workspace>-plans' beside it.",
-    )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Origins allowed by CORS, comma-separated; none (closed) by default."
     )
@@ -54,8 +50,3 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
         return value
-
-    @property
-    def plans_folder(self) -> Path:
-        """Where plan jobs are kept."""
-        return self.plans_dir or self.workspace.with_name(f"{self.workspace.stem}-plans")
