@@ -27,12 +27,13 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    WithJsonSchema,
     create_model,
     model_validator,
 )
 from pydantic.json_schema import JsonDict
 
-from geoplan.catalog import FieldDef, LayerDef, get_layer
+from geoplan.catalog import FieldDef, LayerDef, check_year, get_layer
 from geoplan.keys import ROLES
 from geoplan.protect import MAX_RESOLUTION, cell_centre, free_text_fields, is_protected
 
@@ -267,16 +268,29 @@ AreaIn = Annotated[PolygonIn | MultiPolygonIn, Field(discriminator="type")]
 # --- layer models -------------------------------------------------------------------------
 
 
+# The schema's date pattern describes dates that are always accepted (so generated clients and
+# tests send good ones); the validator accepts a little more (days 29-31) and explains what it
+# refuses.
+YEAR_TEXT = r"(19|20|21)\d{2}"  # FIRST_YEAR to LAST_YEAR
+DATE_TEXT = rf"{YEAR_TEXT}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
+DATE_PATTERN = rf"^{DATE_TEXT}$"
+
+
 def _iso_date(value: object) -> object:
-    """Only ``YYYY-MM-DD`` text is a date: no timestamps, no numbers."""
+    """Only ``YYYY-MM-DD`` text is a date (no timestamps, no numbers), in the years
+    :data:`~geoplan.catalog.FIRST_YEAR` to :data:`~geoplan.catalog.LAST_YEAR`."""
     if isinstance(value, dt.date):
-        return value
+        return check_year(value)
     if not isinstance(value, str) or len(value) != 10:
         raise ValueError("expected a date as YYYY-MM-DD text")
-    return dt.date.fromisoformat(value)
+    return check_year(dt.date.fromisoformat(value))
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
 
 
 def _whole(value: object) -> object:
@@ -314,7 +328,10 @@ _REQUEST_TYPES: dict[str, Any] = {
     "string": lambda f: Annotated[
         str, Strict(), Field(pattern=f.pattern or NOT_BLANK, min_length=1, max_length=2000)
     ],
-    "integer": lambda f: Annotated[WholeNumber, Field(**_bounds(f, whole=True))],
+    # bounds before the number's own validator, or the schema shows them as "ge"/"le"
+    "integer": lambda f: Annotated[
+        int, Strict(), Field(**_bounds(f, whole=True)), BeforeValidator(_whole)
+    ],
     "number": lambda f: Annotated[
         float, Strict(), AllowInfNan(False), Field(**_bounds(f, whole=False))
     ],

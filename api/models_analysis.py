@@ -27,8 +27,8 @@ from pydantic import (
     model_validator,
 )
 
-from api.models import Link, WholeNumber
-from geoplan.catalog import get_layer
+from api.models import DATE_PATTERN, DATE_TEXT, YEAR_TEXT, Link, WholeNumber
+from geoplan.catalog import FIRST_YEAR, LAST_YEAR, check_year, get_layer
 from geoplan.coverage import parse_minutes
 from geoplan.errors import ParameterError
 from geoplan.indicators import Period
@@ -38,14 +38,11 @@ from geoplan.protect import MAX_RESOLUTION, cell_centre
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _OUT = ConfigDict(extra="forbid")
 
-FIRST_YEAR, LAST_YEAR = 1900, 2199
-"""Dates outside these years are refused (the tables' clocks cannot hold them)."""
 # The schema's patterns describe values that are always accepted (so generated clients and
 # tests send good ones); the validators accept a little more (days 29-31) and explain what
 # they refuse. Thresholds are exactly the pattern (0.5 or 1h30.5 minutes are refused).
-_YEAR = r"(19|20|21)\d{2}"
-_DATE = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
-DATE_PATTERN = rf"^{_DATE}$"
+_YEAR = YEAR_TEXT
+_DATE = DATE_TEXT
 PERIOD_PATTERN = rf"^{_DATE}\.\.{_DATE}$"
 _MINUTES = r"([1-9]\d{0,2}|1[0-3]\d{2}|14[0-3]\d|1440)( ?(min|minutes))?"
 THRESHOLD_PATTERN = rf"^({_MINUTES}|([1-9]|1\d|2[0-3])h([0-5]\d)?|24h)$"
@@ -65,19 +62,13 @@ MAX_TIME_LIMIT = 600.0
 def _day(value: object) -> dt.date:
     """Only ``YYYY-MM-DD`` text is a day; it must exist, between 1900 and 2199."""
     if isinstance(value, dt.date):
-        return _in_range(value)
+        return check_year(value)
     if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
         raise ValueError("expected a date as YYYY-MM-DD, such as 2026-11-30")
     try:
-        return _in_range(dt.date.fromisoformat(value))
+        return check_year(dt.date.fromisoformat(value))
     except ValueError as exc:
         raise ValueError(f"{value} is not a date: {exc}") from None
-
-
-def _in_range(day: dt.date) -> dt.date:
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"dates must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
-    return day
 
 
 Day = Annotated[
@@ -89,8 +80,8 @@ Day = Annotated[
 
 def _check_period(text: str) -> str:
     period = Period.parse(text)  # ParameterError is a ValueError: reported as this parameter's
-    _in_range(period.start)
-    _in_range(period.end)
+    check_year(period.start)
+    check_year(period.end)
     return text
 
 

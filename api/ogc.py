@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from api.models import Link
+from geoplan.catalog import check_year
 from geoplan.query import DateRange
 from geoplan.store import BBox
 
@@ -80,8 +81,6 @@ def parse_interval(text: str) -> DateRange:
 
 def _day(text: str) -> dt.date:
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         msg = (
@@ -90,7 +89,7 @@ def _day(text: str) -> dt.date:
         raise ValueError(msg) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC)
-    return moment.date()
+    return check_year(moment.date())
 
 
 def url(request: Request, path: str, query: Mapping[str, str] | None = None) -> str:

@@ -28,6 +28,9 @@ GEOMETRY_TYPES = ("Point", "Polygon", "None")
 SENSITIVITY_LEVELS = ("public", "low", "medium", "high")
 SITE_LAYERS = ("gathering_points", "detention_centres", "clinics", "cip_sites")
 LIST_SEPARATORS = re.compile(r"[,;|]")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+"""Dates outside these years are refused: a typo (2263 for 2026), and beyond what the
+tables' clocks (pandas' nanosecond timestamps, 1677-2262) can hold."""
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -282,14 +285,30 @@ def _parse_boolean(field: FieldDef, raw: object) -> bool:
 
 def _parse_date(field: FieldDef, raw: object) -> dt.date:
     if isinstance(raw, dt.datetime):
-        return raw.date()
+        return check_year(raw.date())
     if isinstance(raw, dt.date):
-        return raw
+        return check_year(raw)
     text = str(raw).strip()
     try:
-        return dt.date.fromisoformat(text[:10])
+        day = dt.date.fromisoformat(text[:10])
     except ValueError:
         raise ValueError(f"expected a date as YYYY-MM-DD{_date_hint(text)}") from None
+    return check_year(day)
+
+
+def check_year(day: dt.date) -> dt.date:
+    """``day`` when its year is between :data:`FIRST_YEAR` and :data:`LAST_YEAR`.
+
+    Raises
+    ------
+    ValueError
+        Naming the range and the likely fix (a mistyped year).
+    """
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(
+            f"dates must fall in the years {FIRST_YEAR} to {LAST_YEAR}; check the year"
+        )
+    return day
 
 
 def _parse_time(field: FieldDef, raw: object) -> str:

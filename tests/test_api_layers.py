@@ -4,6 +4,7 @@ edits with ETags, and whole-file uploads; bodies checked against their response 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,7 @@ def test_datetime_selects_visits_by_day(client: TestClient, ws: Workspace) -> No
         ("name=Souq", "query.name"),
         ("colour=red", "query.colour"),
         ("datetime=2026-10-04", "query.datetime"),
+        ("datetime=0000-00-00", "query.datetime"),  # found with schemathesis
     ],
 )
 def test_bad_item_queries_name_the_parameter(
@@ -357,6 +359,31 @@ def test_whole_numbers_count_as_integers_but_nothing_else_does(
         bad = {**NEW_GP, "id": "GP-8", "properties": {**NEW_GP["properties"], "people": value}}  # type: ignore[dict-item]
         problem = _problem(client.post(f"{GP}/items", json=bad, headers=ws.headers("admin")), 422)
         assert [e.field for e in problem.errors or []] == ["body.properties.people"]
+
+
+def test_integer_bounds_are_in_the_schema(client: TestClient) -> None:
+    """A field's bounds reach the OpenAPI as minimum and maximum, so generated clients keep
+    to them (they were once written as pydantic's ge/le, which no client reads; found with
+    schemathesis)."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    minutes = schemas["GatheringPointsPropertiesIn"]["properties"]["service_minutes"]["anyOf"][0]
+    assert (minutes["minimum"], minutes["maximum"]) == (5, 480)
+    assert "ge" not in minutes
+
+
+@pytest.mark.parametrize("day", ["2263-01-01", "0001-01-01", "1899-12-31"])
+def test_dates_beyond_1900_to_2199_are_422_not_500(
+    client: TestClient, ws: Workspace, day: str
+) -> None:
+    """A date the tables' clock cannot hold (a mistyped year) is refused naming the field,
+    and the schema's pattern keeps to the years accepted (found with schemathesis)."""
+    bad = {**NEW_GP, "properties": {**NEW_GP["properties"], "access_date": day}}  # type: ignore[dict-item]
+    problem = _problem(client.post(f"{GP}/items", json=bad, headers=ws.headers("admin")), 422)
+    assert [e.field for e in problem.errors or []] == ["body.properties.access_date"]
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    access = schemas["GatheringPointsPropertiesIn"]["properties"]["access_date"]["anyOf"][0]
+    assert not re.fullmatch(access["pattern"], day)
+    assert re.fullmatch(access["pattern"], "2026-11-28")
 
 
 @pytest.mark.parametrize("position", [[1.96e16, 0.0], [13.1, 91.0], [-180.5, 32.9]])

@@ -31,6 +31,7 @@ from api.deps import KeyDep, ReaderDep, SettingsDep, StoreDep
 from api.errors import ETAG_PATTERN, IF_MATCH, report_problems
 from api.features import edit_from, feature_dicts, shape_of
 from api.models import (
+    DATE_TEXT,
     Collection,
     Collections,
     Extent,
@@ -74,7 +75,8 @@ from geoplan.sources import TABLE_SUFFIXES, VECTOR_SUFFIXES, SourceOptions
 TAG = "OGC API - Features"
 _NUMBER = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
 BBOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}((,{_NUMBER}){{2}})?$"
-_INSTANT = r"\d{4}-\d{2}-\d{2}[^/]*"
+_TIME = r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
+_INSTANT = rf"{DATE_TEXT}({_TIME})?"  # a day, or an RFC 3339 time
 DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGING = ("limit", "offset", "bbox", "datetime", "f")
