@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geoplan.catalog import FieldDef, LayerDef, layers_dir, load_catalog
+from geoplan.catalog import FIRST_YEAR, LAST_YEAR, FieldDef, LayerDef, layers_dir, load_catalog
 
-_INTRO = """\
+_INTRO = f"""\
 # Layer reference
 
 Written from the definitions in this folder by `python -m geoplan.docs`; edit the `.toml`
 files, not this page. Every layer is a table in the workspace GeoPackage (QGIS opens it as it
 is). Geometries are in EPSG:4326. List fields are stored comma-separated (`health,mhpss`);
-dates as `YYYY-MM-DD`; times as `HH:MM`.
+dates as `YYYY-MM-DD`, in the years {FIRST_YEAR} to {LAST_YEAR} (any other year is taken for a typo);
+times as `HH:MM`.
 
 Sensitivity: `high` layers (gathering points, detention centres) can expose people to harm:
 the API shows their positions generalised to viewers, and demo positions are made up.
