@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonDict
 
-from geoplan.catalog import FieldDef, LayerDef, check_year, get_layer
+from geoplan.catalog import MAX_WHOLE, FieldDef, LayerDef, check_year, get_layer
 from geoplan.keys import ROLES
 from geoplan.protect import MAX_RESOLUTION, cell_centre, free_text_fields, is_protected
 
@@ -311,13 +311,14 @@ def _request_type(f: FieldDef) -> Any:
     return _REQUEST_TYPES[f.type](f)
 
 
-def _bounds(f: FieldDef, *, whole: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if f.min is not None:
-        out["ge"] = math.ceil(f.min) if whole else f.min
-    if f.max is not None:
-        out["le"] = math.floor(f.max) if whole else f.max
-    return out
+def field_bounds(f: FieldDef) -> dict[str, Any]:
+    """A numeric field's bounds as ``Field`` arguments; whole numbers always have both (at
+    most :data:`~geoplan.catalog.MAX_WHOLE` either way), as the layer validation has."""
+    if f.type != "integer":
+        return {k: v for k, v in (("ge", f.min), ("le", f.max)) if v is not None}
+    low = -MAX_WHOLE if f.min is None else max(math.ceil(f.min), -MAX_WHOLE)
+    high = MAX_WHOLE if f.max is None else min(math.floor(f.max), MAX_WHOLE)
+    return {"ge": low, "le": high}
 
 
 def _allowed(f: FieldDef) -> Any:
@@ -330,11 +331,9 @@ _REQUEST_TYPES: dict[str, Any] = {
     ],
     # bounds before the number's own validator, or the schema shows them as "ge"/"le"
     "integer": lambda f: Annotated[
-        int, Strict(), Field(**_bounds(f, whole=True)), BeforeValidator(_whole)
+        int, Strict(), Field(**field_bounds(f)), BeforeValidator(_whole)
     ],
-    "number": lambda f: Annotated[
-        float, Strict(), AllowInfNan(False), Field(**_bounds(f, whole=False))
-    ],
+    "number": lambda f: Annotated[float, Strict(), AllowInfNan(False), Field(**field_bounds(f))],
     "boolean": lambda f: Annotated[bool, Strict()],
     "date": lambda f: IsoDate,
     "time": lambda f: Annotated[str, Strict(), Field(pattern=TIME_PATTERN)],

@@ -28,6 +28,9 @@ GEOMETRY_TYPES = ("Point", "Polygon", "None")
 SENSITIVITY_LEVELS = ("public", "low", "medium", "high")
 SITE_LAYERS = ("gathering_points", "detention_centres", "clinics", "cip_sites")
 LIST_SEPARATORS = re.compile(r"[,;|]")
+MAX_WHOLE = 2**53 - 1
+"""The largest whole number a count may hold: beyond it, JSON clients, spreadsheets and
+floating point lose digits (and the GeoPackage's 64-bit integers overflow soon after)."""
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 """Dates outside these years are refused: a typo (2263 for 2026), and beyond what the
 tables' clocks (pandas' nanosecond timestamps, 1677-2262) can hold."""
@@ -248,6 +251,8 @@ def _parse_integer(field: FieldDef, raw: object) -> int:
         raise ValueError("expected a whole number") from None
     if not math.isfinite(number) or not number.is_integer():
         raise ValueError("expected a whole number")
+    if abs(number) > MAX_WHOLE:
+        raise ValueError(f"too large a number (whole numbers go up to {MAX_WHOLE:,})")
     return _check_range(field, int(number))
 
 

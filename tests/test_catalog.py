@@ -91,6 +91,7 @@ def test_values_parse_into_their_types(
         ("people", "-1", "negative"),
         ("visit_frequency_days", "400", "maximum"),
         ("admin_code", "ly-01", "P-code"),
+        ("people", "18446744073709550592", "too large"),  # past 2**53 - 1
         ("access_date", "2263-01-01", "years 1900 to 2199"),  # pandas' clock ends in 2262
         ("access_date", "0001-01-01", "years 1900 to 2199"),
         ("access_date", dt.date(1899, 12, 31), "check the year"),

@@ -44,6 +44,7 @@ from api.models import (
     feature_in,
     feature_out,
     feature_patch,
+    field_bounds,
     generalised_feature_out,
     generalised_for,
 )
@@ -77,7 +78,8 @@ _NUMBER = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
 BBOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}((,{_NUMBER}){{2}})?$"
 _TIME = r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
 _INSTANT = rf"{DATE_TEXT}({_TIME})?"  # a day, or an RFC 3339 time
-DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
+DATETIME_PATTERN = rf"^({_INSTANT}|{_INSTANT}/({_INSTANT}|\.\.)?|(\.\.)?/{_INSTANT})$"
+"""A day or time, or an interval with at least one end (``/``, ``../..`` are refused)."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGING = ("limit", "offset", "bbox", "datetime", "f")
 
@@ -349,8 +351,7 @@ def _check_interval(text: str) -> str:
 def _filter_type(f: FieldDef) -> Any:
     if f.type in ("enum", "enum_list"):
         return Literal.__getitem__(f.allowed)
-    bounds = {"ge": f.min, "le": f.max}
-    limits: dict[str, Any] = {k: v for k, v in bounds.items() if v is not None}
+    limits = field_bounds(f)
     if f.type == "number":
         return Annotated[float, AllowInfNan(False), Field(**limits)]
     if f.type == "integer":
