@@ -74,8 +74,12 @@ from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
 from geoplan.sources import TABLE_SUFFIXES, VECTOR_SUFFIXES, SourceOptions
 
 TAG = "OGC API - Features"
-_NUMBER = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
-BBOX_PATTERN = rf"^{_NUMBER}(,{_NUMBER}){{3}}((,{_NUMBER}){{2}})?$"
+# Decimal degrees within their ranges (no exponents: 1E999 is no longitude); that SOUTH is not
+# above NORTH is for the validator to say.
+_LON = r"\s*[-+]?(180(\.0*)?|(1[0-7]\d|\d{1,2})(\.\d*)?|\.\d+)\s*"
+_LAT = r"\s*[-+]?(90(\.0*)?|[0-8]?\d(\.\d*)?|\.\d+)\s*"
+_HEIGHT = r"\s*[-+]?(\d{1,6}(\.\d*)?|\.\d+)\s*"
+BBOX_PATTERN = rf"^({_LON},{_LAT},{_LON},{_LAT}|{_LON},{_LAT},{_HEIGHT},{_LON},{_LAT},{_HEIGHT})$"
 _TIME = r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
 _INSTANT = rf"{DATE_TEXT}({_TIME})?"  # a day, or an RFC 3339 time
 DATETIME_PATTERN = rf"^({_INSTANT}|{_INSTANT}/({_INSTANT}|\.\.)?|(\.\.)?/{_INSTANT})$"
