@@ -8,16 +8,17 @@ read. The key it found is left in ``request.state.key`` for handlers (see :mod:`
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.cache import State, WatchedStore
 from api.errors import STORE_UNAVAILABLE, log, problem_response
 from api.roles import allows
 from geoplan.errors import StoreError
 from geoplan.keys import ApiKey, verify_key
-from geoplan.store import GeoPackageStore
 
 KEY_HEADER = "X-API-Key"
 api_key_scheme = APIKeyHeader(
@@ -39,12 +40,12 @@ class AuthMiddleware:
         app: ASGIApp,
         *,
         routes: Callable[[], Sequence[RoutePattern]],
-        store: GeoPackageStore,
+        store: WatchedStore,
         roles: Mapping[tuple[str, str], str],
     ) -> None:
         self.app = app
         self.routes = routes
-        self.store = store
+        self.keys = KeyCache(store)
         self.roles = roles
         self._patterns: Sequence[RoutePattern] | None = None
 
@@ -64,7 +65,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            key = _presented_key(scope, self.store)
+            key = _presented_key(scope, self.keys)
         except StoreError as exc:  # middleware errors skip the app's handlers: answer here
             log.error("checking a key: %s", exc)
             await problem_response(503, STORE_UNAVAILABLE)(scope, receive, send)
@@ -94,9 +95,49 @@ def _route_path(patterns: Sequence[RoutePattern], method: str, scope: Scope) -> 
     return None
 
 
-def _presented_key(scope: Scope, store: GeoPackageStore) -> ApiKey | None:
+def _presented_key(scope: Scope, keys: KeyCache) -> ApiKey | None:
     wanted = KEY_HEADER.lower().encode()
     for name, value in scope.get("headers", []):
         if name == wanted:
-            return verify_key(store, value.decode("latin-1").strip())
+            return keys.verify(value.decode("latin-1").strip())
     return None
+
+
+class KeyCache:
+    """Tokens already checked, kept only while the workspace file stands still.
+
+    Every answer is dropped as soon as the file changes (see :class:`api.cache.WatchedStore`),
+    so a key revoked by ``geoplan keys revoke`` in another process is refused at its very
+    next request, while unchanged keys cost no lookup.
+    """
+
+    def __init__(self, store: WatchedStore, *, entries: int = 1024) -> None:
+        self.store = store
+        self.entries = entries
+        self._answers: dict[str, ApiKey | None] = {}
+        self._seen: State | None = None
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> ApiKey | None:
+        """The active key ``token`` belongs to, or None (as :func:`geoplan.keys.verify_key`).
+
+        Raises
+        ------
+        StoreError
+            If the workspace cannot be read.
+        """
+        state = self.store.state()
+        with self._lock:
+            if state is None or state != self._seen:
+                self._answers.clear()
+                self._seen = state
+            if token in self._answers:
+                return self._answers[token]
+        key = verify_key(self.store, token)  # read after the state: never older than it
+        if state is not None:
+            with self._lock:
+                if len(self._answers) >= self.entries:  # made-up tokens: start afresh
+                    self._answers.clear()
+                if self._seen == state:
+                    self._answers[token] = key
+        return key

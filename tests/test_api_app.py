@@ -14,7 +14,7 @@ from api.app import create_app
 from api.errors import scrub
 from api.models import Health, Problem
 from api.settings import Settings
-from geoplan.keys import revoke_key, verify_key
+from geoplan.keys import create_key, revoke_key, verify_key
 from geoplan.store import GeoPackageStore
 from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
 
@@ -85,6 +85,24 @@ def test_everything_else_needs_a_valid_key(client: TestClient, ws: Workspace) ->
     assert key is not None
     revoke_key(ws.store, key.key_id)
     assert _problem(client.get("/collections", headers=ws.headers("viewer")), 401)
+
+
+def test_keys_answers_are_remembered_only_until_the_keys_change(
+    client: TestClient, ws: Workspace
+) -> None:
+    """Checked keys are kept while the workspace is unchanged (the file is not opened per
+    request), yet a key revoked elsewhere is refused at its very next request and a key made
+    elsewhere works at once."""
+    _, token = create_key(ws.store, role="planner", name="remembered")
+    made_elsewhere = {"X-API-Key": token}
+    for _ in range(3):
+        assert client.get("/collections", headers=made_elsewhere).status_code == 200
+    key = verify_key(ws.store, token)
+    assert key is not None
+    revoke_key(ws.store, key.key_id)
+    assert _problem(client.get("/collections", headers=made_elsewhere), 401)
+    _, again = create_key(ws.store, role="viewer", name="new")
+    assert client.get("/collections", headers={"X-API-Key": again}).status_code == 200
 
 
 def test_a_role_that_may_not_gets_403(client: TestClient, ws: Workspace) -> None:
