@@ -151,10 +151,15 @@ async def _on_request_validation(request: Request, exc: Exception) -> ProblemRes
     return problem_response(422, f"invalid request: {fields}", errors=errors)
 
 
+_UNREADABLE_BODY = ("parsing the body", "multipart")
+"""What FastAPI and Starlette say (with 400) of a body they cannot parse: bytes that are not
+UTF-8 JSON, a broken multipart form. Answered 422 naming the body, as every other bad input."""
+
+
 async def _on_http(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    if exc.status_code == 400 and "parsing the body" in detail:  # e.g. bytes that are not UTF-8
+    if exc.status_code == 400 and any(m in detail for m in _UNREADABLE_BODY):
         reason = "the body cannot be read: send UTF-8 JSON (or the form the route documents)"
         return problem_response(422, reason, errors=[FieldError(field="body", reason=reason)])
     headers = dict(exc.headers) if exc.headers else {}

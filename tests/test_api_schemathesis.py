@@ -3,7 +3,7 @@
 Each operation is its own test item (``test_operation[POST /collections/teams/items]``) and
 gets ``EXAMPLES`` generated requests (plus schemathesis' explicit examples and coverage
 cases), schema-valid and schema-invalid alike, sent with an admin key. Generation is
-derandomised, so CI sends the same requests on every run. An operation that writes gets a
+seeded, so CI sends the same requests on every run. An operation that writes gets a
 fresh copy of the small test workspace and its own app, so nothing one operation writes
 changes what the next one sees; read-only operations share one app.
 
@@ -47,6 +47,9 @@ from tests.api_fixtures import Workspace, build_workspace, copy_workspace
 
 EXAMPLES = int(os.environ.get("GEOPLAN_SCHEMATHESIS_EXAMPLES", "100"))
 """Generated requests per operation (the issue asks for at least 100)."""
+SEED = 20261122
+"""One fixed seed: the same requests on every run and in every checkout (hypothesis'
+derandomised mode drew different requests when the repository sat at another path)."""
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEYOND_SCHEMA_RULES = frozenset(
     {
@@ -67,11 +70,12 @@ PLAN_STATE_FIELDS = ("body.teams.", "body.pins.")
 """Plan request fields checked against the workspace: teams, and pins' sites, teams, days."""
 CONFIG = schemathesis.Config.from_dict(
     {
+        "seed": SEED,
         "checks": {
             "missing_required_header": {
                 "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
             }
-        }
+        },
     }
 )
 
@@ -187,7 +191,6 @@ def _beyond_pattern(error: dict[str, str], *, plan: bool) -> bool:
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=True,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
