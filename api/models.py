@@ -268,11 +268,17 @@ AreaIn = Annotated[PolygonIn | MultiPolygonIn, Field(discriminator="type")]
 # --- layer models -------------------------------------------------------------------------
 
 
-# The schema's date pattern describes dates that are always accepted (so generated clients and
-# tests send good ones); the validator accepts a little more (days 29-31) and explains what it
-# refuses.
+# The schema's date pattern is the calendar itself: every real day from FIRST_YEAR to LAST_YEAR
+# matches (the 29th to 31st where the month has them, 29 February in leap years) and nothing
+# else does, so a client that follows the schema is never refused a real date.
 YEAR_TEXT = r"(19|20|21)\d{2}"  # FIRST_YEAR to LAST_YEAR
-DATE_TEXT = rf"{YEAR_TEXT}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
+_LEAP_YEAR = r"((19|20|21)(0[48]|[2468][048]|[13579][26])|2000)"  # 1900 and 2100 are not
+_MONTH_DAY = (
+    r"((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])"  # months of 31 days
+    r"|(0[469]|11)-(0[1-9]|[12]\d|30)"  # months of 30 days
+    r"|02-(0[1-9]|1\d|2[0-8]))"
+)
+DATE_TEXT = rf"({YEAR_TEXT}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
 DATE_PATTERN = rf"^{DATE_TEXT}$"
 
 
@@ -509,6 +515,11 @@ def generalised_feature_out(name: str) -> type[BaseModel]:
     )
 
 
+# An alias, not an inline Literal: a string inside a create_model field tuple reads to mypy as
+# a forward reference it cannot resolve.
+FeatureCollectionType = Literal["FeatureCollection"]
+
+
 @cache
 def collection_out(name: str, *, viewer: bool = False) -> type[BaseModel]:
     """A page of features (OGC API items response)."""
@@ -518,7 +529,7 @@ def collection_out(name: str, *, viewer: bool = False) -> type[BaseModel]:
     return create_model(
         f"{_camel(layer.name)}{suffix}",
         __config__=_OUT,
-        type=(Literal["FeatureCollection"], "FeatureCollection"),
+        type=(FeatureCollectionType, "FeatureCollection"),
         features=(list[feature], ...),  # type: ignore[valid-type]
         numberMatched=(int, ...),
         numberReturned=(int, ...),

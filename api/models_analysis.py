@@ -38,13 +38,19 @@ from geoplan.protect import MAX_RESOLUTION, cell_centre
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _OUT = ConfigDict(extra="forbid")
 
-# The schema's patterns describe values that are always accepted (so generated clients and
-# tests send good ones); the validators accept a little more (days 29-31) and explain what
-# they refuse. Thresholds are exactly the pattern (0.5 or 1h30.5 minutes are refused).
+# The schema's patterns are the real contract: every real day and ISO week of the years
+# FIRST_YEAR to LAST_YEAR matches, nothing else does; the validators say why a value is refused.
+# What no pattern states (a period that ends before it starts) is left to the validators.
+# Thresholds are exactly the pattern (0.5 or 1h30.5 minutes are refused).
+_W53_YEARS = "|".join(
+    str(year)
+    for year in range(FIRST_YEAR, LAST_YEAR + 1)
+    if dt.date(year, 12, 28).isocalendar().week == 53  # 28 December is always in the last week
+)
 PERIOD_PATTERN = rf"^{DATE_TEXT}\.\.{DATE_TEXT}$"
 _MINUTES = r"([1-9]\d{0,2}|1[0-3]\d{2}|14[0-3]\d|1440)( ?(min|minutes))?"
 THRESHOLD_PATTERN = rf"^({_MINUTES}|([1-9]|1\d|2[0-3])h([0-5]\d)?|24h)$"
-WEEK_PATTERN = rf"^({YEAR_TEXT}-W(0[1-9]|[1-4]\d|5[0-2])|{DATE_TEXT})$"
+WEEK_PATTERN = rf"^({YEAR_TEXT}-W(0[1-9]|[1-4]\d|5[0-2])|({_W53_YEARS})-W53|{DATE_TEXT})$"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_WEEK = re.compile(r"\d{4}-W\d{2}|\d{4}-\d{2}-\d{2}")
 ID_PATTERN = get_layer("teams").field("id").pattern or r"^\S{1,64}$"

@@ -15,8 +15,8 @@ Every default check runs, with two settings and one check narrowed, each for a s
   forgives only refusals that no JSON Schema can foresee, each named in :data:`BEYOND_SCHEMA`:
   a stale ETag (412), rules across fields, rows or layers of the workspace (an end before its
   start, parts above the total, an unknown site, a duplicate id, a polygon that crosses
-  itself, a point outside the operation's area), a period that ends before it starts, a
-  bbox whose south is above its north, the contents of an uploaded file, and the teams and
+  itself, a point outside the operation's area), a period or a ``datetime`` interval that
+  ends before it starts, a bbox whose south is above its north, the contents of an uploaded file, and the teams and
   sites a plan names. Any other refusal of schema-valid data still fails.
 
 ``POST /plans`` queues real plans in real processes; each is deleted (its process stopped)
@@ -66,6 +66,12 @@ BEYOND_SCHEMA_RULES = frozenset(
     }
 )
 """Layer validation rules about relations and the workspace, which no schema can state."""
+BEYOND_PATTERN = {
+    "query.period": "is before start",  # START..END with END before START
+    "query.datetime": "ends before it starts",  # START/END with END before START
+    "query.bbox": "SOUTH is above NORTH",
+}
+"""Parameters whose refusal compares two parts of one value, and the words that say so."""
 PLAN_STATE_FIELDS = ("body.teams.", "body.pins.")
 """Plan request fields checked against the workspace: teams, and pins' sites, teams, days."""
 CONFIG = schemathesis.Config.from_dict(
@@ -177,13 +183,11 @@ def _beyond_schema(case: Any, response: schemathesis.Response) -> bool:
 
 
 def _beyond_pattern(error: dict[str, str], *, plan: bool) -> bool:
-    """A parameter refused for what no pattern can state: a period whose end comes before
-    its start, a bbox whose south is above its north, or a plan's team or pin the workspace
-    does not have."""
-    if error["field"] == "query.period":
-        return "is before start" in error["reason"]
-    if error["field"] == "query.bbox":
-        return "SOUTH is above NORTH" in error["reason"]
+    """A parameter refused for what no pattern can state: a period or datetime interval whose
+    end comes before its start, a bbox whose south is above its north, or a plan's team or pin
+    the workspace does not have."""
+    if error["field"] in BEYOND_PATTERN:
+        return BEYOND_PATTERN[error["field"]] in error["reason"]
     return plan and error["field"].startswith(PLAN_STATE_FIELDS)
 
 
