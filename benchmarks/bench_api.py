@@ -7,7 +7,7 @@ Anchors (issue 7), on a workspace of 5,000 gathering points and 200,000 outreach
 - an items page of 1,000 features (``/collections/gathering_points/items?limit=1000``): p95,
   reported (no target).
 
-The workspace comes from the demo generator (:func:`geoplan.demo.build_demo_workspace`,
+The workspace comes from the demo generator (:func:`geoplan.demo.scenario.build_demo_workspace`,
 ``validate=False``). An admin key is made with :func:`geoplan.keys.create_key`, then
 ``geoplan serve`` runs in a subprocess on 127.0.0.1 at a free port (one uvicorn process, as a
 user starts it) and httpx asks over keep-alive connections. The coverage queries are the four
@@ -43,7 +43,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from geoplan.demo import build_demo_workspace
+from geoplan.demo.scenario import build_demo_workspace
 from geoplan.keys import create_key
 from geoplan.store import open_store
 

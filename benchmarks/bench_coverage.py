@@ -3,7 +3,7 @@
 Anchor (issue 5): 5,000 sites, 500 clinics, 200,000 visits; the full analysis, given the
 travel-time matrices, within 10 s on the project's machine class (2 shared cores).
 
-The layers come from the demo generator (:func:`geoplan.demo.generate_scenario`: 5,000
+The layers come from the demo generator (:func:`geoplan.demo.scenario.generate_scenario`: 5,000
 gathering points plus the scenario's detention centres, clinics and teams, 200,000 visits),
 with clinics added at random around the sites until there are 500. Ten indicators use every
 part of the formula grammar. The straight-line backend builds the two matrices (sites to
@@ -34,9 +34,9 @@ from geoplan.coverage import (
     spatial_coverage,
     top_gaps_text,
 )
-from geoplan.demo import generate_scenario
+from geoplan.demo.scenario import generate_scenario
 from geoplan.indicators import Period
-from geoplan.matrix import matrix_from_points
+from geoplan.travel.matrix import matrix_from_points
 
 TODAY = dt.date(2026, 11, 30)
 PERIOD = Period(dt.date(2026, 6, 1), TODAY)

@@ -31,7 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan import maps
-from geoplan.demo import generate_scenario
+from geoplan.demo.scenario import generate_scenario
 from geoplan.planning import WeekPlan, plan_week, week_closures, week_days, week_matrix
 
 TODAY = dt.date(2026, 11, 25)

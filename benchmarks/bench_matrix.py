@@ -7,7 +7,7 @@ a user sees on a first and a second run:
 1. a grid-like road network of ``SIDE * SIDE`` nodes (100,489 by default) is written as an
    OpenStreetMap ``.osm.pbf`` extract: 100 m blocks, a primary road every tenth street, some
    one-way streets;
-2. **cold**: :func:`geoplan.network.read_network` reads, builds, contracts and caches it, then a
+2. **cold**: :func:`geoplan.travel.roads.read_network` reads, builds, contracts and caches it, then a
    1,000 x 1,000 matrix is computed between random points (snapped to the roads);
 3. **warm**: the same in a new process, the network now loaded from the cache;
 4. **baseline**: scipy's ``csgraph.dijkstra`` from the same 1,000 origin nodes on the same
@@ -91,8 +91,8 @@ def peak_mb() -> float:
 
 def phase_road(extract: Path, cache: Path, n_points: int, side: int) -> dict[str, float]:
     """Read (build or load) the network and compute an n x n matrix; times in seconds."""
-    from geoplan.matrix import Points
-    from geoplan.network import RoadNetworkBackend, read_network
+    from geoplan.travel.matrix import Points
+    from geoplan.travel.roads import RoadNetworkBackend, read_network
     from geoplan.zones import no_closures
 
     imported = peak_mb()
@@ -126,8 +126,8 @@ def phase_baseline(extract: Path, cache: Path, n_points: int, side: int) -> dict
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    from geoplan.matrix import Points
-    from geoplan.network import read_network, snap_points
+    from geoplan.travel.matrix import Points
+    from geoplan.travel.roads import read_network, snap_points
 
     network = read_network(extract, cache_dir=cache)
     n = network.n_nodes
@@ -149,7 +149,7 @@ def phase_straight(n_points: int) -> dict[str, float]:
     import geopandas as gpd
     import shapely
 
-    from geoplan.matrix import Points, StraightLineBackend
+    from geoplan.travel.matrix import Points, StraightLineBackend
     from geoplan.zones import active_zones, no_closures
 
     rng = np.random.default_rng(SEED)

@@ -3,7 +3,7 @@
 Anchors (issue 4): for each size, the time to a first feasible plan; the plan's objective at
 the configured time limit against a run five times longer (target: within 1 %); peak memory.
 
-Each week comes from the demo generator (:func:`geoplan.demo.generate_scenario`, seeded,
+Each week comes from the demo generator (:func:`geoplan.demo.scenario.generate_scenario`, seeded,
 ``validate=False`` for speed): N gathering points plus the scenario's detention centres, CIP
 sites, no-go zones and visit history (about 13 visits per site, as in the default scenario).
 The scenario has five teams; three more are added as second teams of the busiest kinds
@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geoplan.demo import generate_scenario
+from geoplan.demo.scenario import generate_scenario
 from geoplan.planning import (
     PLANNED_LAYERS,
     PlanningParams,

@@ -391,8 +391,8 @@ def matrix_command(
 
       geoplan matrix --from teams --to detention_centres --roads tripoli.osm.pbf --date 2026-03-01
     """
-    from geoplan.matrix import matrix_from_store, save_matrix  # noqa: PLC0415  (fast --help)
-    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.travel.matrix import matrix_from_store, save_matrix  # noqa: PLC0415  (fast --help)
+    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     day = _parse_date(date)
     store = _existing_store(workspace)
@@ -495,7 +495,7 @@ def coverage_command(
     """
     from geoplan import coverage  # noqa: PLC0415  (keeps --help fast)
     from geoplan.indicators import Period  # noqa: PLC0415
-    from geoplan.network import travel_time_backend  # noqa: PLC0415
+    from geoplan.travel.roads import travel_time_backend  # noqa: PLC0415
 
     settings = _coverage_params(params, threshold, locations)
     coverage.check_by(by)
@@ -672,7 +672,6 @@ def plan_command(
 
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
-    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
     from geoplan.planning import (  # noqa: PLC0415
         Pin,
         PlanningParams,
@@ -680,6 +679,7 @@ def plan_command(
         week_closures,
     )
     from geoplan.schedules import check_formats, road_lines, write_schedules  # noqa: PLC0415
+    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
     pins = [Pin.parse(text) for text in pin or []]
@@ -873,7 +873,7 @@ def demo_command(
 
       geoplan demo --out big-demo --sites 5000 --visits 200000 --seed 3
     """
-    from geoplan.pipeline import DemoOptions, run_demo  # noqa: PLC0415  (keeps --help fast)
+    from geoplan.demo.run import DemoOptions, run_demo  # noqa: PLC0415  (keeps --help fast)
 
     options = DemoOptions(seed=seed, sites=sites, visits=visits, roads=roads)
     with _progress() as progress:

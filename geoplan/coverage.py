@@ -37,9 +37,9 @@ from geoplan.areas import assign_areas, h3_cells, h3_polygons, totals_by_area
 from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_list
 from geoplan.errors import InputFileError, ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
-from geoplan.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.siting import SitingResult, maximal_covering
 from geoplan.store import GeoPackageStore
+from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.zones import active_zones
 
 BREAKDOWN = ("men", "women", "boys", "girls")

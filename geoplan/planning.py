@@ -31,7 +31,6 @@ import pandas as pd
 
 from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
-from geoplan.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.solver import (
     Depot,
     ProgressCallback,
@@ -44,6 +43,7 @@ from geoplan.solver import (
     solve,
 )
 from geoplan.store import Store
+from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.zones import Closures, active_zones, inside_zone_reason
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")

@@ -34,9 +34,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan.errors import NetworkError, ParameterError
-from geoplan.matrix import Points
-from geoplan.network import RoadNetwork, route_geometry
 from geoplan.planning import DAY, SEX_AGE, DayRoute, LeftOut, Stop, VisitTask, WeekPlan
+from geoplan.travel.matrix import Points
+from geoplan.travel.roads import RoadNetwork, route_geometry
 from geoplan.zones import Closures
 
 FORMATS = ("csv", "xlsx", "html", "geojson", "gpx")

@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from geoplan.errors import ParameterError
-from geoplan.matrix import TravelTimeMatrix
+from geoplan.travel.matrix import TravelTimeMatrix
 
 MAX_EXACT_PAIRS = 150_000
 """Above this many (site, place) pairs within reach, HiGHS may overrun its time limit while it

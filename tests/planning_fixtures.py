@@ -11,9 +11,9 @@ import pandas as pd
 
 from geoplan.catalog import get_layer
 from geoplan.layers import validate_table
-from geoplan.matrix import TravelTimeMatrix
 from geoplan.planning import base_location
 from geoplan.sources import RawTable
+from geoplan.travel.matrix import TravelTimeMatrix
 
 WEEK = tuple(dt.date(2026, 11, 29) + dt.timedelta(days=i) for i in range(7))
 SUNDAY = WEEK[0]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from geoplan.cli import run
-from geoplan.demo import build_demo_workspace
-from geoplan.pipeline import DemoOptions, run_demo
+from geoplan.demo.run import DemoOptions, run_demo
+from geoplan.demo.scenario import build_demo_workspace
 from geoplan.planning import PlanningParams, WeekPlan, week_days
 from geoplan.store import open_store
 from tests.planning_fixtures import layer, site, team

@@ -53,9 +53,9 @@ from geoplan.errors import FormulaError, ParameterError
 from geoplan.imports import ImportOptions, import_file
 from geoplan.indicators import Period
 from geoplan.layers import ColumnMapping, ValidationContext, validate_table
-from geoplan.matrix import TravelTimeMatrix, matrix_from_points
 from geoplan.sources import RawTable
 from geoplan.store import GeoPackageStore, open_store
+from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
 
 TODAY = dt.date(2026, 11, 30)
 PERIOD = Period(dt.date(2026, 6, 1), TODAY)

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from geoplan.catalog import get_layer, load_catalog, split_list
-from geoplan.demo import (
+from geoplan.demo.scenario import (
     SEX_AGE,
     WRITE_ORDER,
     build_demo_workspace,
@@ -328,7 +328,7 @@ def test_scenario_file_with_an_unknown_key_is_rejected(tmp_path: Path) -> None:
 
 def load_scenario_text() -> str:
     """The shipped scenario file's text."""
-    from geoplan.demo import default_scenario_path
+    from geoplan.demo.scenario import default_scenario_path
 
     return default_scenario_path().read_text(encoding="utf-8")
 

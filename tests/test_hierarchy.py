@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from geoplan.hierarchy import Hierarchy, build_hierarchy, many_to_many
+from geoplan.travel.hierarchy import Hierarchy, build_hierarchy, many_to_many
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 

@@ -16,7 +16,7 @@ import shapely
 from geoplan import maps
 from geoplan.coverage import CoverageLayers, coverage_from_layers
 from geoplan.errors import ParameterError
-from geoplan.maps_style import (
+from geoplan.maps.style import (
     ASSETS,
     CHOROPLETH,
     INACCESSIBLE_GREY,
@@ -28,9 +28,9 @@ from geoplan.maps_style import (
     page_json,
     team_colour,
 )
-from geoplan.matrix import StraightLineParams
-from geoplan.network import read_network
 from geoplan.store import open_store
+from geoplan.travel.matrix import StraightLineParams
+from geoplan.travel.roads import read_network
 from geoplan.zones import active_zones
 from tests.maps_fixtures import TODAY, TRICKY_NAME, WEEK, Page, frames, week_plan
 

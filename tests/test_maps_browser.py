@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from geoplan.coverage import CoverageLayers, CoverageResult, coverage_from_layers
-from geoplan.demo import build_demo_workspace
+from geoplan.demo.scenario import build_demo_workspace
 from geoplan.maps import read_frames, write_maps
 from geoplan.planning import WeekPlan, plan_week_from_store
 from geoplan.store import open_store

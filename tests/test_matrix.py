@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 
 from geoplan.catalog import get_layer
 from geoplan.cli import run
+from geoplan.demo.run import DemoOptions, DemoRun, _compute_travel_times
 from geoplan.errors import InputFileError, ParameterError, UnknownLayerError
 from geoplan.layers import validate_table
-from geoplan.matrix import (
+from geoplan.sources import RawTable
+from geoplan.store import GeoPackageStore, open_store
+from geoplan.travel.matrix import (
     EARTH_RADIUS_M,
     NO_ROUTE,
     Points,
@@ -31,9 +34,6 @@ from geoplan.matrix import (
     points_from_frame,
     save_matrix,
 )
-from geoplan.pipeline import DemoOptions, DemoRun, _compute_travel_times
-from geoplan.sources import RawTable
-from geoplan.store import GeoPackageStore, open_store
 from geoplan.zones import active_zones, no_closures
 
 M_PER_DEG = np.pi * EARTH_RADIUS_M / 180  # 111,195 m per degree of a great circle

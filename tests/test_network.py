@@ -21,15 +21,15 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
-from geoplan.hierarchy import many_to_many
-from geoplan.matrix import (
+from geoplan.travel.hierarchy import many_to_many
+from geoplan.travel.matrix import (
     NO_ROUTE,
     Points,
     StraightLineBackend,
     TravelTimeMatrix,
     great_circle_metres,
 )
-from geoplan.network import (
+from geoplan.travel.roads import (
     TOO_FAR,
     NetworkParams,
     RoadNetwork,

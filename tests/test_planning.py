@@ -12,7 +12,6 @@ import pytest
 import shapely
 
 from geoplan.errors import ParameterError, PlanningError
-from geoplan.matrix import matrix_from_points
 from geoplan.planning import (
     CAPACITY,
     CLOSED,
@@ -31,6 +30,7 @@ from geoplan.planning import (
     week_closures,
     week_days,
 )
+from geoplan.travel.matrix import matrix_from_points
 from geoplan.zones import no_closures
 from tests.planning_fixtures import WEEK, four_site_matrix, layer, minutes_matrix, site, team
 

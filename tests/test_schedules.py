@@ -20,8 +20,6 @@ import pandas as pd
 import pytest
 
 from geoplan.errors import ParameterError
-from geoplan.matrix import matrix_from_points
-from geoplan.network import RoadNetworkBackend, read_network
 from geoplan.planning import INACCESSIBLE, DayRoute, PlanningParams, WeekPlan, plan_week
 from geoplan.planning import planning_points as points_of
 from geoplan.schedules import (
@@ -33,6 +31,8 @@ from geoplan.schedules import (
     route_id,
     write_schedules,
 )
+from geoplan.travel.matrix import matrix_from_points
+from geoplan.travel.roads import RoadNetworkBackend, read_network
 from geoplan.zones import no_closures
 from tests.conftest import skip_or_fail
 from tests.planning_fixtures import WEEK, layer, site, team

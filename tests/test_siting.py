@@ -28,8 +28,8 @@ import pytest
 
 from geoplan import siting
 from geoplan.errors import ParameterError
-from geoplan.matrix import TravelTimeMatrix
 from geoplan.siting import CHOICE_COLUMNS, SitingResult, maximal_covering
+from geoplan.travel.matrix import TravelTimeMatrix
 
 SITES = ("A", "B", "L", "R", "Z")
 PLACES = ("MID", "LEFT", "RIGHT")

@@ -21,7 +21,7 @@ from api.deps import CoverageDep, MapsDep, ReaderDep, StoreDep, get_key
 from api.models_analysis import CoverageMapQuery, LayersMapQuery
 from api.responses import PROBLEMS
 from geoplan.maps import MAP_LAYERS, coverage_map, layers_map, render_map
-from geoplan.matrix import StraightLineParams
+from geoplan.travel.matrix import StraightLineParams
 
 router = APIRouter(
     prefix="/maps", tags=["maps"], responses=PROBLEMS, dependencies=[Depends(get_key)]

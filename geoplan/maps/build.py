@@ -38,7 +38,7 @@ from geoplan.coverage import (
     coverage_from_layers,
 )
 from geoplan.errors import ParameterError
-from geoplan.maps_content import (
+from geoplan.maps.content import (
     MEASURES,
     PROPOSAL,
     ROAD_REACH_WIDTH_M,
@@ -66,7 +66,7 @@ from geoplan.maps_content import (
     team_colours,
     zone_features,
 )
-from geoplan.maps_style import (
+from geoplan.maps.style import (
     ADMIN_COLOUR,
     BASE_GLYPH,
     CHOROPLETH,
@@ -101,14 +101,14 @@ from geoplan.maps_style import (
     popup_html,
     use_assets,
 )
-from geoplan.matrix import StraightLineBackend, StraightLineParams
-from geoplan.network import RoadNetwork, RoadNetworkBackend, travel_time_backend
 from geoplan.planning import (
     WeekPlan,
     plan_week_from_store,
     week_closures,
 )
 from geoplan.store import GeoPackageStore
+from geoplan.travel.matrix import StraightLineBackend, StraightLineParams
+from geoplan.travel.roads import RoadNetwork, RoadNetworkBackend, travel_time_backend
 from geoplan.zones import Closures, active_zones
 
 MAP_KINDS = ("layers", "coverage", "plan")
@@ -695,6 +695,7 @@ def write_maps(
 __all__ = [
     "CLUSTER_ABOVE",
     "MAP_KINDS",
+    "MAP_LAYERS",
     "MapRequest",
     "add_context",
     "add_coverage",

@@ -6,7 +6,7 @@ read by pyosmium, so they give the same graph) into a directed graph of drivable
 - speeds by road class (:attr:`NetworkParams.speeds_kmh`), or the ``maxspeed`` tag where set;
 - one-way streets honoured (``oneway=yes/-1``, roundabouts and motorways);
 - only the largest strongly connected part kept, so that every kept node reaches every other;
-- contracted into a hierarchy (:mod:`geoplan.hierarchy`) for fast many-to-many queries;
+- contracted into a hierarchy (:mod:`geoplan.travel.hierarchy`) for fast many-to-many queries;
 - cached on disk, keyed by the file's content and the parameters: the second run skips all this.
 
 :class:`RoadNetworkBackend` answers travel-time matrices on it: each point is snapped to the
@@ -39,8 +39,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
-from geoplan.hierarchy import Hierarchy, build_hierarchy, many_to_many
-from geoplan.matrix import (
+from geoplan.travel.hierarchy import Hierarchy, build_hierarchy, many_to_many
+from geoplan.travel.matrix import (
     EARTH_RADIUS_M,
     Points,
     StraightLineBackend,

@@ -3,7 +3,7 @@ weekly plans.
 
 Pure functions from data to the records the page draws (no folium here): a marker is
 ``[lat, lon, style key, popup HTML, title, label HTML]``, an area a GeoJSON feature with its
-style and popup. :mod:`geoplan.maps` puts them on the map; :mod:`geoplan.maps_style` says how
+style and popup. :mod:`geoplan.maps` puts them on the map; :mod:`geoplan.maps.style` says how
 they look. Popups hold what a team leader needs: name, kind, people by men/women/boys/girls,
 last visit, services due, access hours and status.
 """
@@ -29,7 +29,7 @@ from geoplan.catalog import get_layer, split_list
 from geoplan.coverage import CoverageResult, demand_sites, visit_history
 from geoplan.errors import NetworkError
 from geoplan.indicators import Period
-from geoplan.maps_style import (
+from geoplan.maps.style import (
     ADMIN_COLOUR,
     BASE_GLYPH,
     HATCH_FILL,
@@ -45,8 +45,6 @@ from geoplan.maps_style import (
     popup_html,
     team_colour,
 )
-from geoplan.matrix import Points, StraightLineParams
-from geoplan.network import RoadNetwork, route_geometry, snap_points
 from geoplan.planning import (
     CAPACITY,
     CLOSED,
@@ -59,6 +57,8 @@ from geoplan.planning import (
     Stop,
     WeekPlan,
 )
+from geoplan.travel.matrix import Points, StraightLineParams
+from geoplan.travel.roads import RoadNetwork, route_geometry, snap_points
 from geoplan.zones import Closures, no_closures
 
 Frames = Mapping[str, pd.DataFrame]

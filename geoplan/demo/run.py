@@ -79,7 +79,7 @@ def run_demo(
 
 
 def _build_workspace(run: DemoRun) -> None:
-    from geoplan.demo import build_demo_workspace  # noqa: PLC0415  (heavy; only for the demo)
+    from geoplan.demo.scenario import build_demo_workspace  # noqa: PLC0415  (heavy; only for the demo)
 
     options = run.options
     results = build_demo_workspace(
@@ -101,9 +101,9 @@ def _compute_travel_times(run: DemoRun) -> None:
     the clinics, so that planning and coverage take what they need with ``subset``; the CSV
     holds the bases -> sites and clinics part.
     """
-    from geoplan.matrix import matrix_from_points, save_matrix  # noqa: PLC0415
-    from geoplan.network import travel_time_backend  # noqa: PLC0415
     from geoplan.planning import PLANNED_LAYERS, base_location, planning_points  # noqa: PLC0415
+    from geoplan.travel.matrix import matrix_from_points, save_matrix  # noqa: PLC0415
+    from geoplan.travel.roads import travel_time_backend  # noqa: PLC0415
     from geoplan.zones import active_zones  # noqa: PLC0415
 
     store = run.store
@@ -155,9 +155,9 @@ def _plan_week(run: DemoRun) -> None:
     zones closed; otherwise the planner builds its own. Leaves the plan in
     ``run.results["plan"]`` and the schedules in ``plan/``.
     """
-    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
     from geoplan.planning import plan_week_from_store, week_closures  # noqa: PLC0415
     from geoplan.schedules import road_lines, write_schedules  # noqa: PLC0415
+    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     options, store = run.options, run.store
     backend = travel_time_backend(options.roads) if options.roads else None
@@ -200,7 +200,7 @@ def _draw_maps(run: DemoRun) -> None:
     backend's speed and detour factor, and routes follow the roads when the demo had them.
     """
     from geoplan.maps import read_frames, straight_line_params, write_maps  # noqa: PLC0415
-    from geoplan.network import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     matrix = run.results.get("matrix")
     reach = straight_line_params(matrix.parameters) if matrix is not None else None

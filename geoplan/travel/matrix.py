@@ -8,7 +8,7 @@ Backends follow the one-method :class:`TravelTimeBackend` protocol:
 
 - :class:`StraightLineBackend` (the default, needs nothing): great-circle distance times a
   detour factor, at one average speed. An approximation, good for a first plan;
-- :class:`geoplan.network.RoadNetworkBackend`: shortest travel times on roads from a local
+- :class:`geoplan.travel.roads.RoadNetworkBackend`: shortest travel times on roads from a local
   OpenStreetMap extract;
 - a user's own OSRM or Valhalla server fits the same protocol (not implemented yet).
 
