@@ -30,7 +30,6 @@ import shapely
 
 from geoplan.catalog import split_list
 from geoplan.coverage import (
-    CoverageLayers,
     CoverageParams,
     CoverageResult,
     coverage_from_layers,
@@ -39,6 +38,7 @@ from geoplan.coverage import (
 from geoplan.indicators import Period
 from geoplan.protect import cell_centre
 from geoplan.store import GeoPackageStore
+from geoplan.workspace import coverage_layers
 
 T = TypeVar("T")
 Row = dict[str, object]
@@ -213,7 +213,7 @@ def compute_coverage(
         If an indicator's formula cannot be read.
     """
     params = ask.params()
-    layers = CoverageLayers.from_store(store, site_layers=params.site_layers)
+    layers = coverage_layers(store, site_layers=params.site_layers)
     period = Period.parse(ask.period) if ask.period else None
     result = coverage_from_layers(layers, period=period, today=ask.day(), params=params)
     return tables_of(result, layers.sites, viewer_resolution=viewer_resolution)

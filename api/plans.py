@@ -3,7 +3,7 @@
 :class:`PlanJobs` queues requests and runs at most ``workers`` at once, each in a daemon process
 started from a fork server that has the planner imported already (so a job starts in well
 under a second, and a solver that holds the CPU never slows the API's event loop). The process
-reads the workspace itself, plans the week with :func:`geoplan.planning.plan_week_from_store`
+reads the workspace itself, plans the week with :func:`geoplan.workspace.plan_week_from_store`
 and sends back step messages while it works and then the :class:`~geoplan.planning.WeekPlan`
 or the reason it failed. A job that crashes or is killed fails with a plain message.
 
@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from geoplan.errors import GeoplanError, NotFoundError
-from geoplan.planning import Pin, WeekPlan, plan_week_from_store
+from geoplan.planning import Pin, WeekPlan
 from geoplan.store import open_store
+from geoplan.workspace import plan_week_from_store
 
 log = logging.getLogger("geoplan.api.plans")
 KEEP = 50

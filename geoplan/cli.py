@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -47,6 +47,7 @@ from geoplan.store import DEFAULT_WORKSPACE, GeoPackageStore, open_store
 
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageParams, CoverageResult
+    from geoplan.travel.backend import TravelTimeBackend
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE_ERRORS = (UnknownLayerError, InputFileError, MappingError, ParameterError)
@@ -101,6 +102,13 @@ WorkspaceOption = Annotated[
         envvar="GEOPLAN_WORKSPACE",
         help="Workspace GeoPackage file (created on first import).",
         show_default=True,
+    ),
+]
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Travel-time backend as NAME or NAME:ARGUMENT: straight_line (the default), roads:FILE.osm.pbf (as --roads), table:FILE.csv (your own matrix: from_id,to_id,seconds).",
     ),
 ]
 MapOption = Annotated[
@@ -361,6 +369,7 @@ def matrix_command(
             help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2); straight lines if unset."
         ),
     ] = None,
+    backend: BackendOption = None,
     date: Annotated[
         str | None,
         typer.Option(help="Day travelled, YYYY-MM-DD: no-go zones active that day are closed."),
@@ -391,8 +400,8 @@ def matrix_command(
 
       geoplan matrix --from teams --to detention_centres --roads tripoli.osm.pbf --date 2026-03-01
     """
-    from geoplan.travel.matrix import matrix_from_store, save_matrix  # noqa: PLC0415  (fast --help)
-    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.travel.matrix import save_matrix  # noqa: PLC0415  (fast --help)
+    from geoplan.workspace import matrix_from_store  # noqa: PLC0415
 
     day = _parse_date(date)
     store = _existing_store(workspace)
@@ -402,12 +411,11 @@ def matrix_command(
         def tell(step: str, done: float) -> None:
             progress.update(task, description=step, completed=round(100 * done), total=100)
 
-        backend = travel_time_backend(roads, params_file=params, progress=tell)
+        travel = _backend(roads, backend, params=params, progress=tell)
         progress.update(task, description="Computing travel times", completed=0, total=None)
-        matrix = matrix_from_store(store, from_layer, to_layer, on=day, backend=backend)
+        matrix = matrix_from_store(store, from_layer, to_layer, on=day, backend=travel)
         save_matrix(matrix, output)
-    if isinstance(backend, RoadNetworkBackend):
-        out.print(escape(backend.network.summary()))
+    out.print(escape(travel.description))
     _print_matrix_summary(matrix.summary())
     out.print(f"Wrote {matrix.shape[0] * matrix.shape[1]} pair(s) to {output}")
 
@@ -461,6 +469,7 @@ def coverage_command(
             "straight lines if unset."
         ),
     ] = None,
+    backend: BackendOption = None,
     params: Annotated[
         Path | None,
         typer.Option(
@@ -495,7 +504,7 @@ def coverage_command(
     """
     from geoplan import coverage  # noqa: PLC0415  (keeps --help fast)
     from geoplan.indicators import Period  # noqa: PLC0415
-    from geoplan.travel.roads import travel_time_backend  # noqa: PLC0415
+    from geoplan.workspace import coverage_from_store  # noqa: PLC0415
 
     settings = _coverage_params(params, threshold, locations)
     coverage.check_by(by)
@@ -503,11 +512,14 @@ def coverage_command(
     store = _existing_store(workspace)
     with _progress() as progress:
         task = progress.add_task("Coverage", total=None)
-        backend = travel_time_backend(
-            roads, progress=lambda step, _: progress.update(task, description=step)
+        travel = _backend(
+            roads,
+            backend,
+            params=params,
+            progress=lambda step, _: progress.update(task, description=step),
         )
         progress.update(task, description="Analysing coverage")
-        result = coverage.coverage_from_store(store, backend=backend, period=span, params=settings)
+        result = coverage_from_store(store, backend=travel, period=span, params=settings)
         written = coverage.save_coverage(result, output, by=by)
     _print_coverage(result, by=by, top=top)
     out.print(f"Wrote {len(written)} file(s) to {output}: {', '.join(p.name for p in written)}")
@@ -644,6 +656,7 @@ def plan_command(
             help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2): road travel times, and route lines along the roads."
         ),
     ] = None,
+    backend: BackendOption = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schedules.")] = Path(
         "plan"
     ),
@@ -672,14 +685,9 @@ def plan_command(
 
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
-    from geoplan.planning import (  # noqa: PLC0415
-        Pin,
-        PlanningParams,
-        plan_week_from_store,
-        week_closures,
-    )
-    from geoplan.schedules import check_formats, road_lines, write_schedules  # noqa: PLC0415
-    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.planning import Pin, PlanningParams  # noqa: PLC0415
+    from geoplan.schedules import check_formats, write_schedules  # noqa: PLC0415
+    from geoplan.workspace import plan_week_from_store, route_lines  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
     pins = [Pin.parse(text) for text in pin or []]
@@ -689,9 +697,10 @@ def plan_command(
     store = _existing_store(workspace)
     with _solver_progress() as progress:
         task = progress.add_task("Reading the workspace", total=limit)
-        backend = travel_time_backend(
+        travel = _backend(
             roads,
-            params_file=params,
+            backend,
+            params=params,
             progress=lambda step, _done: progress.update(task, description=step),
         )
         plan = plan_week_from_store(
@@ -702,7 +711,7 @@ def plan_command(
             pins=pins,
             seed=seed,
             time_limit=limit,
-            backend=backend,
+            backend=travel,
             progress=lambda step: progress.update(task, description=step),
             on_search=lambda p: progress.update(
                 task,
@@ -711,10 +720,7 @@ def plan_command(
             ),
         )
         progress.update(task, description="Writing the schedules", completed=limit)
-        lines = None
-        if isinstance(backend, RoadNetworkBackend):
-            closures = week_closures(store.read("no_go_zones"), plan.days)
-            lines = road_lines(plan, backend.network, closures=closures)
+        lines = route_lines(plan, travel, zones=store.read("no_go_zones"))
         written = write_schedules(plan, out_dir, formats=chosen, lines=lines)
     out.print(escape(plan.summary()))
     _print_written(out_dir, written)
@@ -773,6 +779,7 @@ def map_command(
         Path | None,
         typer.Option(help="OpenStreetMap extract: road travel times and routes along the roads."),
     ] = None,
+    backend: BackendOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the planner's search.")] = 0,
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds the planner searches.")
@@ -804,26 +811,13 @@ def map_command(
 
       geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf -o week49.html
     """
-    from geoplan.maps import (  # noqa: PLC0415  (keeps --help fast)
-        MAP_KINDS,
-        MapRequest,
-        map_frame,
-        map_from_store,
-        save_map,
-    )
+    from geoplan.maps import MAP_KINDS, map_frame, save_map  # noqa: PLC0415  (fast --help)
+    from geoplan.workspace import MapRequest, map_from_store  # noqa: PLC0415
 
     if kind not in MAP_KINDS:
         raise typer.BadParameter(
             f"{kind!r} is not one of {', '.join(MAP_KINDS)}", param_hint="KIND"
         )
-    request = MapRequest(
-        day=_parse_date(date),
-        week=week,
-        tiles=not no_tiles,
-        roads=roads,
-        seed=seed,
-        time_limit=time_limit,
-    )
     store = _existing_store(workspace)
     with _progress() as progress:
         task = progress.add_task(f"Drawing the {kind} map", total=None)
@@ -831,6 +825,15 @@ def map_command(
         def say(step: str) -> None:
             progress.update(task, description=step)
 
+        travel = _backend(roads, backend, params=None, progress=lambda step, _: say(step))
+        request = MapRequest(
+            day=_parse_date(date),
+            week=week,
+            tiles=not no_tiles,
+            backend=travel,
+            seed=seed,
+            time_limit=time_limit,
+        )
         drawn = map_from_store(kind, store, request=request, progress=say)
         save_map(drawn, output, inline=not online_assets)
     size = output.stat().st_size / 1e6
@@ -861,6 +864,7 @@ def demo_command(
         Path | None,
         typer.Option(help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2) for road travel times."),
     ] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Build a fresh demo workspace (a made-up operation in western Libya) and run every stage.
 
@@ -1010,6 +1014,21 @@ def _existing_store(workspace: Path) -> GeoPackageStore:
         msg = f"workspace {workspace} does not exist; import a layer or run `geoplan demo` first"
         raise InputFileError(msg)
     return store
+
+
+def _backend(
+    roads: Path | None,
+    spec: str | None,
+    *,
+    params: Path | None,
+    progress: Callable[[str, float], None] | None,
+) -> TravelTimeBackend:
+    """The travel-time backend of ``--roads`` or ``--backend`` (straight lines by default)."""
+    from geoplan.travel.backend import BackendOptions  # noqa: PLC0415  (keeps --help fast)
+    from geoplan.workspace import travel_time_backend  # noqa: PLC0415
+
+    options = BackendOptions(params_file=params, progress=progress)
+    return travel_time_backend(roads, spec=spec, options=options)
 
 
 @contextmanager

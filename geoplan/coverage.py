@@ -38,7 +38,6 @@ from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_
 from geoplan.errors import InputFileError, ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
 from geoplan.siting import SitingResult, maximal_covering
-from geoplan.store import GeoPackageStore
 from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.zones import active_zones
 
@@ -256,24 +255,6 @@ class CoverageLayers:
             admin_areas=optional("admin_areas"),
             indicators=optional("indicators"),
             no_go_zones=optional("no_go_zones"),
-        )
-
-    @classmethod
-    def from_store(
-        cls, store: GeoPackageStore, *, site_layers: Sequence[str] = CoverageParams.site_layers
-    ) -> CoverageLayers:
-        """Read every layer the analysis needs from a workspace."""
-        names = {
-            *site_layers,
-            "clinics",
-            "teams",
-            "outreach_visits",
-            "admin_areas",
-            "indicators",
-            "no_go_zones",
-        }
-        return cls.from_frames(
-            {name: store.read(name) for name in sorted(names)}, site_layers=site_layers
         )
 
 
@@ -1127,8 +1108,14 @@ def coverage_from_layers(
     return dataclasses.replace(result, places=candidates)
 
 
-def coverage_from_store(
-    store: GeoPackageStore,
+def coverage_layer_names(site_layers: Sequence[str]) -> list[str]:
+    """Every layer the analysis reads, for sites of ``site_layers``."""
+    others = ("clinics", "teams", "outreach_visits", "admin_areas", "indicators", "no_go_zones")
+    return sorted({*site_layers, *others})
+
+
+def coverage_reusing_matrix(
+    layers: CoverageLayers,
     *,
     matrix: TravelTimeMatrix | None = None,
     base_ids: Mapping[str, str] | None = None,
@@ -1137,7 +1124,7 @@ def coverage_from_store(
     today: dt.date | None = None,
     params: CoverageParams | None = None,
 ) -> CoverageResult:
-    """Coverage gaps of a workspace's sites.
+    """Coverage gaps of the sites, reusing travel times made beforehand where they fit.
 
     ``matrix`` is used when it holds every site as an origin and every clinic and team base as
     a destination (a larger matrix, such as the one a plan is made with, is cut down to
@@ -1147,8 +1134,8 @@ def coverage_from_store(
 
     Parameters
     ----------
-    store
-        The workspace.
+    layers
+        Sites, clinics, teams, visits and the optional layers.
     matrix
         Travel times made beforehand, if any.
     base_ids
@@ -1163,7 +1150,6 @@ def coverage_from_store(
         If the workspace has no site to analyse, or as :func:`coverage_from_matrix` says.
     """
     params = params or CoverageParams()
-    layers = CoverageLayers.from_store(store, site_layers=params.site_layers)
     _check_sites(layers, params)
     times = _coverage_times(matrix, layers, base_ids or {})
     if matrix is None or times is None:

@@ -12,7 +12,7 @@ The week is planned in four steps, each a small function:
    cannot be reached and returned from within any shift). The rest goes to the solver; what it
    leaves out was left out for higher-priority tasks.
 4. :func:`plan_week` builds the routing problem, solves it (:mod:`geoplan.solver`) and returns
-   a :class:`WeekPlan`. :func:`plan_week_from_store` reads the layers, builds the travel-time
+   a :class:`WeekPlan`. :func:`geoplan.workspace.plan_week_from_store` reads the layers, builds the travel-time
    matrix with the week's no-go zones closed, and delegates.
 """
 
@@ -42,8 +42,8 @@ from geoplan.solver import (
     Vehicle,
     solve,
 )
-from geoplan.store import Store
-from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
+from geoplan.travel.backend import TravelTimeBackend
+from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
 from geoplan.zones import Closures, active_zones, inside_zone_reason
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -914,52 +914,6 @@ def plan_week(
     )
 
 
-def plan_week_from_store(
-    store: Store,
-    *,
-    week: str | dt.date | None = None,
-    team_ids: Sequence[str] | None = None,
-    params: PlanningParams | None = None,
-    pins: Sequence[Pin] = (),
-    seed: int = 0,
-    time_limit: float | None = None,
-    backend: TravelTimeBackend | None = None,
-    today: dt.date | None = None,
-    progress: Progress | None = None,
-    on_search: ProgressCallback | None = None,
-    matrix: TravelTimeMatrix | None = None,
-) -> WeekPlan:
-    """Read the workspace, build the week's travel-time matrix and plan the week.
-
-    ``matrix`` is reused when it covers every team base and site and was made with the same
-    no-go zones closed as the week (:func:`matrix_fits_week`); otherwise a matrix is built
-    with ``backend``. The other options are those of :func:`plan_week`.
-    """
-    read = store.read
-    days = week_days(week, today=today)
-    teams = _select_teams(read("teams"), team_ids)
-    sites = {layer: read(layer) for layer in PLANNED_LAYERS}
-    zones = read("no_go_zones")
-    closures = week_closures(zones, days)
-    if matrix is None or not matrix_fits_week(matrix, sites, teams, zones=zones, closures=closures):
-        (progress or (lambda _: None))("Building the travel-time matrix")
-        matrix = week_matrix(sites, teams, backend=backend, closures=closures)
-    return plan_week(
-        sites,
-        read("outreach_visits"),
-        teams,
-        matrix,
-        days=days,
-        closures=closures,
-        params=params,
-        pins=pins,
-        seed=seed,
-        time_limit=time_limit,
-        progress=progress,
-        on_search=on_search,
-    )
-
-
 def matrix_fits_week(
     matrix: TravelTimeMatrix,
     sites: Mapping[str, gpd.GeoDataFrame],
@@ -1022,7 +976,14 @@ def planning_points(
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
 
 
-def _select_teams(teams: gpd.GeoDataFrame, team_ids: Sequence[str] | None) -> gpd.GeoDataFrame:
+def select_teams(teams: gpd.GeoDataFrame, team_ids: Sequence[str] | None) -> gpd.GeoDataFrame:
+    """The teams named by ``team_ids`` (every team when none is named).
+
+    Raises
+    ------
+    ParameterError
+        Naming the unknown teams and the known ones.
+    """
     if not team_ids:
         return teams
     unknown = sorted(set(team_ids) - set(teams["id"]))
@@ -1239,7 +1200,6 @@ __all__ = [
     "left_out_by_rule",
     "matrix_fits_week",
     "plan_week",
-    "plan_week_from_store",
     "priority",
     "routing_problem",
     "tasks_for_week",

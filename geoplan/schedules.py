@@ -27,17 +27,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import jinja2
-import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geoplan.errors import NetworkError, ParameterError
+from geoplan.errors import ParameterError
 from geoplan.planning import DAY, SEX_AGE, DayRoute, LeftOut, Stop, VisitTask, WeekPlan
-from geoplan.travel.matrix import Points
-from geoplan.travel.roads import RoadNetwork, route_geometry
-from geoplan.zones import Closures
 
 FORMATS = ("csv", "xlsx", "html", "geojson", "gpx")
 SENSITIVE_NOTICE = (
@@ -73,7 +69,8 @@ def write_schedules(
     formats
         Any of ``csv``, ``xlsx``, ``html``, ``geojson``, ``gpx``.
     lines
-        Road geometry per team-day from :func:`road_lines`; straight legs where missing.
+        The line each team-day drives, by team-day id, as the travel-time backend traced it
+        (:func:`geoplan.workspace.route_lines`); straight legs where missing.
 
     Returns
     -------
@@ -613,29 +610,6 @@ def _leg(seconds: float, metres: float) -> str:
 # --- GeoJSON --------------------------------------------------------------------------------
 
 
-def road_lines(plan: WeekPlan, network: RoadNetwork, *, closures: Closures) -> dict[str, Coords]:
-    """The roads each team-day drives (base, stops, base), with the week's zones closed.
-
-    A team-day whose legs cannot be traced on the network keeps straight legs.
-    """
-    out = {}
-    for route in plan.routes:
-        coords = straight_line(plan, route)
-        if len(coords) < 2:
-            continue
-        points = Points(
-            tuple(str(k) for k in range(len(coords))),
-            np.asarray([c[0] for c in coords], dtype=float),
-            np.asarray([c[1] for c in coords], dtype=float),
-        )
-        try:
-            line = route_geometry(network, points, closures=closures)
-        except NetworkError:
-            continue
-        out[route_id(route)] = tuple((float(x), float(y)) for x, y, *_ in line.coords)
-    return out
-
-
 def straight_line(plan: WeekPlan, route: DayRoute) -> Coords:
     """Base, stops in order, base: the team-day as straight legs (repeated places once)."""
     base = plan.base_positions.get(route.team_id)
@@ -825,7 +799,6 @@ __all__ = [
     "file_stem",
     "index_page",
     "plan_geojson",
-    "road_lines",
     "route_gpx",
     "route_id",
     "straight_line",

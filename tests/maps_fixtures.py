@@ -52,7 +52,7 @@ def layer(
 
 
 def frames() -> dict[str, pd.DataFrame]:
-    """The tiny workspace, as :func:`geoplan.maps.read_frames` returns one."""
+    """The tiny workspace, as :func:`geoplan.workspace.read_frames` returns one."""
     gp = {"setting": "camp", "services_needed": "health", "visit_frequency_days": 14, "lat": 32.9}
     return {
         "gathering_points": layer(

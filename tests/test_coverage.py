@@ -44,7 +44,6 @@ from geoplan.coverage import (
     CoverageResult,
     coverage_from_layers,
     coverage_from_matrix,
-    coverage_from_store,
     parse_minutes,
     save_coverage,
     top_gaps_text,
@@ -56,6 +55,7 @@ from geoplan.layers import ColumnMapping, ValidationContext, validate_table
 from geoplan.sources import RawTable
 from geoplan.store import GeoPackageStore, open_store
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
+from geoplan.workspace import coverage_from_store, coverage_layers
 
 TODAY = dt.date(2026, 11, 30)
 PERIOD = Period(dt.date(2026, 6, 1), TODAY)
@@ -921,7 +921,7 @@ def libya(
     import_file(
         shared_data / MANTIKAS, "admin_areas", store=store, options=ImportOptions(mapping=mantikas)
     )
-    layers = CoverageLayers.from_store(store)
+    layers = coverage_layers(store)
     kinds = ("secondary_hospital", "primary_care", "medical_office")  # hospital, clinic, doctors
     return CoverageLayers(
         **{**vars(layers), "clinics": layers.clinics.loc[layers.clinics["kind"].isin(kinds)]}

@@ -29,9 +29,15 @@ from geoplan.maps.style import (
     team_colour,
 )
 from geoplan.store import open_store
-from geoplan.travel.matrix import StraightLineParams
-from geoplan.travel.roads import read_network
-from geoplan.zones import active_zones
+from geoplan.travel.matrix import (
+    Points,
+    StraightLineBackend,
+    StraightLineParams,
+    points_from_frame,
+)
+from geoplan.travel.roads import RoadNetworkBackend, read_network, road_reach_area
+from geoplan.workspace import MapRequest, coverage_reach, map_from_store, route_lines
+from geoplan.zones import active_zones, no_closures
 from tests.maps_fixtures import TODAY, TRICKY_NAME, WEEK, Page, frames, week_plan
 
 
@@ -56,7 +62,8 @@ def coverage_result() -> object:
 @pytest.fixture(scope="module")
 def coverage_page(coverage_result: object) -> Page:
     """The coverage map of the tiny workspace."""
-    return Page.parse(maps.render_map(maps.coverage_map(coverage_result, frames())))  # type: ignore[arg-type]
+    reach = coverage_reach(coverage_result, frames(), StraightLineBackend())  # type: ignore[arg-type]
+    return Page.parse(maps.render_map(maps.coverage_map(coverage_result, frames(), reach=reach)))  # type: ignore[arg-type]
 
 
 def points_of(page: Page, layer: str) -> list[list[object]]:
@@ -296,11 +303,19 @@ def test_coverage_legend_has_the_colour_scale(coverage_page: Page, coverage_resu
     assert "30 min at 30 km/h, detour factor 1.3" in coverage_page.html
 
 
+def _points(frame: gpd.GeoDataFrame) -> Points:
+    return points_from_frame(frame, name="points")
+
+
 def test_reach_area_radius_is_threshold_times_speed_over_detour() -> None:
     """30 min at 30 km/h with detour 1.5 is a 10 km circle: about 314 km2."""
     point = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(13.0, 32.9)], crs=4326)
     params = StraightLineParams(detour_factor=1.5, speed_kmh=30)
-    area = maps.reach_area(point, minutes=30, params=params)
+    area = (
+        StraightLineBackend(params)
+        .reach_area(_points(point), 30, no_closures(), places=_points(point))
+        .geometry
+    )
     km2 = gpd.GeoSeries([area], crs=4326).to_crs(point.estimate_utm_crs()).area.iloc[0] / 1e6
     assert km2 == pytest.approx(math.pi * 100, rel=0.01)
 
@@ -309,7 +324,9 @@ def test_reach_area_leaves_out_closed_zones() -> None:
     """An active no-go zone inside the circle is cut out of the reachable area."""
     point = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(13.55, 32.85)], crs=4326)
     zones = active_zones(frames()["no_go_zones"], on=TODAY)
-    area = maps.reach_area(point, minutes=30, closures=zones)
+    area = (
+        StraightLineBackend().reach_area(_points(point), 30, zones, places=_points(point)).geometry
+    )
     assert area is not None
     assert not area.contains(shapely.Point(13.55, 32.85))
     assert area.contains(shapely.Point(13.45, 32.85))
@@ -320,13 +337,13 @@ def test_road_reach_follows_the_roads(fixtures: Path, tmp_path: Path) -> None:
     the area is those road segments widened by 250 m."""
     network = read_network(fixtures / "roads_bridge_shortcut.osm", cache_dir=tmp_path)
     base = gpd.GeoDataFrame({"id": ["b"]}, geometry=[shapely.Point(0.0, 0.0)], crs=4326)
-    area = maps.road_reach_area(network, base, minutes=1)
+    area = road_reach_area(network, _points(base), minutes=1)
     assert area is not None
     assert area.contains(shapely.Point(0.002, 0.0))  # node 2
     assert area.contains(shapely.Point(0.0, 0.003))  # node 5
     assert not area.contains(shapely.Point(0.004, 0.003))  # node 6: 70 s
     assert not area.contains(shapely.Point(0.008, 0.0))  # node 8, over the bridge
-    longer = maps.road_reach_area(network, base, minutes=3)
+    longer = road_reach_area(network, _points(base), minutes=3)
     assert longer is not None
     assert longer.contains(shapely.Point(0.008, 0.0))
 
@@ -338,16 +355,10 @@ def test_coverage_map_reach_along_roads(fixtures: Path, tmp_path: Path) -> None:
     near = frames()
     teams = gpd.GeoDataFrame(near["teams"])
     near["teams"] = teams.set_geometry(gpd.GeoSeries([shapely.Point(0, 0)], crs=4326))
-    page = Page.parse(maps.render_map(maps.coverage_map(result, near, network=network)))
+    reach = coverage_reach(result, near, RoadNetworkBackend(network))
+    page = Page.parse(maps.render_map(maps.coverage_map(result, near, reach=reach)))
     assert "Within 30 min of a clinic or base (1)" in page.overlays()
     assert "Along roads: road segments from which" in page.html
-
-
-def test_reach_parameters_come_from_the_matrix() -> None:
-    """Speed and detour factor are read from a straight-line matrix's parameters."""
-    params = maps.straight_line_params({"speed_kmh": 40.0, "detour_factor": 1.2})
-    assert (params.speed_kmh, params.detour_factor) == (40.0, 1.2)
-    assert maps.straight_line_params({"source": "roads.osm"}) == StraightLineParams()
 
 
 # --- the plan map -----------------------------------------------------------------------------
@@ -408,7 +419,7 @@ def test_routes_follow_roads_with_a_network(fixtures: Path, tmp_path: Path) -> N
     route = replace(plan.routes[0], stops=(stop,))
     plan = replace(plan, routes=(route,), base_positions={"T-1": (0.0, 0.0)})  # node 1
     m = maps.base_map("Roads", day=WEEK[0])
-    maps.add_plan(m, plan, network=network)
+    maps.add_plan(m, plan, lines=route_lines(plan, RoadNetworkBackend(network), zones=None))
     routes = Page.parse(maps.render_map(m)).data()["Routes"]["routes"]
     assert isinstance(routes, list)
     coords = [tuple(c) for c in routes[0]["coords"]]
@@ -427,11 +438,11 @@ def test_layers_map_from_a_workspace(tmp_path: Path) -> None:
     for name, frame in frames().items():
         if len(frame):
             store.upsert(name, frame)
-    m = maps.map_from_store("layers", store, request=maps.MapRequest(day=TODAY, tiles=False))
+    m = map_from_store("layers", store, request=MapRequest(day=TODAY, tiles=False))
     page = Page.parse(maps.render_map(m))
     assert "Gathering points (3)" in page.overlays()
     with pytest.raises(ParameterError, match="layers, coverage, plan"):
-        maps.map_from_store("heatmap", store)
+        map_from_store("heatmap", store)
 
 
 def test_write_maps_writes_what_it_is_given(tmp_path: Path) -> None:

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from geoplan.coverage import CoverageLayers, CoverageResult, coverage_from_layers
+from geoplan.coverage import CoverageResult, coverage_from_layers
 from geoplan.demo.scenario import build_demo_workspace
-from geoplan.maps import read_frames, write_maps
-from geoplan.planning import WeekPlan, plan_week_from_store
+from geoplan.maps import write_maps
+from geoplan.planning import WeekPlan
 from geoplan.store import open_store
+from geoplan.workspace import coverage_layers, plan_week_from_store, read_frames
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.browser
@@ -48,7 +49,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoMaps:
     folder = tmp_path_factory.mktemp("demo")
     build_demo_workspace(folder / "geoplan.gpkg", seed=7, today=TODAY)
     store = open_store(folder / "geoplan.gpkg")
-    coverage = coverage_from_layers(CoverageLayers.from_store(store), today=TODAY)
+    coverage = coverage_from_layers(coverage_layers(store), today=TODAY)
     plan = plan_week_from_store(store, today=TODAY, seed=7, time_limit=1)
     frames = read_frames(store)
     paths = write_maps(folder / "maps", frames, day=TODAY, coverage=coverage, plan=plan)

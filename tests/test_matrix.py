@@ -30,10 +30,10 @@ from geoplan.travel.matrix import (
     TravelTimeMatrix,
     great_circle_metres,
     matrix_from_points,
-    matrix_from_store,
     points_from_frame,
     save_matrix,
 )
+from geoplan.workspace import matrix_from_store
 from geoplan.zones import active_zones, no_closures
 
 M_PER_DEG = np.pi * EARTH_RADIUS_M / 180  # 111,195 m per degree of a great circle

@@ -21,6 +21,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.travel.backend import BackendOptions
 from geoplan.travel.hierarchy import many_to_many
 from geoplan.travel.matrix import (
     NO_ROUTE,
@@ -41,8 +42,8 @@ from geoplan.travel.roads import (
     read_network,
     route_geometry,
     snap_points,
-    travel_time_backend,
 )
+from geoplan.workspace import travel_time_backend
 from geoplan.zones import Closures, active_zones, no_closures
 
 M_PER_DEG = 111_195.08  # metres per degree along the equator (mean Earth radius)
@@ -540,11 +541,12 @@ def test_out_of_range_parameters_are_refused(changes: dict[str, object]) -> None
 def test_the_backend_is_chosen_by_whether_roads_are_given(fixtures: Path, tmp_path: Path) -> None:
     """No roads: straight lines (with the file's parameters); roads: the road network."""
     params = fixtures / "roads_params_slow_town.toml"
-    straight = travel_time_backend(None, params_file=params)
+    straight = travel_time_backend(None, options=BackendOptions(params_file=params))
     assert isinstance(straight, StraightLineBackend)
     assert straight.params.speed_kmh == 20
     roads = travel_time_backend(
-        fixtures / "roads_bridge_shortcut.osm", params_file=params, cache_dir=tmp_path
+        fixtures / "roads_bridge_shortcut.osm",
+        options=BackendOptions(params_file=params, cache_dir=tmp_path),
     )
     assert isinstance(roads, RoadNetworkBackend)
     assert roads.network.params.speeds_kmh["residential"] == 15

@@ -27,12 +27,12 @@ from geoplan.schedules import (
     SENSITIVE_NOTICE,
     access_text,
     file_stem,
-    road_lines,
     route_id,
     write_schedules,
 )
 from geoplan.travel.matrix import matrix_from_points
 from geoplan.travel.roads import RoadNetworkBackend, read_network
+from geoplan.workspace import route_lines
 from geoplan.zones import no_closures
 from tests.conftest import skip_or_fail
 from tests.planning_fixtures import WEEK, layer, site, team
@@ -482,7 +482,7 @@ def test_road_lines_follow_the_roads_driven(fixtures: Path, tmp_path: Path) -> N
     base = team("T1", lon=0.0, lat=0.0, shift_end="15:00")
     plan = make_plan({"gathering_points": gps}, [base], backend=RoadNetworkBackend(network))
     (route,) = plan.routes
-    lines = road_lines(plan, network, closures=no_closures())
+    lines = route_lines(plan, RoadNetworkBackend(network), zones=None)
     coords = lines[route_id(route)]
     assert (0.006, 0.0) in {(round(x, 4), round(y, 4)) for x, y in coords}  # the bridge
     written = write_schedules(plan, tmp_path / "out", formats=("geojson", "gpx"), lines=lines)

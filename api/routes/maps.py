@@ -20,8 +20,8 @@ from api.analysis import CoverageAsk
 from api.deps import CoverageDep, MapsDep, ReaderDep, StoreDep, get_key
 from api.models_analysis import CoverageMapQuery, LayersMapQuery
 from api.responses import PROBLEMS
-from geoplan.maps import MAP_LAYERS, coverage_map, layers_map, render_map
-from geoplan.travel.matrix import StraightLineParams
+from geoplan.maps import coverage_map, layers_map, render_map
+from geoplan.workspace import MAP_LAYERS, coverage_reach, travel_time_backend
 
 router = APIRouter(
     prefix="/maps", tags=["maps"], responses=PROBLEMS, dependencies=[Depends(get_key)]
@@ -67,7 +67,8 @@ def get_coverage_map(
     def draw() -> str:
         result = coverage.tables(ask).result
         frames = {name: reader.frame(name) for name in MAP_LAYERS}
-        drawn = coverage_map(result, frames, tiles=query.tiles, reach=StraightLineParams())
+        reach = coverage_reach(result, frames, travel_time_backend())
+        drawn = coverage_map(result, frames, tiles=query.tiles, reach=reach)
         return render_map(drawn)
 
     key = ("coverage", *ask.key(0)[1:], query.tiles)  # the analysis' terms, defaults filled

@@ -45,7 +45,7 @@ from api.responses import NOT_FOUND, PROBLEMS, Responses, problem
 from api.settings import Settings
 from geoplan.catalog import get_layer
 from geoplan.errors import ParameterError
-from geoplan.maps import MAP_LAYERS, plan_map, render_map
+from geoplan.maps import plan_map, render_map
 from geoplan.planning import (
     PLANNED_LAYERS,
     WEEKDAYS,
@@ -56,6 +56,7 @@ from geoplan.planning import (
     weekday_code,
 )
 from geoplan.schedules import plan_geojson, write_schedules
+from geoplan.workspace import MAP_LAYERS
 
 router = APIRouter(
     prefix="/plans", tags=["plans"], responses=PROBLEMS, dependencies=[Depends(get_key)]

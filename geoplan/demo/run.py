@@ -103,7 +103,7 @@ def _compute_travel_times(run: DemoRun) -> None:
     """
     from geoplan.planning import PLANNED_LAYERS, base_location, planning_points  # noqa: PLC0415
     from geoplan.travel.matrix import matrix_from_points, save_matrix  # noqa: PLC0415
-    from geoplan.travel.roads import travel_time_backend  # noqa: PLC0415
+    from geoplan.workspace import travel_time_backend  # noqa: PLC0415
     from geoplan.zones import active_zones  # noqa: PLC0415
 
     store = run.store
@@ -111,7 +111,7 @@ def _compute_travel_times(run: DemoRun) -> None:
     sites = {layer: store.read(layer) for layer in (*PLANNED_LAYERS, "clinics")}
     points = planning_points(sites, teams)
     closures = active_zones(store.read("no_go_zones"), on=run.today)
-    backend = travel_time_backend(run.options.roads)
+    backend = run.results["backend"] = travel_time_backend(run.options.roads)
     matrix = matrix_from_points(points, points, backend=backend, closures=closures)
     run.results["matrix"] = matrix
     bases = [base_location(t) for t in teams["id"]]
@@ -133,8 +133,9 @@ def _analyse_coverage(run: DemoRun) -> None:
     ``run.results["coverage"]`` holds the result; the CSV tables and ``coverage.gpkg`` go to
     ``coverage/``, and the summary lines give the totals and the worst gaps.
     """
-    from geoplan.coverage import coverage_from_store, save_coverage, top_gaps_text  # noqa: PLC0415
+    from geoplan.coverage import save_coverage, top_gaps_text  # noqa: PLC0415
     from geoplan.planning import base_location  # noqa: PLC0415
+    from geoplan.workspace import coverage_from_store  # noqa: PLC0415
 
     store = run.store
     bases = {str(t): base_location(str(t)) for t in store.read("teams")["id"]}
@@ -155,12 +156,11 @@ def _plan_week(run: DemoRun) -> None:
     zones closed; otherwise the planner builds its own. Leaves the plan in
     ``run.results["plan"]`` and the schedules in ``plan/``.
     """
-    from geoplan.planning import plan_week_from_store, week_closures  # noqa: PLC0415
-    from geoplan.schedules import road_lines, write_schedules  # noqa: PLC0415
-    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.schedules import write_schedules  # noqa: PLC0415
+    from geoplan.workspace import plan_week_from_store, route_lines  # noqa: PLC0415
 
     options, store = run.options, run.store
-    backend = travel_time_backend(options.roads) if options.roads else None
+    backend = run.results["backend"]
     plan = plan_week_from_store(
         store,
         today=run.today,
@@ -170,10 +170,7 @@ def _plan_week(run: DemoRun) -> None:
         matrix=run.results.get("matrix"),
     )
     run.results["plan"] = plan
-    lines = None
-    if isinstance(backend, RoadNetworkBackend):
-        closures = week_closures(store.read("no_go_zones"), plan.days)
-        lines = road_lines(plan, backend.network, closures=closures)
+    run.results["lines"] = lines = route_lines(plan, backend, zones=store.read("no_go_zones"))
     written = write_schedules(plan, run.out_dir / "plan", lines=lines)
     run.lines.append(
         f"Plan for the coming week (solver seed {options.seed}, {options.time_limit:g} s):"
@@ -196,24 +193,23 @@ PLAN_OUTPUTS = {
 def _draw_maps(run: DemoRun) -> None:
     """The layers map, and the coverage and plan maps when those stages ran, in ``maps/``.
 
-    Each file embeds Leaflet, so it opens offline; reach areas use the straight-line
-    backend's speed and detour factor, and routes follow the roads when the demo had them.
+    Each file embeds Leaflet, so it opens offline; the reach area and the route lines are
+    drawn by the travel-time stage's backend (along the roads when the demo had them).
     """
-    from geoplan.maps import read_frames, straight_line_params, write_maps  # noqa: PLC0415
-    from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
+    from geoplan.maps import write_maps  # noqa: PLC0415
+    from geoplan.workspace import coverage_reach, read_frames  # noqa: PLC0415
 
-    matrix = run.results.get("matrix")
-    reach = straight_line_params(matrix.parameters) if matrix is not None else None
-    backend = travel_time_backend(run.options.roads) if run.options.roads else None
-    network = backend.network if isinstance(backend, RoadNetworkBackend) else None
+    frames = read_frames(run.store)
+    coverage, backend = run.results.get("coverage"), run.results.get("backend")
+    reach = coverage_reach(coverage, frames, backend) if coverage and backend else None
     paths = write_maps(
         run.out_dir / "maps",
-        read_frames(run.store),
+        frames,
         day=run.today,
-        coverage=run.results.get("coverage"),
+        coverage=coverage,
         plan=run.results.get("plan"),
         reach=reach,
-        network=network,
+        lines=run.results.get("lines"),
     )
     run.outputs.update({f"map_{kind}": path for kind, path in paths.items()})
     run.lines.append(

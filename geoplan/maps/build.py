@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import folium
@@ -33,22 +32,18 @@ from folium.map import Layer
 
 from geoplan.catalog import SITE_LAYERS, get_layer
 from geoplan.coverage import (
-    CoverageLayers,
     CoverageResult,
-    coverage_from_layers,
 )
 from geoplan.errors import ParameterError
 from geoplan.maps.content import (
     MEASURES,
     PROPOSAL,
-    ROAD_REACH_WIDTH_M,
     Frames,
     Marker,
     SiteVisits,
     admin_features,
     area_features,
     base_markers,
-    facilities,
     feature,
     gap_markers,
     has_rows,
@@ -56,13 +51,10 @@ from geoplan.maps.content import (
     left_out_markers,
     left_out_style,
     marker,
-    reach_area,
-    road_reach_area,
     route_payload,
     site_markers,
     site_visits,
     siting_markers,
-    straight_line_params,
     team_colours,
     zone_features,
 )
@@ -103,12 +95,10 @@ from geoplan.maps.style import (
 )
 from geoplan.planning import (
     WeekPlan,
-    plan_week_from_store,
     week_closures,
 )
-from geoplan.store import GeoPackageStore
-from geoplan.travel.matrix import StraightLineBackend, StraightLineParams
-from geoplan.travel.roads import RoadNetwork, RoadNetworkBackend, travel_time_backend
+from geoplan.schedules import route_id
+from geoplan.travel.backend import Coords, ReachArea
 from geoplan.zones import Closures, active_zones
 
 MAP_KINDS = ("layers", "coverage", "plan")
@@ -348,20 +338,20 @@ def add_coverage(
     result: CoverageResult,
     frames: Frames,
     *,
-    reach: StraightLineParams | None = None,
-    network: RoadNetwork | None = None,
+    reach: ReachArea | None = None,
     by: str = "admin",
     measure: str = "people_not_covered",
     cluster_above: int = CLUSTER_ABOVE,
 ) -> None:
     """Coverage gaps: a choropleth of ``measure`` per admin area (or H3 hexagon), the area
-    within the threshold of a clinic or base (along the roads of ``network`` when given, see
-    :func:`road_reach_area`; otherwise circles from ``reach``, see :func:`reach_area`), the
-    clinics and bases, sites within reach by how overdue they are, and sites out of reach
-    highlighted; proposed new stops when the analysis made some.
+    within the threshold of a clinic or base when ``reach`` is given (drawn by the
+    travel-time backend: :func:`geoplan.workspace.coverage_reach`), the clinics and bases,
+    sites within reach by how overdue they are, and sites out of reach highlighted; proposed
+    new stops when the analysis made some.
     """
     _add_choropleth(m, result, by=by, measure=measure)
-    _add_reach(m, result, frames, reach or StraightLineParams(), network)
+    if reach is not None:
+        _add_reach(m, result, reach)
     if has_rows(frames, "clinics"):
         status = site_visits({}, day=result.as_of)
         clinics = frames["clinics"]
@@ -393,31 +383,9 @@ def _add_choropleth(m: folium.Map, result: CoverageResult, *, by: str, measure: 
     ]
 
 
-def _add_reach(
-    m: folium.Map,
-    result: CoverageResult,
-    frames: Frames,
-    params: StraightLineParams,
-    network: RoadNetwork | None,
-) -> None:
-    places = facilities(frames)
-    closures = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
+def _add_reach(m: folium.Map, result: CoverageResult, reach: ReachArea) -> None:
+    area, note = reach.geometry, reach.note
     minutes = result.params.threshold_minutes
-    if network is not None:
-        area = road_reach_area(network, places, minutes=minutes, closures=closures)
-        note = (
-            f"Along roads: road segments from which an open clinic or team base is reached "
-            f"within {minutes:g} min by the fastest drive (one-way streets honoured, active "
-            f"no-go zones closed), widened by {ROAD_REACH_WIDTH_M:g} m."
-        )
-    else:
-        area = reach_area(places, minutes=minutes, params=params, closures=closures)
-        km = minutes / 60 * params.speed_kmh / params.detour_factor
-        note = (
-            f"Approximate: {km:.1f} km around each open clinic and team base ({minutes:g} min "
-            f"at {params.speed_kmh:g} km/h, detour factor {params.detour_factor:g}), less "
-            "active no-go zones; roads make the real area smaller."
-        )
     if area is None or area.is_empty:
         return
     style = {"color": REACH_COLOUR, "weight": 1.5, "fillColor": REACH_COLOUR, "fillOpacity": 0.12}
@@ -459,19 +427,20 @@ def add_plan(
     plan: WeekPlan,
     *,
     teams: pd.DataFrame | None = None,
-    network: RoadNetwork | None = None,
-    closures: Closures | None = None,
+    lines: Mapping[str, Coords] | None = None,
     cluster_above: int = CLUSTER_ABOVE,
 ) -> None:
-    """The week's routes, one colour per team (the team's ``colour`` when set), along roads
-    when ``network`` is given; stops numbered in visiting order with arrival times; a toggle
-    per team and per day (a route shows while both are ticked); left-out sites with reasons.
+    """The week's routes, one colour per team (the team's ``colour`` when set), along the
+    ``lines`` traced by the travel-time backend where given (by team-day id,
+    :func:`geoplan.workspace.route_lines`) and as straight legs otherwise; stops numbered in
+    visiting order with arrival times; a toggle per team and per day (a route shows while
+    both are ticked); left-out sites with reasons.
     """
     colours = team_colours(plan, teams)
     team_groups = _team_groups(m, plan, colours)
     day_groups = _day_groups(m, plan)
     routes = [
-        route_payload(r, plan, colours[r.team_id], network, closures)
+        route_payload(r, plan, colours[r.team_id], (lines or {}).get(route_id(r)))
         for r in plan.routes
         if r.stops
     ]
@@ -557,8 +526,7 @@ def coverage_map(
     frames: Frames,
     *,
     tiles: bool = True,
-    reach: StraightLineParams | None = None,
-    network: RoadNetwork | None = None,
+    reach: ReachArea | None = None,
     title: str = "Coverage gaps",
 ) -> folium.Map:
     """Coverage gaps as of the analysis date (see :func:`add_coverage`)."""
@@ -567,7 +535,7 @@ def coverage_map(
     m = base_map(title, day=result.as_of, tiles=tiles, date_text=date_text)
     zones = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
     add_context(m, frames, closures=zones)
-    add_coverage(m, result, frames, reach=reach, network=network)
+    add_coverage(m, result, frames, reach=reach)
     return m
 
 
@@ -576,7 +544,7 @@ def plan_map(
     frames: Frames,
     *,
     tiles: bool = True,
-    network: RoadNetwork | None = None,
+    lines: Mapping[str, Coords] | None = None,
     title: str = "Weekly plan",
 ) -> folium.Map:
     """The week's routes, stops and left-out sites (see :func:`add_plan`), with the no-go
@@ -587,88 +555,8 @@ def plan_map(
     zones = layer_or_none(frames, "no_go_zones")
     closures = week_closures(zones, days) if zones is not None else active_zones(None, on=days[0])
     add_context(m, frames, closures=closures)
-    add_plan(m, plan, teams=layer_or_none(frames, "teams"), network=network, closures=closures)
+    add_plan(m, plan, teams=layer_or_none(frames, "teams"), lines=lines)
     return m
-
-
-# --- from a workspace (the geoplan map command) -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class MapRequest:
-    """What ``geoplan map`` was asked for.
-
-    Parameters
-    ----------
-    day
-        The date the layers and coverage maps show (today by default).
-    week
-        The week to plan (ISO week ``2026-W49``, a date, or the next week by default).
-    tiles
-        OpenStreetMap tiles, or a plain background.
-    roads
-        An OpenStreetMap extract: travel times and route lines along its roads.
-    seed, time_limit
-        The planner's seed and time limit in seconds.
-    """
-
-    day: dt.date | None = None
-    week: str | None = None
-    tiles: bool = True
-    roads: Path | None = None
-    seed: int = 0
-    time_limit: float | None = None
-
-
-MAP_LAYERS = (*SITE_LAYERS, "teams", "outreach_visits", "no_go_zones", "admin_areas")
-
-
-def read_frames(store: GeoPackageStore) -> dict[str, pd.DataFrame]:
-    """The layers a map draws, read from a workspace."""
-    return {name: store.read(name) for name in MAP_LAYERS}
-
-
-def map_from_store(
-    kind: str,
-    store: GeoPackageStore,
-    *,
-    request: MapRequest | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> folium.Map:
-    """The ``layers``, ``coverage`` or ``plan`` map of a workspace, computing what it needs.
-
-    Raises
-    ------
-    ParameterError
-        If ``kind`` is not one of :data:`MAP_KINDS`.
-    """
-    if kind not in MAP_KINDS:
-        raise ParameterError(f"map: expected one of {', '.join(MAP_KINDS)}, got {kind!r}")
-    request = request or MapRequest()
-    say = progress or (lambda _: None)
-    day = request.day or dt.date.today()
-    frames = read_frames(store)
-    if kind == "layers":
-        return layers_map(frames, day=day, tiles=request.tiles)
-    if request.roads is not None:
-        say(f"Reading roads from {request.roads.name}")
-    backend = travel_time_backend(request.roads)
-    network = backend.network if isinstance(backend, RoadNetworkBackend) else None
-    if kind == "coverage":
-        say("Finding coverage gaps")
-        result = coverage_from_layers(CoverageLayers.from_store(store), backend=backend, today=day)
-        reach = backend.params if isinstance(backend, StraightLineBackend) else None
-        return coverage_map(result, frames, tiles=request.tiles, reach=reach, network=network)
-    plan = plan_week_from_store(
-        store,
-        week=request.week,
-        seed=request.seed,
-        time_limit=request.time_limit,
-        backend=backend,
-        today=day,
-        progress=say,
-    )
-    return plan_map(plan, frames, tiles=request.tiles, network=network)
 
 
 def write_maps(
@@ -678,25 +566,23 @@ def write_maps(
     day: dt.date,
     coverage: CoverageResult | None = None,
     plan: WeekPlan | None = None,
-    reach: StraightLineParams | None = None,
-    network: RoadNetwork | None = None,
+    reach: ReachArea | None = None,
+    lines: Mapping[str, Coords] | None = None,
     tiles: bool = True,
 ) -> dict[str, Path]:
     """Write ``layers.html`` and, when given the results, ``coverage.html`` and ``plan.html``
     into ``folder``, each with its assets embedded; returns their paths by map kind."""
     maps = {"layers": layers_map(frames, day=day, tiles=tiles)}
     if coverage is not None:
-        maps["coverage"] = coverage_map(coverage, frames, tiles=tiles, reach=reach, network=network)
+        maps["coverage"] = coverage_map(coverage, frames, tiles=tiles, reach=reach)
     if plan is not None:
-        maps["plan"] = plan_map(plan, frames, tiles=tiles, network=network)
+        maps["plan"] = plan_map(plan, frames, tiles=tiles, lines=lines)
     return {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
 
 
 __all__ = [
     "CLUSTER_ABOVE",
     "MAP_KINDS",
-    "MAP_LAYERS",
-    "MapRequest",
     "add_context",
     "add_coverage",
     "add_layers",
@@ -706,13 +592,8 @@ __all__ = [
     "coverage_map",
     "layers_map",
     "map_frame",
-    "map_from_store",
     "plan_map",
-    "reach_area",
-    "read_frames",
     "render_map",
-    "road_reach_area",
     "save_map",
-    "straight_line_params",
     "write_maps",
 ]

@@ -18,16 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import mapping
 
 from geoplan.catalog import get_layer, split_list
 from geoplan.coverage import CoverageResult, demand_sites, visit_history
-from geoplan.errors import NetworkError
 from geoplan.indicators import Period
 from geoplan.maps.style import (
     ADMIN_COLOUR,
@@ -57,9 +53,8 @@ from geoplan.planning import (
     Stop,
     WeekPlan,
 )
-from geoplan.travel.matrix import Points, StraightLineParams
-from geoplan.travel.roads import RoadNetwork, route_geometry, snap_points
-from geoplan.zones import Closures, no_closures
+from geoplan.travel.backend import Coords
+from geoplan.zones import Closures
 
 Frames = Mapping[str, pd.DataFrame]
 Marker = tuple[float, float, str, str, str, str]
@@ -303,119 +298,6 @@ def zone_popup(row: Mapping[str, object], *, active: bool) -> str:
     return popup_html(text(row.get("name")), rows, subtitle="No-go zone")
 
 
-def reach_area(
-    points: gpd.GeoDataFrame,
-    *,
-    minutes: float,
-    params: StraightLineParams | None = None,
-    closures: Closures | None = None,
-) -> shapely.Geometry | None:
-    """Where a point within ``minutes`` of one of ``points`` lies, approximately.
-
-    A circle of radius ``minutes x speed / detour factor`` around each point (the straight-line
-    backend's own rule, read backwards), merged, less the active no-go zones. Roads, rivers and
-    checkpoints make the real area smaller or odd-shaped: this is a guide, not a boundary.
-    """
-    params = params or StraightLineParams()
-    points = points.loc[~points.geometry.is_empty & points.geometry.notna()]
-    if not len(points):
-        return None
-    radius = minutes / 60 * params.speed_kmh * 1000 / params.detour_factor
-    utm = points.estimate_utm_crs()
-    circles = points.to_crs(utm).buffer(radius, quad_segs=24)
-    area = gpd.GeoSeries([circles.union_all()], crs=utm).to_crs(4326).iloc[0]
-    if closures is not None and not closures.empty:
-        area = area.difference(closures.zones.geometry.union_all())
-    return area
-
-
-ROAD_REACH_WIDTH_M = 250.0
-"""How far either side of a reached road the road reach area extends."""
-
-
-def road_reach_area(
-    network: RoadNetwork,
-    points: gpd.GeoDataFrame,
-    *,
-    minutes: float,
-    closures: Closures | None = None,
-    width_m: float = ROAD_REACH_WIDTH_M,
-) -> shapely.Geometry | None:
-    """The roads from which one of ``points`` is reached within ``minutes``, widened.
-
-    The fastest drive towards the nearest point (one-way streets honoured, roads in active
-    no-go zones closed, the off-road stretch to each point at the network's off-road speed);
-    a road segment counts when both its ends are reached in time, and the area is those
-    segments widened by ``width_m`` either side, less the active zones.
-    """
-    closures = closures if closures is not None else no_closures()
-    points = points.loc[~points.geometry.is_empty & points.geometry.notna()]
-    if not len(points):
-        return None
-    ids = tuple(str(i) for i in range(len(points)))
-    where = Points(ids, points.geometry.x.to_numpy(float), points.geometry.y.to_numpy(float))
-    snapped = snap_points(network, where, closures=closures)
-    usable = np.array([i not in snapped.reasons for i in ids], dtype=bool)
-    if not usable.any():
-        return None
-    off_road = snapped.metres[usable] / (network.params.off_road_kmh / 3.6)
-    seconds = _times_to(network, snapped.nodes[usable], off_road, closures=closures)
-    reached = seconds <= minutes * 60
-    return _reached_roads(network, reached, closures=closures, width_m=width_m)
-
-
-def _times_to(
-    network: RoadNetwork, nodes: np.ndarray, start: np.ndarray, *, closures: Closures
-) -> np.ndarray:
-    """Seconds from every node to the nearest of ``nodes`` (plus that node's ``start``)."""
-    n = network.n_nodes
-    open_ = ~network.closed_edges(closures)
-    # Reversed edges, cheapest first so that duplicates keep the fastest, plus a source node
-    # n joined to each target node by its off-road time.
-    tails = np.concatenate([network.heads[open_], np.full(len(nodes), n)])
-    heads = np.concatenate([network.tails[open_], nodes])
-    cost = np.concatenate([network.seconds[open_], np.maximum(start, 1e-6)])
-    order = np.lexsort((cost, heads, tails))
-    keep = order[np.unique(np.c_[tails[order], heads[order]], axis=0, return_index=True)[1]]
-    graph = csr_matrix((cost[keep], (tails[keep], heads[keep])), shape=(n + 1, n + 1))
-    return np.asarray(dijkstra(graph, directed=True, indices=n))[:n]
-
-
-def _reached_roads(
-    network: RoadNetwork, reached: np.ndarray, *, closures: Closures, width_m: float
-) -> shapely.Geometry | None:
-    both = reached[network.tails] & reached[network.heads] & ~network.closed_edges(closures)
-    if not both.any():
-        return None
-    t, h = network.tails[both], network.heads[both]
-    lines = gpd.GeoSeries(
-        shapely.linestrings(
-            np.stack(
-                [np.c_[network.lon[t], network.lat[t]], np.c_[network.lon[h], network.lat[h]]],
-                axis=1,
-            )
-        ),
-        crs=4326,
-    )
-    utm = lines.estimate_utm_crs()
-    merged = shapely.multilinestrings(lines.to_crs(utm).to_numpy())
-    area = gpd.GeoSeries([shapely.buffer(merged, width_m, quad_segs=2)], crs=utm)
-    shape = area.to_crs(4326).iloc[0]
-    if not closures.empty:
-        shape = shape.difference(closures.zones.geometry.union_all())
-    return shape
-
-
-def straight_line_params(parameters: Mapping[str, object]) -> StraightLineParams:
-    """Speed and detour factor from a travel-time matrix's parameters, defaults otherwise."""
-    defaults = StraightLineParams()
-    speed, detour = parameters.get("speed_kmh"), parameters.get("detour_factor")
-    return StraightLineParams(
-        detour_factor=float(detour) if isinstance(detour, int | float) else defaults.detour_factor,
-        speed_kmh=float(speed) if isinstance(speed, int | float) else defaults.speed_kmh,
-    )
-
-
 def area_popup(row: Mapping[str, object], *, admin: bool) -> str:
     out = ", ".join(
         f"{b} {count_text(row[f'{b}_not_covered'])}" for b in ("men", "women", "boys", "girls")
@@ -501,13 +383,9 @@ def team_colours(plan: WeekPlan, teams: pd.DataFrame | None) -> dict[str, str]:
 
 
 def route_payload(
-    route: DayRoute,
-    plan: WeekPlan,
-    colour: str,
-    network: RoadNetwork | None,
-    closures: Closures | None,
+    route: DayRoute, plan: WeekPlan, colour: str, line: Coords | None
 ) -> dict[str, object]:
-    coords, along_roads = _route_coords(route, plan, network, closures)
+    coords, along_roads = _route_coords(route, plan, line)
     stops = [
         marker(
             s.task.lat,
@@ -530,24 +408,15 @@ def route_payload(
 
 
 def _route_coords(
-    route: DayRoute, plan: WeekPlan, network: RoadNetwork | None, closures: Closures | None
+    route: DayRoute, plan: WeekPlan, line: Coords | None
 ) -> tuple[list[list[float]], bool]:
-    """[lat, lon] from the base through the stops and back, along roads when possible."""
+    """[lat, lon] along the traced ``line`` when there is one, else from the base through the
+    stops and back in straight legs."""
+    if line is not None:
+        return [[round(y, 6), round(x, 6)] for x, y in line], True
     base = plan.base_positions.get(route.team_id)
     stops = [(s.task.lon, s.task.lat) for s in route.stops]
     path = [base, *stops, base] if base is not None else stops
-    if network is not None and len(path) >= 2:
-        ids = tuple(f"p{i}" for i in range(len(path)))
-        points = Points(
-            ids,
-            pd.Series([p[0] for p in path]).to_numpy(float),
-            pd.Series([p[1] for p in path]).to_numpy(float),
-        )
-        try:
-            line = route_geometry(network, points, closures=closures)
-            return [[round(y, 6), round(x, 6)] for x, y in line.coords], True
-        except NetworkError:
-            pass
     return [[round(lat, 6), round(lon, 6)] for lon, lat in path], False
 
 

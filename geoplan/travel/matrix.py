@@ -4,12 +4,13 @@ A :class:`TravelTimeMatrix` is the contract between the travel-time backends and
 that consumes travel times (planning, coverage, maps). Unreachable pairs are marked explicitly
 in ``reachable`` and hold ``NaN`` in ``seconds`` and ``metres``; never a silent huge number.
 
-Backends follow the one-method :class:`TravelTimeBackend` protocol:
+Backends follow the :class:`~geoplan.travel.backend.TravelTimeBackend` protocol:
 
 - :class:`StraightLineBackend` (the default, needs nothing): great-circle distance times a
   detour factor, at one average speed. An approximation, good for a first plan;
 - :class:`geoplan.travel.roads.RoadNetworkBackend`: shortest travel times on roads from a local
   OpenStreetMap extract;
+- :class:`geoplan.travel.table.TableBackend`: a user's own matrix from a CSV file;
 - a user's own OSRM or Valhalla server fits the same protocol (not implemented yet).
 
 No-go zones (:func:`geoplan.zones.active_zones`) apply to every backend: a point inside an
@@ -18,23 +19,22 @@ active zone is unreachable with the reason ``inside no-go zone <name>``.
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numba import njit, prange
 
-from geoplan.catalog import get_layer, load_catalog
 from geoplan.errors import InputFileError, ParameterError
-from geoplan.store import Store
-from geoplan.zones import Closures, active_zones, inside_zone_reason, no_closures
+from geoplan.travel.backend import BackendOptions, Coords, ReachArea, TravelTimeBackend
+from geoplan.zones import Closures, inside_zone_reason, no_closures
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius (IUGG), in metres."""
@@ -62,6 +62,9 @@ class TravelTimeMatrix:
         Name of the backend that made the matrix (``straight_line``, ``road_network``, ...).
     parameters
         The backend's parameters (speeds, detour factor, file hash, date of closures, ...).
+    no_route
+        Why an unreachable pair between two usable points cannot be travelled (the backend's
+        words; :data:`NO_ROUTE` by default).
     """
 
     origins: tuple[str, ...]
@@ -72,6 +75,7 @@ class TravelTimeMatrix:
     reasons: Mapping[str, str] = field(default_factory=dict)
     backend: str = "unknown"
     parameters: Mapping[str, object] = field(default_factory=dict)
+    no_route: str = NO_ROUTE
     _rows: dict[str, int] = field(init=False, repr=False, compare=False)
     _cols: dict[str, int] = field(init=False, repr=False, compare=False)
 
@@ -120,6 +124,7 @@ class TravelTimeMatrix:
             reasons={k: v for k, v in self.reasons.items() if k in keep},
             backend=self.backend,
             parameters=self.parameters,
+            no_route=self.no_route,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -155,7 +160,7 @@ class TravelTimeMatrix:
                 (self.origins, ~self.reachable.any(axis=1)),
             ):
                 for k in np.flatnonzero(cut):
-                    found.setdefault(ids[k], NO_ROUTE)
+                    found.setdefault(ids[k], self.no_route)
         return dict(sorted(found.items()))
 
     def unreachable_counts(self) -> dict[str, int]:
@@ -181,7 +186,7 @@ class TravelTimeMatrix:
 
     def _pair_reasons(self) -> np.ndarray:
         reasons = np.full(self.shape, "", dtype=object)
-        reasons[~self.reachable] = NO_ROUTE
+        reasons[~self.reachable] = self.no_route
         for pid, why in self.reasons.items():
             if pid in self._cols:
                 reasons[:, self._cols[pid]] = why
@@ -225,16 +230,6 @@ class Points:
     ids: tuple[str, ...]
     lon: np.ndarray
     lat: np.ndarray
-
-
-class TravelTimeBackend(Protocol):
-    """Something that turns origins and destinations into a :class:`TravelTimeMatrix`."""
-
-    def travel_times(
-        self, origins: Points, destinations: Points, closures: Closures
-    ) -> TravelTimeMatrix:
-        """Travel times from every origin to every destination, with ``closures`` applied."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -286,6 +281,12 @@ class StraightLineBackend:
     params: StraightLineParams = field(default_factory=StraightLineParams)
     name: ClassVar[str] = "straight_line"
 
+    @property
+    def description(self) -> str:
+        """What the times are based on, in one line."""
+        p = self.params
+        return f"straight lines at {p.speed_kmh:g} km/h, detour factor {p.detour_factor:g}"
+
     def travel_times(
         self, origins: Points, destinations: Points, closures: Closures
     ) -> TravelTimeMatrix:
@@ -305,6 +306,56 @@ class StraightLineBackend:
             backend=self.name,
             parameters={**asdict(self.params), "closures_on": closures.on},
         )
+
+    def reach_area(
+        self, origins: Points, minutes: float, closures: Closures, *, places: Points
+    ) -> ReachArea:
+        """A circle of radius ``minutes x speed / detour factor`` around each origin (the
+        backend's own rule, read backwards), merged, less the active no-go zones.
+
+        Roads, rivers and checkpoints make the real area smaller or odd-shaped: this is a
+        guide, not a boundary. ``places`` are not needed.
+        """
+        p = self.params
+        km = minutes / 60 * p.speed_kmh / p.detour_factor
+        note = (
+            f"Approximate: {km:.1f} km around each open clinic and team base ({minutes:g} min "
+            f"at {p.speed_kmh:g} km/h, detour factor {p.detour_factor:g}), less "
+            "active no-go zones; roads make the real area smaller."
+        )
+        return ReachArea(circles_around(origins, km * 1000, closures), note)
+
+    def route_line(self, stops: Points, closures: Closures) -> Coords | None:
+        """Straight legs: the backend knows no roads to follow."""
+        return None
+
+
+def straight_line_from_spec(argument: str, options: BackendOptions) -> StraightLineBackend:
+    """``--backend straight_line``: parameters from the ``[straight_line]`` table, if given.
+
+    Raises
+    ------
+    ParameterError
+        When an argument is given (the backend takes none) or a parameter is out of range.
+    """
+    if argument:
+        msg = f"--backend straight_line takes no argument, got {argument!r}"
+        raise ParameterError(msg)
+    params = StraightLineParams.from_toml(options.params_file) if options.params_file else None
+    return StraightLineBackend(params or StraightLineParams())
+
+
+def circles_around(points: Points, radius_m: float, closures: Closures) -> shapely.Geometry | None:
+    """Circles of ``radius_m`` around each point, merged, less the active no-go zones."""
+    if not len(points.ids):
+        return None
+    where = gpd.GeoSeries(gpd.points_from_xy(points.lon, points.lat), crs=4326)
+    utm = where.estimate_utm_crs()
+    circles = where.to_crs(utm).buffer(radius_m, quad_segs=24)
+    area = gpd.GeoSeries([circles.union_all()], crs=utm).to_crs(4326).iloc[0]
+    if not closures.empty:
+        area = area.difference(closures.zones.geometry.union_all())
+    return area
 
 
 def matrix_from_points(
@@ -337,58 +388,6 @@ def matrix_from_points(
         points_from_frame(destinations, name="destinations"),
         closures if closures is not None else no_closures(),
     )
-
-
-def matrix_from_store(
-    store: Store,
-    origins: str,
-    destinations: str,
-    *,
-    on: dt.date,
-    backend: TravelTimeBackend | None = None,
-) -> TravelTimeMatrix:
-    """Travel times from every point of one workspace layer to every point of another.
-
-    Parameters
-    ----------
-    store
-        The workspace.
-    origins, destinations
-        Point layers (``teams`` means the teams' bases).
-    on
-        The day travelled: the no-go zones active on it are closed.
-    backend
-        How to compute times; the straight-line backend by default.
-
-    Raises
-    ------
-    UnknownLayerError
-        When a layer name is not in the catalog.
-    ParameterError
-        When a layer holds no points, or none at all.
-    """
-    frames = {
-        role: _point_layer(store, name, role)
-        for role, name in (("--from", origins), ("--to", destinations))
-    }
-    closures = active_zones(store.read("no_go_zones"), on=on)
-    return matrix_from_points(frames["--from"], frames["--to"], backend=backend, closures=closures)
-
-
-def _point_layer(store: Store, name: str, role: str) -> gpd.GeoDataFrame:
-    geometry = get_layer(name).geometry
-    if geometry != "Point":
-        points = [d.name for d in load_catalog().values() if d.geometry == "Point"]
-        msg = (
-            f"{role} {name}: expected a point layer ({', '.join(points)}), "
-            f"got a layer of {geometry} geometry."
-        )
-        raise ParameterError(msg)
-    frame = store.read(name)
-    if len(frame) == 0:
-        msg = f"{role} {name}: the layer is empty in the workspace; import it first."
-        raise ParameterError(msg)
-    return cast(gpd.GeoDataFrame, frame)
 
 
 def points_from_frame(frame: gpd.GeoDataFrame, *, name: str) -> Points:
@@ -470,6 +469,7 @@ def matrix_from_arrays(
     reasons: Mapping[str, str],
     backend: str,
     parameters: Mapping[str, object],
+    no_route: str = NO_ROUTE,
 ) -> TravelTimeMatrix:
     """Assemble a matrix: rows and columns of points with a reason become unreachable.
 
@@ -492,6 +492,7 @@ def matrix_from_arrays(
         reasons=dict(reasons),
         backend=backend,
         parameters=dict(parameters),
+        no_route=no_route,
     )
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, cast
 
+import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
@@ -39,12 +40,11 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.travel.backend import BackendOptions, Coords, ReachArea
 from geoplan.travel.hierarchy import Hierarchy, build_hierarchy, many_to_many
 from geoplan.travel.matrix import (
     EARTH_RADIUS_M,
     Points,
-    StraightLineBackend,
-    StraightLineParams,
     TravelTimeMatrix,
     check_number,
     matrix_from_arrays,
@@ -352,6 +352,34 @@ class RoadNetworkBackend:
     cache_dir: Path | None = None
     name: ClassVar[str] = "road_network"
 
+    @property
+    def description(self) -> str:
+        """What the times are based on, in one line."""
+        return self.network.summary()
+
+    def reach_area(
+        self, origins: Points, minutes: float, closures: Closures, *, places: Points
+    ) -> ReachArea:
+        """The roads from which one of ``origins`` is reached within ``minutes``, widened by
+        :data:`ROAD_REACH_WIDTH_M` (see :func:`road_reach_area`); ``places`` are not needed."""
+        note = (
+            f"Along roads: road segments from which an open clinic or team base is reached "
+            f"within {minutes:g} min by the fastest drive (one-way streets honoured, active "
+            f"no-go zones closed), widened by {ROAD_REACH_WIDTH_M:g} m."
+        )
+        return ReachArea(
+            road_reach_area(self.network, origins, minutes=minutes, closures=closures), note
+        )
+
+    def route_line(self, stops: Points, closures: Closures) -> Coords | None:
+        """The roads driven through ``stops`` (:func:`route_geometry`), or ``None`` when a leg
+        cannot be driven with the zones closed (the caller draws straight legs)."""
+        try:
+            line = route_geometry(self.network, stops, closures=closures)
+        except NetworkError:
+            return None
+        return tuple((float(x), float(y)) for x, y, *_ in line.coords)
+
     def travel_times(
         self, origins: Points, destinations: Points, closures: Closures
     ) -> TravelTimeMatrix:
@@ -387,41 +415,27 @@ class RoadNetworkBackend:
         )
 
 
-def travel_time_backend(
-    roads: Path | None,
-    *,
-    params_file: Path | None = None,
-    cache_dir: Path | None = None,
-    progress: Progress | None = None,
-) -> StraightLineBackend | RoadNetworkBackend:
-    """The backend a user asked for: roads from an extract when given, straight lines otherwise.
-
-    Parameters
-    ----------
-    roads
-        An OpenStreetMap extract, or ``None`` for the straight-line backend.
-    params_file
-        A TOML file with ``[straight_line]`` and ``[road_network]`` tables; defaults otherwise.
-    cache_dir
-        Where built networks are kept.
-    progress
-        Told about each step of a network build.
+def roads_from_spec(argument: str, options: BackendOptions) -> RoadNetworkBackend:
+    """``--backend roads:FILE``: the road network of an OpenStreetMap extract, with the
+    ``[road_network]`` parameters of the options' file.
 
     Raises
     ------
-    InputFileError
-        When the extract or the parameter file cannot be read.
     ParameterError
-        When a parameter is unknown or out of range.
-    NetworkError
-        When the extract holds no drivable road.
+        When no extract is named.
+    InputFileError, NetworkError
+        As :func:`read_network`.
     """
-    if roads is None:
-        params = StraightLineParams.from_toml(params_file) if params_file else None
-        return StraightLineBackend(params or StraightLineParams())
-    net_params = NetworkParams.from_toml(params_file) if params_file else NetworkParams()
-    network = read_network(roads, params=net_params, cache_dir=cache_dir, progress=progress)
-    return RoadNetworkBackend(network, cache_dir=cache_dir)
+    if not argument:
+        msg = "--backend roads needs an extract: roads:FILE.osm.pbf"
+        raise ParameterError(msg)
+    params = (
+        NetworkParams.from_toml(options.params_file) if options.params_file else NetworkParams()
+    )
+    network = read_network(
+        Path(argument), params=params, cache_dir=options.cache_dir, progress=options.progress
+    )
+    return RoadNetworkBackend(network, cache_dir=options.cache_dir)
 
 
 def hierarchy_for(
@@ -510,6 +524,80 @@ def route_geometry(
         coords += [(float(network.lon[n]), float(network.lat[n])) for n in nodes]
         coords.append((float(stops.lon[k + 1]), float(stops.lat[k + 1])))
     return shapely.LineString(coords)
+
+
+ROAD_REACH_WIDTH_M = 250.0
+"""How far either side of a reached road the road reach area extends."""
+
+
+def road_reach_area(
+    network: RoadNetwork,
+    points: Points,
+    *,
+    minutes: float,
+    closures: Closures | None = None,
+    width_m: float = ROAD_REACH_WIDTH_M,
+) -> shapely.Geometry | None:
+    """The roads from which one of ``points`` is reached within ``minutes``, widened.
+
+    The fastest drive towards the nearest point (one-way streets honoured, roads in active
+    no-go zones closed, the off-road stretch to each point at the network's off-road speed);
+    a road segment counts when both its ends are reached in time, and the area is those
+    segments widened by ``width_m`` either side, less the active zones.
+    """
+    closures = closures if closures is not None else no_closures()
+    if not len(points.ids):
+        return None
+    snapped = snap_points(network, points, closures=closures)
+    usable = np.array([i not in snapped.reasons for i in points.ids], dtype=bool)
+    if not usable.any():
+        return None
+    off_road = snapped.metres[usable] / (network.params.off_road_kmh / 3.6)
+    seconds = _times_to(network, snapped.nodes[usable], off_road, closures=closures)
+    reached = seconds <= minutes * 60
+    return _reached_roads(network, reached, closures=closures, width_m=width_m)
+
+
+def _times_to(
+    network: RoadNetwork, nodes: np.ndarray, start: np.ndarray, *, closures: Closures
+) -> np.ndarray:
+    """Seconds from every node to the nearest of ``nodes`` (plus that node's ``start``)."""
+    n = network.n_nodes
+    open_ = ~network.closed_edges(closures)
+    # Reversed edges, cheapest first so that duplicates keep the fastest, plus a source node
+    # n joined to each target node by its off-road time.
+    tails = np.concatenate([network.heads[open_], np.full(len(nodes), n)])
+    heads = np.concatenate([network.tails[open_], nodes])
+    cost = np.concatenate([network.seconds[open_], np.maximum(start, 1e-6)])
+    order = np.lexsort((cost, heads, tails))
+    keep = order[np.unique(np.c_[tails[order], heads[order]], axis=0, return_index=True)[1]]
+    graph = csr_matrix((cost[keep], (tails[keep], heads[keep])), shape=(n + 1, n + 1))
+    return np.asarray(dijkstra(graph, directed=True, indices=n))[:n]
+
+
+def _reached_roads(
+    network: RoadNetwork, reached: np.ndarray, *, closures: Closures, width_m: float
+) -> shapely.Geometry | None:
+    both = reached[network.tails] & reached[network.heads] & ~network.closed_edges(closures)
+    if not both.any():
+        return None
+    t, h = network.tails[both], network.heads[both]
+    lines = gpd.GeoSeries(
+        shapely.linestrings(
+            np.stack(
+                [np.c_[network.lon[t], network.lat[t]], np.c_[network.lon[h], network.lat[h]]],
+                axis=1,
+            )
+        ),
+        crs=4326,
+    )
+    utm = lines.estimate_utm_crs()
+    merged = shapely.multilinestrings(lines.to_crs(utm).to_numpy())
+    area = gpd.GeoSeries([shapely.buffer(merged, width_m, quad_segs=2)], crs=utm)
+    shape = area.to_crs(4326).iloc[0]
+    if not closures.empty:
+        shape = shape.difference(closures.zones.geometry.union_all())
+    return shape
 
 
 # --- reading OpenStreetMap --------------------------------------------------------------
