@@ -52,8 +52,8 @@ class TableBackend:
         """The table's times for every pair; pairs it lacks are unreachable."""
         index = pd.MultiIndex.from_product([origins.ids, destinations.ids])
         shape = (len(origins.ids), len(destinations.ids))
-        seconds = self.seconds.reindex(index).to_numpy(float).reshape(shape)
-        metres = self.metres.reindex(index).to_numpy(float).reshape(shape)
+        seconds = np.array(self.seconds.reindex(index), dtype=float).reshape(shape)
+        metres = np.array(self.metres.reindex(index), dtype=float).reshape(shape)
         same = np.equal.outer(np.asarray(origins.ids), np.asarray(destinations.ids))
         seconds[same], metres[same] = 0.0, 0.0
         return matrix_from_arrays(
@@ -101,7 +101,7 @@ def read_table(path: Path) -> TableBackend:
         Naming the file, the row and the column that cannot be read, and the fix.
     """
     try:
-        frame = pd.read_csv(path, dtype={"from_id": str, "to_id": str}, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputFileError(f"{path.name}: cannot read the travel-time table ({exc})") from None
     seconds = _seconds(frame, path)
@@ -135,7 +135,7 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     if len(bad):
         row = int(bad[0])
         msg = (
-            f"{path.name} row {row + 2}, {column}: {frame[column].iloc[row]!r} is not a "
+            f"{path.name} row {row + 2}, {column}: {text.iloc[row]!r} is not a "
             "number of 0 or more; leave the cell empty for a pair that cannot be driven"
         )
         raise InputFileError(msg)
