@@ -79,5 +79,5 @@ def test_the_spec_names_the_file(tmp_path: Path) -> None:
     """``table:FILE`` reads FILE; ``table`` alone says what it needs."""
     path = _table(tmp_path, "from_id,to_id,seconds\nA,B,600\n")
     assert "1 pairs" in table_from_spec(str(path), BackendOptions()).description
-    with pytest.raises(ParameterError, match="table:FILE.csv"):
+    with pytest.raises(ParameterError, match=r"table:FILE\.csv"):
         table_from_spec("", BackendOptions())

@@ -8,6 +8,7 @@ nowhere else; registering it makes ``--backend blocks`` work in ``geoplan matrix
 from __future__ import annotations
 
 import csv
+import itertools
 import datetime as dt
 import json
 import re
@@ -132,7 +133,7 @@ def test_plan_routes_follow_the_backend_lines(workspace: Path, tmp_path: Path) -
     assert routes
     for route in routes:
         coords = route["geometry"]["coordinates"]
-        legs = zip(coords, coords[1:], strict=False)
+        legs = itertools.pairwise(coords)
         assert all(a[0] == b[0] or a[1] == b[1] for a, b in legs)  # no diagonal leg
 
 
@@ -152,7 +153,7 @@ def test_maps_draw_the_backend_reach_and_routes(workspace: Path, tmp_path: Path)
         coords = route["coords"]
         assert len(coords) > len(route["stops"]) + 2
         assert "along roads" in route["popup"]
-        legs = zip(coords, coords[1:], strict=False)
+        legs = itertools.pairwise(coords)
         assert all(a[0] == b[0] or a[1] == b[1] for a, b in legs)
 
 
