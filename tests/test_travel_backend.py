@@ -8,8 +8,8 @@ nowhere else; registering it makes ``--backend blocks`` work in ``geoplan matrix
 from __future__ import annotations
 
 import csv
-import itertools
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Iterator
