@@ -38,7 +38,7 @@ from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_
 from geoplan.errors import InputFileError, ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
 from geoplan.siting import SitingResult, maximal_covering
-from geoplan.store import GeoPackageStore
+from geoplan.store import Store
 from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.zones import active_zones
 
@@ -241,7 +241,7 @@ class CoverageLayers:
         *,
         site_layers: Sequence[str] = CoverageParams.site_layers,
     ) -> CoverageLayers:
-        """Layers keyed by name (as :meth:`GeoPackageStore.read` returns them); missing ones
+        """Layers keyed by name (as :meth:`geoplan.store.Store.read` returns them); missing ones
         are empty, and empty optional layers become None."""
 
         def optional(name: str) -> pd.DataFrame | None:
@@ -260,7 +260,7 @@ class CoverageLayers:
 
     @classmethod
     def from_store(
-        cls, store: GeoPackageStore, *, site_layers: Sequence[str] = CoverageParams.site_layers
+        cls, store: Store, *, site_layers: Sequence[str] = CoverageParams.site_layers
     ) -> CoverageLayers:
         """Read every layer the analysis needs from a workspace."""
         names = {
@@ -1128,7 +1128,7 @@ def coverage_from_layers(
 
 
 def coverage_from_store(
-    store: GeoPackageStore,
+    store: Store,
     *,
     matrix: TravelTimeMatrix | None = None,
     base_ids: Mapping[str, str] | None = None,

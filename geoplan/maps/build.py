@@ -106,7 +106,7 @@ from geoplan.planning import (
     plan_week_from_store,
     week_closures,
 )
-from geoplan.store import GeoPackageStore
+from geoplan.store import Store
 from geoplan.travel.matrix import StraightLineBackend, StraightLineParams
 from geoplan.travel.roads import RoadNetwork, RoadNetworkBackend, travel_time_backend
 from geoplan.zones import Closures, active_zones
@@ -623,14 +623,14 @@ class MapRequest:
 MAP_LAYERS = (*SITE_LAYERS, "teams", "outreach_visits", "no_go_zones", "admin_areas")
 
 
-def read_frames(store: GeoPackageStore) -> dict[str, pd.DataFrame]:
+def read_frames(store: Store) -> dict[str, pd.DataFrame]:
     """The layers a map draws, read from a workspace."""
     return {name: store.read(name) for name in MAP_LAYERS}
 
 
 def map_from_store(
     kind: str,
-    store: GeoPackageStore,
+    store: Store,
     *,
     request: MapRequest | None = None,
     progress: Callable[[str], None] | None = None,
