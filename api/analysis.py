@@ -2,7 +2,7 @@
 
 A coverage analysis of a large workspace takes seconds; the tables it gives change only when
 the workspace does. :class:`CoverageCache` keeps each analysis under the workspace's revision
-(:meth:`GeoPackageStore.revision`, which moves with every committed write) and its parameters,
+(:meth:`geoplan.store.Store.revision`, which moves with every committed write) and its parameters,
 so repeated queries are answered from memory and the first query after a write computes
 afresh. Concurrent requests for the same analysis wait for one computation instead of each
 starting their own. Rows are converted to JSON-ready dictionaries once, for planners (exact)
@@ -37,7 +37,7 @@ from geoplan.coverage import (
 )
 from geoplan.indicators import Period
 from geoplan.protect import cell_centre
-from geoplan.store import GeoPackageStore
+from geoplan.store import Store
 from geoplan.workspace import coverage_layers
 
 T = TypeVar("T")
@@ -200,9 +200,7 @@ class CoverageTables:
     summary: Row
 
 
-def compute_coverage(
-    store: GeoPackageStore, ask: CoverageAsk, *, viewer_resolution: int
-) -> CoverageTables:
+def compute_coverage(store: Store, ask: CoverageAsk, *, viewer_resolution: int) -> CoverageTables:
     """Analyse the workspace and convert the tables.
 
     Raises
@@ -368,7 +366,7 @@ def summary_of(result: CoverageResult) -> Row:
 class CoverageCache:
     """Coverage analyses of one workspace, by revision and parameters."""
 
-    def __init__(self, store: GeoPackageStore, *, entries: int, viewer_resolution: int) -> None:
+    def __init__(self, store: Store, *, entries: int, viewer_resolution: int) -> None:
         self.store = store
         self.viewer_resolution = viewer_resolution
         self.cache: ResultCache[CoverageTables] = ResultCache(min(entries, COVERAGE_ENTRIES))

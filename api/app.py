@@ -20,7 +20,7 @@ from starlette.routing import compile_path
 
 from api.analysis import CoverageCache, ResultCache
 from api.auth import KEY_HEADER, AuthMiddleware, RoutePattern
-from api.cache import LayerReader, WatchedStore
+from api.cache import LayerReader
 from api.errors import add_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.models import Problem
@@ -28,6 +28,7 @@ from api.plans import PlanJobs
 from api.roles import route_roles
 from api.routes import coverage, keys, layers, maps, meta, plans
 from api.settings import Settings
+from geoplan.store import open_store
 
 DESCRIPTION = """
 Layers, coverage and plans of a humanitarian outreach operation.
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=_lifespan,
     )
-    store = WatchedStore(settings.workspace)
+    store = open_store(settings.workspace)
     app.state.settings = settings
     app.state.store = store
     app.state.reader = LayerReader(store, entries=settings.cache_entries)

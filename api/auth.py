@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.cache import State, WatchedStore
 from api.errors import STORE_UNAVAILABLE, log, problem_response
 from api.roles import allows
 from geoplan.errors import StoreError
 from geoplan.keys import ApiKey, verify_key
+from geoplan.store import DataVersion, Store
 
 KEY_HEADER = "X-API-Key"
 api_key_scheme = APIKeyHeader(
@@ -40,7 +40,7 @@ class AuthMiddleware:
         app: ASGIApp,
         *,
         routes: Callable[[], Sequence[RoutePattern]],
-        store: WatchedStore,
+        store: Store,
         roles: Mapping[tuple[str, str], str],
     ) -> None:
         self.app = app
@@ -104,18 +104,18 @@ def _presented_key(scope: Scope, keys: KeyCache) -> ApiKey | None:
 
 
 class KeyCache:
-    """Tokens already checked, kept only while the workspace file stands still.
+    """Tokens already checked, kept only while the workspace stands still.
 
-    Every answer is dropped as soon as the file changes (see :class:`api.cache.WatchedStore`),
-    so a key revoked by ``geoplan keys revoke`` in another process is refused at its very
-    next request, while unchanged keys cost no lookup.
+    Every answer is dropped as soon as the workspace changes (its
+    :meth:`geoplan.store.Store.data_version` moves), so a key revoked by ``geoplan keys revoke``
+    in another process is refused at its very next request, while unchanged keys cost no lookup.
     """
 
-    def __init__(self, store: WatchedStore, *, entries: int = 1024) -> None:
+    def __init__(self, store: Store, *, entries: int = 1024) -> None:
         self.store = store
         self.entries = entries
         self._answers: dict[str, ApiKey | None] = {}
-        self._seen: State | None = None
+        self._seen: DataVersion | None = None
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> ApiKey | None:
@@ -126,18 +126,18 @@ class KeyCache:
         StoreError
             If the workspace cannot be read.
         """
-        state = self.store.state()
+        version = self.store.data_version()
         with self._lock:
-            if state is None or state != self._seen:
+            if version is None or version != self._seen:
                 self._answers.clear()
-                self._seen = state
+                self._seen = version
             if token in self._answers:
                 return self._answers[token]
-        key = verify_key(self.store, token)  # read after the state: never older than it
-        if state is not None:
+        key = verify_key(self.store, token)  # read after the version: never older than it
+        if version is not None:
             with self._lock:
                 if len(self._answers) >= self.entries:  # made-up tokens: start afresh
                     self._answers.clear()
-                if self._seen == state:
+                if self._seen == version:
                     self._answers[token] = key
         return key

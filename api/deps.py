@@ -17,7 +17,7 @@ from api.cache import LayerReader
 from api.plans import PlanJobs
 from api.settings import Settings
 from geoplan.keys import ApiKey
-from geoplan.store import GeoPackageStore
+from geoplan.store import Store
 
 
 async def get_settings(request: Request) -> Settings:
@@ -26,9 +26,9 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_store(request: Request) -> GeoPackageStore:
+async def get_store(request: Request) -> Store:
     """The workspace store."""
-    store: GeoPackageStore = request.app.state.store
+    store: Store = request.app.state.store
     return store
 
 
@@ -49,7 +49,7 @@ async def get_key(
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[GeoPackageStore, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(get_store)]
 ReaderDep = Annotated[LayerReader, Depends(get_reader)]
 KeyDep = Annotated[ApiKey, Depends(get_key)]
 

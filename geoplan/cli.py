@@ -43,7 +43,7 @@ from geoplan.imports import (
 from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea, ValidationReport
 from geoplan.sources import SourceOptions
-from geoplan.store import DEFAULT_WORKSPACE, GeoPackageStore, open_store
+from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
 
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageParams, CoverageResult
@@ -1008,7 +1008,7 @@ def _parse_area(text: str, *, name: str = "operating area") -> OperatingArea:
         raise typer.BadParameter(str(exc), param_hint="area") from None
 
 
-def _existing_store(workspace: Path) -> GeoPackageStore:
+def _existing_store(workspace: Path) -> Store:
     store = open_store(workspace)
     if not store.exists():
         msg = f"workspace {workspace} does not exist; import a layer or run `geoplan demo` first"

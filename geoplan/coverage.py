@@ -240,7 +240,7 @@ class CoverageLayers:
         *,
         site_layers: Sequence[str] = CoverageParams.site_layers,
     ) -> CoverageLayers:
-        """Layers keyed by name (as :meth:`GeoPackageStore.read` returns them); missing ones
+        """Layers keyed by name (as :meth:`geoplan.store.Store.read` returns them); missing ones
         are empty, and empty optional layers become None."""
 
         def optional(name: str) -> pd.DataFrame | None:

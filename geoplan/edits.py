@@ -19,7 +19,7 @@ from geoplan.catalog import LayerDef, get_layer
 from geoplan.errors import AlreadyExistsError, ConflictError, LayerValidationError, NotFoundError
 from geoplan.imports import check_table
 from geoplan.sources import WGS84, RawTable
-from geoplan.store import GeoPackageStore, row_versions
+from geoplan.store import Store, row_versions
 
 SOURCE = "request"
 
@@ -40,7 +40,7 @@ class Versioned:
     version: str
 
 
-def read_feature(store: GeoPackageStore, layer: str, feature_id: str) -> Versioned:
+def read_feature(store: Store, layer: str, feature_id: str) -> Versioned:
     """A row by id with its version.
 
     Raises
@@ -54,7 +54,7 @@ def read_feature(store: GeoPackageStore, layer: str, feature_id: str) -> Version
     return Versioned(frame, row_versions(layer, frame)[feature_id])
 
 
-def create_feature(store: GeoPackageStore, layer: str, edit: Edit) -> Versioned:
+def create_feature(store: Store, layer: str, edit: Edit) -> Versioned:
     """Add a new row.
 
     Raises
@@ -75,7 +75,7 @@ def create_feature(store: GeoPackageStore, layer: str, edit: Edit) -> Versioned:
 
 
 def replace_feature(
-    store: GeoPackageStore, layer: str, feature_id: str, edit: Edit, *, version: str
+    store: Store, layer: str, feature_id: str, edit: Edit, *, version: str
 ) -> Versioned:
     """Replace a row whose stored version is still ``version``.
 
@@ -96,7 +96,7 @@ def replace_feature(
 
 
 def update_feature(
-    store: GeoPackageStore,
+    store: Store,
     layer: str,
     feature_id: str,
     changes: Mapping[str, object],
@@ -117,7 +117,7 @@ def update_feature(
     return replace_feature(store, layer, feature_id, Edit(values, geom), version=version)
 
 
-def delete_feature(store: GeoPackageStore, layer: str, feature_id: str, *, version: str) -> None:
+def delete_feature(store: Store, layer: str, feature_id: str, *, version: str) -> None:
     """Delete a row whose stored version is still ``version``.
 
     Raises
@@ -144,7 +144,7 @@ def raw_values(frame: pd.DataFrame, layer: LayerDef) -> dict[str, object]:
     return out
 
 
-def _expect(store: GeoPackageStore, layer: str, feature_id: str, version: str) -> Versioned:
+def _expect(store: Store, layer: str, feature_id: str, version: str) -> Versioned:
     current = read_feature(store, layer, feature_id)
     if current.version != version:
         msg = (
@@ -162,7 +162,7 @@ def _geometry(frame: pd.DataFrame) -> BaseGeometry | None:
     return None if geom is None else geom
 
 
-def _validated(store: GeoPackageStore, layer: str, edit: Edit) -> pd.DataFrame:
+def _validated(store: Store, layer: str, edit: Edit) -> pd.DataFrame:
     definition = get_layer(layer)
     row = {name: edit.values.get(name) for name in definition.field_names}
     cells = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})

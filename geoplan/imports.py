@@ -25,7 +25,7 @@ from geoplan.layers import (
     validate_table,
 )
 from geoplan.sources import RawTable, SourceOptions, read_source
-from geoplan.store import GeoPackageStore, Progress, WriteResult
+from geoplan.store import Progress, Store, WriteResult
 
 AREA_SETTING = "operating_area"
 ExportFormat = Literal["geojson", "gpkg", "csv"]
@@ -51,7 +51,7 @@ class ImportResult:
     notes: tuple[str, ...] = ()
 
 
-def operating_area(store: GeoPackageStore) -> OperatingArea | None:
+def operating_area(store: Store) -> OperatingArea | None:
     """The workspace's operating area, if one is set."""
     text = store.get_setting(AREA_SETTING)
     if text is None:
@@ -60,7 +60,7 @@ def operating_area(store: GeoPackageStore) -> OperatingArea | None:
     return OperatingArea.parse(bbox, name=name or "operating area")
 
 
-def set_operating_area(store: GeoPackageStore, area: OperatingArea | None) -> None:
+def set_operating_area(store: Store, area: OperatingArea | None) -> None:
     """Set (or with None, clear) the workspace's operating area."""
     value = (
         None if area is None else f"{area.west},{area.south},{area.east},{area.north};{area.name}"
@@ -69,7 +69,7 @@ def set_operating_area(store: GeoPackageStore, area: OperatingArea | None) -> No
 
 
 def check_file(
-    path: Path, layer: str, *, store: GeoPackageStore, options: ImportOptions | None = None
+    path: Path, layer: str, *, store: Store, options: ImportOptions | None = None
 ) -> tuple[pd.DataFrame, ValidationReport, tuple[str, ...]]:
     """Read and validate a file for a layer against the workspace; writes nothing.
 
@@ -86,7 +86,7 @@ def check_file(
 
 
 def check_table(
-    table: RawTable, layer: str, *, store: GeoPackageStore, options: ImportOptions | None = None
+    table: RawTable, layer: str, *, store: Store, options: ImportOptions | None = None
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Validate raw rows already in memory (for example features sent to the API) exactly as
     :func:`check_file` validates a file's rows: same rules, operating area and known ids.
@@ -106,7 +106,7 @@ def import_file(
     path: Path,
     layer: str,
     *,
-    store: GeoPackageStore,
+    store: Store,
     options: ImportOptions | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -126,9 +126,7 @@ def import_file(
     return ImportResult(report, store.upsert(layer, frame, progress=progress), notes)
 
 
-def _context(
-    definition: LayerDef, store: GeoPackageStore, options: ImportOptions
-) -> ValidationContext:
+def _context(definition: LayerDef, store: Store, options: ImportOptions) -> ValidationContext:
     referenced = {name for f in definition.fields for name in f.references}
     known = {name: store.ids(name) for name in referenced}
     return ValidationContext(
@@ -141,9 +139,7 @@ def _context(
 # --- export -------------------------------------------------------------------------------
 
 
-def export_layer(
-    store: GeoPackageStore, layer: str, path: Path, *, fmt: ExportFormat | None = None
-) -> int:
+def export_layer(store: Store, layer: str, path: Path, *, fmt: ExportFormat | None = None) -> int:
     """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns, areas as WKT).
 
     Returns the number of rows written.

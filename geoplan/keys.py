@@ -3,7 +3,8 @@
 A key looks like ``gpk_<key id>_<secret>``. The workspace keeps the key id, the key's role and
 name, and the SHA-256 of the whole key; the key itself is shown once, when it is created. The
 secret carries 256 random bits, so a plain hash is enough (there is nothing to brute-force), and
-hashes are compared in constant time.
+hashes are compared in constant time. The records are kept through the workspace's
+:class:`geoplan.store.Store`, whatever it is.
 
 Roles, from least to most trusted: ``viewer`` reads layers with the positions of sensitive
 sites generalised; ``planner`` reads everything, plans and writes visits; ``admin`` also writes
@@ -17,24 +18,13 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from geoplan.errors import NotFoundError, ParameterError, StoreError
-from geoplan.store import GeoPackageStore
+from geoplan.errors import NotFoundError, ParameterError
+from geoplan.store import KeyRecord, Store
 
 ROLES = ("viewer", "planner", "admin")
-KEY_TABLE = "geoplan_api_keys"
 _TOKEN = re.compile(r"^gpk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
-_BUSY_TIMEOUT_S = 600.0
-_SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
-    "key_id TEXT NOT NULL PRIMARY KEY, hash TEXT NOT NULL, role TEXT NOT NULL, "
-    "name TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT)"
-)
-_COLUMNS = "key_id, role, name, created, revoked"
 
 
 @dataclass(frozen=True)
@@ -71,8 +61,10 @@ def check_role(role: str) -> str:
     return role
 
 
-def create_key(store: GeoPackageStore, *, role: str, name: str = "") -> tuple[ApiKey, str]:
+def create_key(store: Store, *, role: str, name: str = "") -> tuple[ApiKey, str]:
     """Create a key with a role; returns what is stored and the key, which is not kept.
+
+    The workspace is created if it does not exist yet.
 
     Raises
     ------
@@ -83,16 +75,11 @@ def create_key(store: GeoPackageStore, *, role: str, name: str = "") -> tuple[Ap
     key_id = secrets.token_hex(6)
     token = f"gpk_{key_id}_{secrets.token_urlsafe(32)}"
     key = ApiKey(key_id, role, name.strip(), _now())
-    store.initialise()  # keys live in the workspace, which must be a GeoPackage first
-    with _connection(store, write=True) as conn:
-        conn.execute(
-            f"INSERT INTO {KEY_TABLE} (key_id, hash, role, name, created) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
-            (key.key_id, _hash(token), key.role, key.name, key.created),
-        )
+    store.add_key(KeyRecord(key.key_id, _hash(token), key.role, key.name, key.created))
     return key, token
 
 
-def revoke_key(store: GeoPackageStore, key_id: str) -> ApiKey:
+def revoke_key(store: Store, key_id: str) -> ApiKey:
     """Revoke a key by its id; the API refuses it from the next request on.
 
     Raises
@@ -100,43 +87,31 @@ def revoke_key(store: GeoPackageStore, key_id: str) -> ApiKey:
     NotFoundError
         If no key has that id.
     """
-    with _connection(store, write=True) as conn:
-        conn.execute(
-            f"UPDATE {KEY_TABLE} SET revoked = ? WHERE key_id = ? AND revoked IS NULL",  # noqa: S608
-            (_now(), key_id),
-        )
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM {KEY_TABLE} WHERE key_id = ?",  # noqa: S608
-            (key_id,),
-        ).fetchone()
-    if row is None:
+    record = store.revoke_key(key_id, when=_now())
+    if record is None:
         raise NotFoundError(f"there is no key {key_id!r}; `geoplan keys list` shows the keys")
-    return ApiKey(*row)
+    return _api_key(record)
 
 
-def list_keys(store: GeoPackageStore) -> list[ApiKey]:
+def list_keys(store: Store) -> list[ApiKey]:
     """Every key, revoked ones included, oldest first."""
-    if not store.exists():
-        return []
-    with _connection(store) as conn:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM {KEY_TABLE} ORDER BY created").fetchall()  # noqa: S608
-    return [ApiKey(*row) for row in rows]
+    return [_api_key(record) for record in store.list_keys()]
 
 
-def verify_key(store: GeoPackageStore, token: str) -> ApiKey | None:
+def verify_key(store: Store, token: str) -> ApiKey | None:
     """The active key a presented token belongs to, or None (unknown, malformed or revoked)."""
     match = _TOKEN.match(token)
-    if match is None or not store.exists():
+    if match is None:
         return None
-    with _connection(store) as conn:
-        row = conn.execute(
-            f"SELECT {_COLUMNS}, hash FROM {KEY_TABLE} WHERE key_id = ?",  # noqa: S608
-            (match[1],),
-        ).fetchone()
-    if row is None or not hmac.compare_digest(_hash(token), str(row[5])):
+    record = store.find_key(match[1])
+    if record is None or not hmac.compare_digest(_hash(token), record.hash):
         return None
-    key = ApiKey(*row[:5])
+    key = _api_key(record)
     return key if key.active else None
+
+
+def _api_key(record: KeyRecord) -> ApiKey:
+    return ApiKey(record.key_id, record.role, record.name, record.created, record.revoked)
 
 
 def _hash(token: str) -> str:
@@ -145,32 +120,3 @@ def _hash(token: str) -> str:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@contextmanager
-def _connection(store: GeoPackageStore, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection with the key table present; a write is one serialised transaction."""
-    try:
-        conn = sqlite3.connect(store.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open workspace {store.path}: {exc}") from exc
-    try:
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        if write:
-            conn.execute(_SCHEMA)
-        elif not _has_key_table(conn):
-            conn.execute(_SCHEMA.replace("CREATE TABLE", "CREATE TEMP TABLE"))
-        yield conn
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        conn.rollback()
-        raise StoreError(f"workspace {store.path}: {exc}") from exc
-    finally:
-        conn.close()
-
-
-def _has_key_table(conn: sqlite3.Connection) -> bool:
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (KEY_TABLE,)
-    ).fetchone()
-    return found is not None

@@ -25,7 +25,7 @@ from api.settings import Settings
 from geoplan.edits import Edit, create_feature
 from geoplan.imports import import_file
 from geoplan.keys import ROLES, create_key
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store import Store, open_store
 
 with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works the same here
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -44,7 +44,7 @@ class Workspace:
     keys: dict[str, str]
 
     @property
-    def store(self) -> GeoPackageStore:
+    def store(self) -> Store:
         """The workspace's store."""
         return open_store(self.path)
 
@@ -55,7 +55,8 @@ class Workspace:
 
 def build_workspace(folder: Path) -> Workspace:
     """The small workspace, with a key per role."""
-    store = open_store(folder / "ws.gpkg")
+    path = folder / "ws.gpkg"
+    store = open_store(path)
     for layer in ("gathering_points", "teams", "outreach_visits"):
         import_file(FIXTURES / "valid" / f"{layer}.csv", layer, store=store)
     centre = {"id": "DC-1", "name": "Centre near the port", "notes": "gate on the north side"}
@@ -63,7 +64,7 @@ def build_workspace(folder: Path) -> Workspace:
     clinic = {"id": "CL-1", "name": "Clinic one", "kind": "own_clinic", "services": ["health"]}
     create_feature(store, "clinics", Edit(clinic, shapely.Point(13.19, 32.87)))
     keys = {role: create_key(store, role=role, name=role)[1] for role in ROLES}
-    return Workspace(store.path, keys)
+    return Workspace(path, keys)
 
 
 def copy_workspace(template: Workspace, folder: Path) -> Workspace:

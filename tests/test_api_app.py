@@ -15,7 +15,7 @@ from api.errors import scrub
 from api.models import Health, Problem
 from api.settings import Settings
 from geoplan.keys import create_key, revoke_key, verify_key
-from geoplan.store import GeoPackageStore
+from geoplan.store.geopackage import GeoPackageStore
 from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
 
 GP_ITEMS = "/collections/gathering_points/items"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import shapely
 
-from api.cache import WatchedStore
 from geoplan.edits import Edit, create_feature
 from geoplan.imports import import_file
 from geoplan.keys import create_key
@@ -25,7 +24,7 @@ def test_revision_follows_every_write_by_others(tmp_path: Path) -> None:
     """The remembered revision is the store's own after each write by another connection."""
     path = tmp_path / "ws.gpkg"
     import_file(FIXTURES / "valid" / "teams.csv", "teams", store=open_store(path))
-    watched = WatchedStore(path)
+    watched = open_store(path)
     seen = [watched.revision()]
     assert seen[0] == open_store(path).revision()
     assert watched.revision() == seen[0]  # nothing changed: the same answer
@@ -40,24 +39,24 @@ def test_state_moves_with_any_commit_and_a_replaced_file(tmp_path: Path) -> None
     """Keys made elsewhere move the state; so does another file put at the path."""
     path = tmp_path / "ws.gpkg"
     import_file(FIXTURES / "valid" / "teams.csv", "teams", store=open_store(path))
-    watched = WatchedStore(path)
-    before = watched.state()
+    watched = open_store(path)
+    before = watched.data_version()
     assert before is not None
-    assert watched.state() == before
+    assert watched.data_version() == before
     create_key(open_store(path), role="viewer", name="elsewhere")
-    after = watched.state()
+    after = watched.data_version()
     assert after is not None
     assert after != before
     copy = tmp_path / "copy.gpkg"
     shutil.copyfile(path, copy)
     copy.replace(path)
-    assert watched.state() not in (None, after)
+    assert watched.data_version() not in (None, after)
     assert watched.revision() == open_store(path).revision()
 
 
 def test_a_missing_workspace_is_not_watched(tmp_path: Path) -> None:
     """No file: no state and revision 0, as the store says; nothing is created."""
-    watched = WatchedStore(tmp_path / "none.gpkg")
-    assert watched.state() is None
+    watched = open_store(tmp_path / "none.gpkg")
+    assert watched.data_version() is None
     assert watched.revision() == 0
     assert not (tmp_path / "none.gpkg").exists()

@@ -53,7 +53,7 @@ from geoplan.imports import ImportOptions, import_file
 from geoplan.indicators import Period
 from geoplan.layers import ColumnMapping, ValidationContext, validate_table
 from geoplan.sources import RawTable
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store import Store, open_store
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
 from geoplan.workspace import coverage_from_store, coverage_layers
 
@@ -746,7 +746,7 @@ def test_coverage_from_layers_builds_the_matrix_and_candidates(layers: CoverageL
     assert _site(result, "GP-1")["clinic_minutes"] == pytest.approx(minutes)
 
 
-def _workspace(path: Path) -> GeoPackageStore:
+def _workspace(path: Path) -> Store:
     store = open_store(path)
     for name, frame in _frames().items():
         store.upsert(name, frame)

@@ -19,19 +19,19 @@ from geoplan.edits import (
 from geoplan.errors import AlreadyExistsError, ConflictError, LayerValidationError, NotFoundError
 from geoplan.imports import import_file, set_operating_area
 from geoplan.layers import OperatingArea
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store import Store, open_store
 
 NEW = {"id": "GP-9", "name": "Camp west", "setting": "camp", "services_needed": ["health", "nfi"]}
 
 
 @pytest.fixture
-def store(tmp_path: Path, fixtures: Path) -> GeoPackageStore:
+def store(tmp_path: Path, fixtures: Path) -> Store:
     store = open_store(tmp_path / "ws.gpkg")
     import_file(fixtures / "valid" / "gathering_points.csv", "gathering_points", store=store)
     return store
 
 
-def test_create_then_read_back(store: GeoPackageStore) -> None:
+def test_create_then_read_back(store: Store) -> None:
     """A created feature reads back with defaults filled in and a version."""
     made = create_feature(store, "gathering_points", Edit(NEW, shapely.Point(13.1, 32.9)))
     row = made.frame.iloc[0]
@@ -39,7 +39,7 @@ def test_create_then_read_back(store: GeoPackageStore) -> None:
     assert read_feature(store, "gathering_points", "GP-9").version == made.version
 
 
-def test_create_with_a_taken_id(store: GeoPackageStore) -> None:
+def test_create_with_a_taken_id(store: Store) -> None:
     """An id already in the layer is refused, naming it."""
     with pytest.raises(AlreadyExistsError, match="GP-1"):
         create_feature(
@@ -47,7 +47,7 @@ def test_create_with_a_taken_id(store: GeoPackageStore) -> None:
         )
 
 
-def test_edits_are_validated_like_imports(store: GeoPackageStore) -> None:
+def test_edits_are_validated_like_imports(store: Store) -> None:
     """The import's rules apply, the workspace's operating area included; nothing is written."""
     set_operating_area(store, OperatingArea(11.5, 32.0, 14.5, 33.2))
     bad = Edit({**NEW, "people": 3, "men": 5}, shapely.Point(32.9, 13.1))
@@ -57,7 +57,7 @@ def test_edits_are_validated_like_imports(store: GeoPackageStore) -> None:
     assert "GP-9" not in store.ids("gathering_points")
 
 
-def test_two_edits_from_the_same_read_one_wins(store: GeoPackageStore) -> None:
+def test_two_edits_from_the_same_read_one_wins(store: Store) -> None:
     """The second update based on the same version is refused; the first one stays."""
     seen = read_feature(store, "gathering_points", "GP-2")
     first = {"visit_frequency_days": 30}
@@ -69,7 +69,7 @@ def test_two_edits_from_the_same_read_one_wins(store: GeoPackageStore) -> None:
     assert stored.loc[0, "visit_frequency_days"] == 30
 
 
-def test_update_clears_and_keeps_fields(store: GeoPackageStore) -> None:
+def test_update_clears_and_keeps_fields(store: Store) -> None:
     """None clears a field; fields not named and the geometry stay as they were."""
     seen = read_feature(store, "gathering_points", "GP-1")
     after = update_feature(
@@ -81,7 +81,7 @@ def test_update_clears_and_keeps_fields(store: GeoPackageStore) -> None:
     assert after.geometry.equals(seen.frame.geometry.iloc[0])
 
 
-def test_replace_and_delete_need_the_current_version(store: GeoPackageStore) -> None:
+def test_replace_and_delete_need_the_current_version(store: Store) -> None:
     """Replace and delete refuse a stale version and an unknown id."""
     seen = read_feature(store, "gathering_points", "GP-3")
     replaced = replace_feature(

@@ -22,7 +22,8 @@ from geoplan.imports import (
 )
 from geoplan.layers import ColumnMapping, OperatingArea
 from geoplan.sources import read_source
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store import open_store
+from geoplan.store.geopackage import GeoPackageStore
 
 GUINEA = OperatingArea(-15.08, 7.19, -7.64, 12.68, name="Guinea")
 OSM_HEALTH = (
@@ -35,7 +36,7 @@ SBTF_GUINEA = (
 
 @pytest.fixture
 def store(tmp_path: Path) -> GeoPackageStore:
-    return open_store(tmp_path / "ws.gpkg")
+    return GeoPackageStore(tmp_path / "ws.gpkg")
 
 
 def test_import_lands_whole_or_not_at_all(fixtures: Path, store: GeoPackageStore) -> None:

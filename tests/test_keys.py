@@ -10,19 +10,19 @@ import pytest
 from geoplan.cli import run
 from geoplan.errors import NotFoundError, ParameterError
 from geoplan.keys import (
-    KEY_TABLE,
     create_key,
     list_keys,
     revoke_key,
     role_allows,
     verify_key,
 )
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store import open_store
+from geoplan.store.geopackage import KEY_TABLE, GeoPackageStore
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> GeoPackageStore:
-    return open_store(tmp_path / "ws.gpkg")
+    return GeoPackageStore(tmp_path / "ws.gpkg")
 
 
 def test_created_key_verifies_with_its_role(store: GeoPackageStore) -> None:

@@ -20,7 +20,7 @@ from geoplan.demo.run import DemoOptions, DemoRun, _compute_travel_times
 from geoplan.errors import InputFileError, ParameterError, UnknownLayerError
 from geoplan.layers import validate_table
 from geoplan.sources import RawTable
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store.geopackage import GeoPackageStore
 from geoplan.travel.matrix import (
     EARTH_RADIUS_M,
     NO_ROUTE,
@@ -360,7 +360,7 @@ def sites_layer() -> pd.DataFrame:
 @pytest.fixture
 def workspace(tmp_path: Path) -> GeoPackageStore:
     """Two teams and four gathering points around the road fixture, and the Bridge zone."""
-    store = open_store(tmp_path / "geoplan.gpkg")
+    store = GeoPackageStore(tmp_path / "geoplan.gpkg")
     store.upsert("teams", teams_layer())
     store.upsert("gathering_points", sites_layer())
     store.upsert("no_go_zones", zones_layer())

@@ -1,7 +1,9 @@
-"""The GeoPackage store: typed round trips, idempotent upserts, transactions and concurrency."""
+"""The store: its interface and opener, and the GeoPackage store (typed round trips, idempotent
+upserts, transactions and concurrency)."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import sqlite3
@@ -17,16 +19,11 @@ import pytest
 import shapely
 
 from geoplan.catalog import get_layer
-from geoplan.errors import ConflictError, StoreError
+from geoplan.errors import ConflictError, ParameterError, StoreError
 from geoplan.layers import validate_table
 from geoplan.sources import read_source
-from geoplan.store import (
-    GeoPackageStore,
-    decode_geometries,
-    encode_geometry,
-    open_store,
-    row_versions,
-)
+from geoplan.store import Store, open_store, row_versions
+from geoplan.store.geopackage import GeoPackageStore, decode_geometries, encode_geometry
 
 
 @pytest.fixture
@@ -40,7 +37,45 @@ def sites(fixtures: Path) -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def store(tmp_path: Path) -> GeoPackageStore:
-    return open_store(tmp_path / "ws.gpkg")
+    return GeoPackageStore(tmp_path / "ws.gpkg")
+
+
+def _protocol_methods() -> list[str]:
+    return sorted(n for n, v in vars(Store).items() if callable(v) and not n.startswith("_"))
+
+
+def test_geopackage_store_has_every_method_of_the_protocol() -> None:
+    """GeoPackageStore has each Store method with the same parameters (mypy checks the types,
+    through the ``-> Store`` of :func:`geoplan.store.geopackage.open_workspace`)."""
+    assert {"exists", "ids", "revision", "data_version", "add_key", "find_key"} <= set(
+        _protocol_methods()
+    )
+    for name in _protocol_methods():
+        wanted = inspect.signature(getattr(Store, name)).parameters
+        found = inspect.signature(getattr(GeoPackageStore, name)).parameters
+        assert [(p.name, p.kind, p.default) for p in found.values()] == [
+            (p.name, p.kind, p.default) for p in wanted.values()
+        ], name
+
+
+def test_a_path_opens_a_geopackage_store_without_creating_it(tmp_path: Path) -> None:
+    """A path (a Windows drive letter too) is a GeoPackage workspace; nothing is written."""
+    store = open_store(tmp_path / "ws.gpkg")
+    assert isinstance(store, GeoPackageStore)
+    assert not store.exists()
+    assert isinstance(open_store("C:\\ops\\ws.gpkg"), GeoPackageStore)
+    assert not (tmp_path / "ws.gpkg").exists()
+
+
+@pytest.mark.parametrize(
+    "workspace", ["postgresql://planner@db.example/ops", Path("postgresql://db.example/ops")]
+)
+def test_a_url_of_an_unsupported_store_is_refused(workspace: str | Path) -> None:
+    """A URL names its scheme and says it is not supported yet, pointing to a GeoPackage file."""
+    with pytest.raises(
+        ParameterError, match=r"postgresql workspaces are not supported yet.*\.gpkg"
+    ):
+        open_store(workspace)
 
 
 def test_round_trip_keeps_every_field(store: GeoPackageStore, sites: gpd.GeoDataFrame) -> None:

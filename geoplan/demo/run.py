@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geoplan.store import GeoPackageStore, open_store
+from geoplan.store import Store, open_store
 
 Step = Callable[[str], None]
 
@@ -46,7 +46,7 @@ class DemoRun:
         return self.out_dir / "geoplan.gpkg"
 
     @property
-    def store(self) -> GeoPackageStore:
+    def store(self) -> Store:
         """The demo workspace's store."""
         return open_store(self.workspace)
 

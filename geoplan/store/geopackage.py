@@ -1,25 +1,23 @@
-"""The workspace store: every layer, persisted, behind one small interface.
+"""The GeoPackage store: a workspace kept in one GeoPackage file that QGIS and GDAL open as it is.
 
-The embedded default is one GeoPackage file that QGIS and GDAL open as it is. Every write is a
-single SQLite transaction taken with ``BEGIN IMMEDIATE``, so concurrent writers queue (never
-crash, never lose a write) and a process killed mid-write leaves the file as it was: SQLite's
-rollback journal undoes the torn transaction the next time the file is opened.
+Every write is a single SQLite transaction taken with ``BEGIN IMMEDIATE``, so concurrent writers
+queue (never crash, never lose a write) and a process killed mid-write leaves the file as it was:
+SQLite's rollback journal undoes the torn transaction the next time the file is opened.
 
-A server store (PostGIS) can implement :class:`Store` without touching callers.
+This is the only module of geoplan and the API that speaks SQL or knows SQLite; everything else
+holds a :class:`geoplan.store.Store`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import math
 import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar, cast
+from typing import TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -30,106 +28,56 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
 from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import column_from_values
+from geoplan.store import (
+    BBox,
+    KeyRecord,
+    LayerInfo,
+    PlainValue,
+    Progress,
+    Store,
+    WriteResult,
+    field_order,
+    plain_columns,
+    row_versions,
+)
 
-DEFAULT_WORKSPACE = Path("geoplan.gpkg")
-BBox = tuple[float, float, float, float]
-Progress = Callable[[int, int], None]
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400
 _BUSY_TIMEOUT_S = 600.0
 _WAL_FORMAT = 2  # byte 18 of the SQLite header: 1 rollback journal, 2 write-ahead log
 _CHUNK = 2000
+KEY_TABLE = "geoplan_api_keys"
+_KEY_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
+    "key_id TEXT NOT NULL PRIMARY KEY, hash TEXT NOT NULL, role TEXT NOT NULL, "
+    "name TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT)"
+)
+_KEY_COLUMNS = "key_id, hash, role, name, created, revoked"
+FileVersion = tuple[int, int, int]
+"""The file's device, inode and SQLite data version."""
 
 
-@dataclass(frozen=True)
-class LayerInfo:
-    """A layer in the workspace: its name, row count and last change (UTC)."""
-
-    name: str
-    rows: int
-    last_change: str | None
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """What a write did: rows added, updated, left unchanged and deleted."""
-
-    layer: str
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-
-    @property
-    def changed(self) -> bool:
-        """Whether the write changed anything."""
-        return bool(self.added or self.updated or self.deleted)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.layer}: {self.added} added, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.deleted} deleted"
-        )
-
-
-class Store(Protocol):
-    """Where layers live. Reads return typed frames (see :mod:`geoplan.layers`)."""
-
-    def list_layers(self) -> list[LayerInfo]:
-        """Every catalog layer with its row count and last change."""
-        ...
-
-    def read(
-        self,
-        layer: str,
-        *,
-        bbox: BBox | None = None,
-        where: Mapping[str, object] | None = None,
-        ids: Iterable[str] | None = None,
-    ) -> pd.DataFrame:
-        """Rows of a layer, optionally within a bounding box, matching attribute values or ids."""
-        ...
-
-    def upsert(
-        self,
-        layer: str,
-        frame: pd.DataFrame,
-        *,
-        progress: Progress | None = None,
-        expected_versions: Mapping[str, str | None] | None = None,
-    ) -> WriteResult:
-        """Insert new rows and update changed ones by id, in one transaction."""
-        ...
-
-    def delete(
-        self,
-        layer: str,
-        ids: Iterable[str],
-        *,
-        expected_versions: Mapping[str, str | None] | None = None,
-    ) -> WriteResult:
-        """Delete rows by id, in one transaction."""
-        ...
-
-    def get_setting(self, key: str) -> str | None:
-        """A workspace setting (for example the operating area)."""
-        ...
-
-    def set_setting(self, key: str, value: str | None) -> None:
-        """Set or clear a workspace setting."""
-        ...
-
-
-def open_store(path: Path | str = DEFAULT_WORKSPACE) -> GeoPackageStore:
-    """The store for a workspace path (a GeoPackage file, created on first write)."""
-    return GeoPackageStore(Path(path))
+def open_workspace(workspace: str) -> Store:
+    """The store of a GeoPackage file (see :func:`geoplan.store.open_store`)."""
+    return GeoPackageStore(Path(workspace))
 
 
 class GeoPackageStore:
-    """A workspace kept in one GeoPackage file."""
+    """A workspace kept in one GeoPackage file.
+
+    Each operation opens its own connection, except one read-only connection kept for
+    :meth:`data_version`: SQLite's ``PRAGMA data_version`` on it moves whenever any other
+    connection commits (an edit through the API, ``geoplan import`` or ``geoplan keys revoke``
+    in another process). While it stands still, :meth:`revision` answers from memory instead of
+    opening the file. One lock guards that connection (a server asks from several threads).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._watch: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        self._revision: tuple[FileVersion, int | None] | None = None
+        self._lock = threading.Lock()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -184,19 +132,24 @@ class GeoPackageStore:
         It is SQLite's file change counter, read while holding a read lock so that it matches
         what a read at the same moment sees; 0 before the file exists. None when the file is
         in write-ahead-log mode (set by another program), where the counter does not move:
-        callers must then not cache.
+        callers must then not cache. Read again only after :meth:`data_version` has moved.
         """
-        if not self.exists():
-            return 0
-        with self._connection() as conn:
-            conn.execute("BEGIN")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
-            with self.path.open("rb") as fh:
-                header = fh.read(28)
-            conn.execute("COMMIT")
-        if len(header) < 28 or header[18] == _WAL_FORMAT:
-            return None
-        return int.from_bytes(header[24:28], "big")
+        with self._lock:
+            version = self._data_version()
+            if version is not None and self._revision is not None and self._revision[0] == version:
+                return self._revision[1]
+        revision = self._read_revision()  # read after the version: never older than it
+        if version is not None:
+            with self._lock:
+                self._revision = (version, revision)
+        return revision
+
+    def data_version(self) -> FileVersion | None:
+        """Where the file stands now: its device, inode and SQLite data version, which move
+        with any commit by any connection and with another file put at the path; None when
+        the file cannot be watched (missing, unreadable)."""
+        with self._lock:
+            return self._data_version()
 
     def get_setting(self, key: str) -> str | None:
         """A workspace setting, or None."""
@@ -224,7 +177,7 @@ class GeoPackageStore:
 
         Rows equal to the stored ones are left alone, so importing the same file twice changes
         nothing (not even the layer's last-change time). With ``expected_versions`` (id ->
-        version from :func:`row_versions`, or None for "must not exist yet") the write happens
+        version from :func:`geoplan.store.row_versions`, or None for "must not exist yet") the write happens
         only if every listed row is still in that state, checked inside the same transaction.
 
         Raises
@@ -288,6 +241,52 @@ class GeoPackageStore:
         with self._write():
             pass
 
+    # -- API keys --------------------------------------------------------------------------
+
+    def add_key(self, key: KeyRecord) -> None:
+        """Keep a new key's record, in the workspace's first transaction if it is new."""
+        with self._write() as conn:
+            conn.execute(_KEY_SCHEMA)
+            conn.execute(
+                f"INSERT INTO {KEY_TABLE} ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (key.key_id, key.hash, key.role, key.name, key.created, key.revoked),
+            )
+
+    def find_key(self, key_id: str) -> KeyRecord | None:
+        """The record of a key by its id, or None."""
+        rows = self._select_keys("WHERE key_id = ?", (key_id,))
+        return rows[0] if rows else None
+
+    def list_keys(self) -> list[KeyRecord]:
+        """Every key's record, oldest first."""
+        return self._select_keys("ORDER BY created", ())
+
+    def revoke_key(self, key_id: str, *, when: str) -> KeyRecord | None:
+        """Mark a key revoked at ``when`` unless it already is; its record, or None."""
+        if not self.exists():
+            return None
+        with self._write() as conn:
+            if not _has_table(conn, KEY_TABLE):
+                return None
+            conn.execute(
+                f"UPDATE {KEY_TABLE} SET revoked = ? WHERE key_id = ? AND revoked IS NULL",  # noqa: S608
+                (when, key_id),
+            )
+            row = conn.execute(
+                f"SELECT {_KEY_COLUMNS} FROM {KEY_TABLE} WHERE key_id = ?",  # noqa: S608
+                (key_id,),
+            ).fetchone()
+        return None if row is None else KeyRecord(*row)
+
+    def _select_keys(self, clause: str, params: tuple[str, ...]) -> list[KeyRecord]:
+        if not self.exists():
+            return []
+        with self._connection() as conn:
+            if not _has_table(conn, KEY_TABLE):
+                return []
+            sql = f"SELECT {_KEY_COLUMNS} FROM {KEY_TABLE} {clause}"  # noqa: S608
+            return [KeyRecord(*row) for row in conn.execute(sql, params)]
+
     # -- plumbing --------------------------------------------------------------------------
 
     @contextmanager
@@ -316,6 +315,46 @@ class GeoPackageStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def _read_revision(self) -> int | None:
+        if not self.exists():
+            return 0
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
+            with self.path.open("rb") as fh:
+                header = fh.read(28)
+            conn.execute("COMMIT")
+        if len(header) < 28 or header[18] == _WAL_FORMAT:
+            return None
+        return int.from_bytes(header[24:28], "big")
+
+    def _data_version(self) -> FileVersion | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            self._close_watch()
+            return None
+        if self._identity != (info.st_dev, info.st_ino):
+            self._close_watch()  # a new file at the path: watch that one
+            self._identity = (info.st_dev, info.st_ino)
+        try:
+            if self._watch is None:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                self._watch = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+            version = int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            self._close_watch()
+            return None
+        return (info.st_dev, info.st_ino, version)
+
+    def _close_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+        self._watch = None
+        self._revision = None
 
     def _count(self, conn: sqlite3.Connection, layer: str) -> int:
         return int(conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0])  # noqa: S608
@@ -452,51 +491,16 @@ def _now() -> str:
 
 # --- rows ---------------------------------------------------------------------------------
 
-SqlValue = str | int | float | bytes | None
+SqlValue = PlainValue
 _T = TypeVar("_T")
 
 
 def _sql_records(definition: LayerDef, frame: pd.DataFrame) -> Iterator[tuple[SqlValue, ...]]:
     """Rows as SQL values in column order: id first, then the other fields, then geometry."""
-    fields = _field_order(definition)
-    columns: list[list[SqlValue]] = [
-        _sql_column(f, frame[f.name]) if f.name in frame else [None] * len(frame) for f in fields
-    ]
+    columns = plain_columns(definition, frame)
     if definition.has_geometry:
         columns.append([encode_geometry(g) for g in frame.geometry])
     yield from zip(*columns, strict=True)
-
-
-def _field_order(definition: LayerDef) -> list[FieldDef]:
-    id_field = definition.field(definition.id_field)
-    return [id_field, *(f for f in definition.fields if f.name != definition.id_field)]
-
-
-def _sql_column(f: FieldDef, series: pd.Series) -> list[SqlValue]:
-    if f.type == "date":
-        stamps = pd.to_datetime(series, errors="coerce")
-        return [None if pd.isna(v) else v.date().isoformat() for v in stamps]
-    if f.type == "integer":
-        return [None if pd.isna(v) else int(v) for v in series]
-    if f.type == "boolean":
-        return [None if pd.isna(v) else int(bool(v)) for v in series]
-    if f.type == "number":
-        return [None if pd.isna(v) or not math.isfinite(float(v)) else float(v) for v in series]
-    return [None if pd.isna(v) else str(v) for v in series]
-
-
-def row_versions(layer: str, frame: pd.DataFrame) -> dict[str, str]:
-    """The version of each row of a typed frame, by id: a hash of the row as stored.
-
-    Used as the row's ETag; :meth:`GeoPackageStore.upsert` and ``delete`` compare it with the
-    stored row inside their write transaction when given ``expected_versions``.
-    """
-    definition = get_layer(layer)
-    return {str(r[0]): _version(r) for r in _sql_records(definition, frame)}
-
-
-def _version(record: tuple[SqlValue, ...]) -> str:
-    return hashlib.sha256(repr(record).encode()).hexdigest()[:32]
 
 
 def _check_versions(
@@ -514,7 +518,7 @@ def _check_versions(
 
 
 def _column_names(definition: LayerDef) -> list[str]:
-    names = [f.name for f in _field_order(definition)]
+    names = [f.name for f in field_order(definition)]
     return [*names, "geom"] if definition.has_geometry else names
 
 
@@ -577,7 +581,7 @@ def _select_sql(
 
 
 def _frame_from_rows(definition: LayerDef, rows: list[tuple[object, ...]]) -> pd.DataFrame:
-    fields = _field_order(definition)
+    fields = field_order(definition)
     by_name = {f.name: i for i, f in enumerate(fields)}
     data = {
         f.name: column_from_values(f, (_from_sql(f, r[by_name[f.name]]) for r in rows))

@@ -1,0 +1,274 @@
+"""The workspace store: every layer, persisted, behind one small interface.
+
+:class:`Store` declares everything callers ask of a workspace: its layers (read, upsert,
+delete, by id and version), its settings, its API keys (records only; the key logic is
+:mod:`geoplan.keys`) and a cheap way to learn that something changed. Callers hold a
+:class:`Store` from :func:`open_store` and never ask which implementation it is.
+
+Every store keeps the same promises: each write is one transaction (committed whole or not at
+all), concurrent writers queue instead of failing or losing a write, and a process killed
+mid-write leaves the workspace as it was.
+
+Implementations, one module each, chosen by the workspace's name:
+
+- a path: one GeoPackage file that QGIS and GDAL open as it is (:mod:`geoplan.store.geopackage`).
+
+A new kind of store is one module with ``open_workspace(workspace: str) -> Store`` and one line
+in :data:`_IMPLEMENTATIONS`, under the URL scheme that names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import math
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+import shapely
+
+from geoplan.catalog import FieldDef, LayerDef, get_layer
+from geoplan.errors import ParameterError
+
+DEFAULT_WORKSPACE = Path("geoplan.gpkg")
+BBox = tuple[float, float, float, float]
+Progress = Callable[[int, int], None]
+PlainValue = str | int | float | bytes | None
+DataVersion = Hashable
+"""A token that stays equal while nothing is committed to the workspace, by anyone."""
+
+_IMPLEMENTATIONS: dict[str, str] = {
+    "": "geoplan.store.geopackage",  # a path (no URL scheme)
+}
+"""The module that opens each kind of workspace, by URL scheme ("" for a file path)."""
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: C:\ is a path
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A layer in the workspace: its name, row count and last change (UTC)."""
+
+    name: str
+    rows: int
+    last_change: str | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: rows added, updated, left unchanged and deleted."""
+
+    layer: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the write changed anything."""
+        return bool(self.added or self.updated or self.deleted)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.layer}: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.deleted} deleted"
+        )
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An API key as the workspace keeps it: the SHA-256 of the key, never the key itself."""
+
+    key_id: str
+    hash: str
+    role: str
+    name: str
+    created: str
+    revoked: str | None = None
+
+
+class Store(Protocol):
+    """Where layers, settings and API keys live. Reads return typed frames (see
+    :mod:`geoplan.layers`); every write is one transaction."""
+
+    def exists(self) -> bool:
+        """Whether the workspace exists yet (it is created by the first write)."""
+        ...
+
+    def initialise(self) -> None:
+        """Create the workspace with every catalog layer (empty), or bring it up to date."""
+        ...
+
+    def list_layers(self) -> list[LayerInfo]:
+        """Every catalog layer with its row count and last change."""
+        ...
+
+    def read(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        where: Mapping[str, object] | None = None,
+        ids: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of a layer, optionally within a bounding box, matching attribute values or ids."""
+        ...
+
+    def ids(self, layer: str) -> frozenset[str]:
+        """All ids of a layer."""
+        ...
+
+    def revision(self) -> int | None:
+        """A number that changes with every committed write, for caches; 0 before the
+        workspace exists, None when it cannot be known (callers must then not cache)."""
+        ...
+
+    def data_version(self) -> DataVersion | None:
+        """A token that changes whenever anyone commits to the workspace (this process or
+        another), cheap enough to ask on every request; None when it cannot be watched."""
+        ...
+
+    def upsert(
+        self,
+        layer: str,
+        frame: pd.DataFrame,
+        *,
+        progress: Progress | None = None,
+        expected_versions: Mapping[str, str | None] | None = None,
+    ) -> WriteResult:
+        """Insert new rows and update changed ones by id, in one transaction.
+
+        With ``expected_versions`` (id -> version from :func:`row_versions`, or None for
+        "must not exist yet") the write happens only if every listed row is still in that
+        state, checked inside the same transaction.
+
+        Raises
+        ------
+        ConflictError
+            If a listed row changed, appeared or disappeared since its version was read.
+        """
+        ...
+
+    def delete(
+        self,
+        layer: str,
+        ids: Iterable[str],
+        *,
+        expected_versions: Mapping[str, str | None] | None = None,
+    ) -> WriteResult:
+        """Delete rows by id, in one transaction; unknown ids are ignored.
+
+        Raises
+        ------
+        ConflictError
+            If ``expected_versions`` is given and a listed row is no longer in that version.
+        """
+        ...
+
+    def get_setting(self, key: str) -> str | None:
+        """A workspace setting (for example the operating area), or None."""
+        ...
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Set or (with None) clear a workspace setting."""
+        ...
+
+    def add_key(self, key: KeyRecord) -> None:
+        """Keep a new key's record, creating the workspace if it does not exist yet."""
+        ...
+
+    def find_key(self, key_id: str) -> KeyRecord | None:
+        """The record of a key by its id, revoked or not; None if there is none."""
+        ...
+
+    def list_keys(self) -> list[KeyRecord]:
+        """Every key's record, revoked ones included, oldest first."""
+        ...
+
+    def revoke_key(self, key_id: str, *, when: str) -> KeyRecord | None:
+        """Mark a key revoked at ``when`` (kept if it already was); its record after that,
+        or None if there is no such key."""
+        ...
+
+
+def open_store(workspace: Path | str = DEFAULT_WORKSPACE) -> Store:
+    """The store of a workspace: a path names a GeoPackage file (created on first write).
+
+    Raises
+    ------
+    ParameterError
+        If the workspace is a URL of a kind of store that geoplan does not support.
+    """
+    name = str(workspace)
+    scheme = _scheme(name)
+    if scheme not in _IMPLEMENTATIONS:
+        msg = (
+            f"workspace {name!r}: {scheme} workspaces are not supported yet; "
+            "give the path of a GeoPackage file (for example geoplan.gpkg)"
+        )
+        raise ParameterError(msg)
+    # Imported when asked for, so that a store's driver is loaded only by its own workspaces.
+    opener: Callable[[str], Store] = importlib.import_module(
+        _IMPLEMENTATIONS[scheme]
+    ).open_workspace
+    return opener(name)
+
+
+def _scheme(workspace: str) -> str:
+    match = _SCHEME.match(workspace)
+    return "" if match is None else match[1].lower()
+
+
+# --- rows as plain values, shared by every store -------------------------------------------
+
+
+def field_order(definition: LayerDef) -> list[FieldDef]:
+    """A layer's fields as stores keep them: the id first, then the others in catalog order."""
+    id_field = definition.field(definition.id_field)
+    return [id_field, *(f for f in definition.fields if f.name != definition.id_field)]
+
+
+def plain_columns(definition: LayerDef, frame: pd.DataFrame) -> list[list[PlainValue]]:
+    """The columns of a typed frame as plain values, in :func:`field_order` (geometry left
+    out): dates as ISO text, booleans as 0/1, missing values and non-finite numbers as None."""
+    return [
+        _plain_column(f, frame[f.name]) if f.name in frame else [None] * len(frame)
+        for f in field_order(definition)
+    ]
+
+
+def _plain_column(f: FieldDef, series: pd.Series) -> list[PlainValue]:
+    if f.type == "date":
+        stamps = pd.to_datetime(series, errors="coerce")
+        return [None if pd.isna(v) else v.date().isoformat() for v in stamps]
+    if f.type == "integer":
+        return [None if pd.isna(v) else int(v) for v in series]
+    if f.type == "boolean":
+        return [None if pd.isna(v) else int(bool(v)) for v in series]
+    if f.type == "number":
+        return [None if pd.isna(v) or not math.isfinite(float(v)) else float(v) for v in series]
+    return [None if pd.isna(v) else str(v) for v in series]
+
+
+def row_versions(layer: str, frame: pd.DataFrame) -> dict[str, str]:
+    """The version of each row of a typed frame, by id: a hash of its plain values and
+    geometry (WKB).
+
+    Used as the row's ETag; :meth:`Store.upsert` and :meth:`Store.delete` compare it with the
+    stored row inside their write transaction when given ``expected_versions``.
+    """
+    definition = get_layer(layer)
+    columns = plain_columns(definition, frame)
+    if definition.has_geometry:
+        columns.append(
+            [None if g is None else shapely.to_wkb(g, byte_order=1) for g in frame.geometry]
+        )
+    return {str(row[0]): _version(row) for row in zip(*columns, strict=True)}
+
+
+def _version(row: tuple[PlainValue, ...]) -> str:
+    return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
