@@ -33,7 +33,7 @@ from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.solver import (
     Depot,
-    ProgressCallback,
+    SearchCallback,
     Route,
     RoutingProblem,
     Solution,
@@ -858,7 +858,7 @@ def plan_week(
     seed: int = 0,
     time_limit: float | None = None,
     progress: Progress | None = None,
-    on_search: ProgressCallback | None = None,
+    on_search: SearchCallback | None = None,
 ) -> WeekPlan:
     """Plan a week of team-day routes.
 
@@ -926,7 +926,7 @@ def plan_week_from_store(
     backend: TravelTimeBackend | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
-    on_search: ProgressCallback | None = None,
+    on_search: SearchCallback | None = None,
     matrix: TravelTimeMatrix | None = None,
 ) -> WeekPlan:
     """Read the workspace, build the week's travel-time matrix and plan the week.

@@ -28,10 +28,10 @@ from geoplan.solver import (
     TimeWindow,
     Vehicle,
     Visit,
-    _build_model,
     check_solution,
     solve,
 )
+from geoplan.solver.pyvrp import _build_model
 
 MIN = 60
 HOUR = 3600
