@@ -47,6 +47,7 @@ from geoplan.store import DEFAULT_WORKSPACE, GeoPackageStore, open_store
 
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageParams, CoverageResult
+    from geoplan.params import Params
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE_ERRORS = (UnknownLayerError, InputFileError, MappingError, ParameterError)
@@ -395,6 +396,7 @@ def matrix_command(
     from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     day = _parse_date(date)
+    loaded = _load_params(params)
     store = _existing_store(workspace)
     with _progress() as progress:
         task = progress.add_task("Travel times", total=None)
@@ -402,7 +404,12 @@ def matrix_command(
         def tell(step: str, done: float) -> None:
             progress.update(task, description=step, completed=round(100 * done), total=100)
 
-        backend = travel_time_backend(roads, params_file=params, progress=tell)
+        backend = travel_time_backend(
+            roads,
+            straight_line=loaded.straight_line,
+            road_network=loaded.road_network,
+            progress=tell,
+        )
         progress.update(task, description="Computing travel times", completed=0, total=None)
         matrix = matrix_from_store(store, from_layer, to_layer, on=day, backend=backend)
         save_matrix(matrix, output)
@@ -465,7 +472,7 @@ def coverage_command(
         Path | None,
         typer.Option(
             help="TOML file with a \\[coverage] table: service_minutes, referral_kinds, "
-            "h3_resolution, new_locations (see README)."
+            "h3_resolution, new_locations (see README); optionally \\[straight_line] / \\[road_network]."
         ),
     ] = None,
     locations: Annotated[
@@ -497,14 +504,18 @@ def coverage_command(
     from geoplan.indicators import Period  # noqa: PLC0415
     from geoplan.travel.roads import travel_time_backend  # noqa: PLC0415
 
-    settings = _coverage_params(params, threshold, locations)
+    loaded = _load_params(params)
+    settings = _coverage_params(loaded.coverage, threshold, locations)
     coverage.check_by(by)
     span = Period.parse(period) if period else None
     store = _existing_store(workspace)
     with _progress() as progress:
         task = progress.add_task("Coverage", total=None)
         backend = travel_time_backend(
-            roads, progress=lambda step, _: progress.update(task, description=step)
+            roads,
+            straight_line=loaded.straight_line,
+            road_network=loaded.road_network,
+            progress=lambda step, _: progress.update(task, description=step),
         )
         progress.update(task, description="Analysing coverage")
         result = coverage.coverage_from_store(store, backend=backend, period=span, params=settings)
@@ -518,13 +529,12 @@ def coverage_command(
 
 
 def _coverage_params(
-    path: Path | None, threshold: str | None, locations: int | None
+    settings: CoverageParams, threshold: str | None, locations: int | None
 ) -> CoverageParams:
     from dataclasses import replace  # noqa: PLC0415
 
-    from geoplan.coverage import CoverageParams, parse_minutes  # noqa: PLC0415
+    from geoplan.coverage import parse_minutes  # noqa: PLC0415
 
-    settings = CoverageParams.from_toml(path) if path else CoverageParams()
     if threshold is not None:
         settings = replace(settings, threshold_minutes=parse_minutes(threshold))
     if locations is not None:
@@ -635,7 +645,7 @@ def plan_command(
     params: Annotated[
         Path | None,
         typer.Option(
-            help="TOML file with \\[planning] parameters (see examples/planning.toml) and optionally \\[straight_line] / \\[road_network]."
+            help="TOML file with \\[planning] parameters (see examples/planning.toml) and optionally \\[solver], \\[straight_line] / \\[road_network]."
         ),
     ] = None,
     roads: Annotated[
@@ -672,18 +682,14 @@ def plan_command(
 
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
-    from geoplan.planning import (  # noqa: PLC0415
-        Pin,
-        PlanningParams,
-        plan_week_from_store,
-        week_closures,
-    )
+    from geoplan.planning import Pin, plan_week_from_store, week_closures  # noqa: PLC0415
     from geoplan.schedules import check_formats, road_lines, write_schedules  # noqa: PLC0415
     from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
     pins = [Pin.parse(text) for text in pin or []]
-    planning = PlanningParams.from_toml(params) if params else PlanningParams()
+    loaded = _load_params(params)
+    planning = loaded.planning
     limit = time_limit if time_limit is not None else planning.time_limit
     team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None
     store = _existing_store(workspace)
@@ -691,7 +697,8 @@ def plan_command(
         task = progress.add_task("Reading the workspace", total=limit)
         backend = travel_time_backend(
             roads,
-            params_file=params,
+            straight_line=loaded.straight_line,
+            road_network=loaded.road_network,
             progress=lambda step, _done: progress.update(task, description=step),
         )
         plan = plan_week_from_store(
@@ -1002,6 +1009,13 @@ def _parse_area(text: str, *, name: str = "operating area") -> OperatingArea:
         return OperatingArea.parse(text, name=name)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="area") from None
+
+
+def _load_params(path: Path | None) -> Params:
+    """The --params file's tables, read once; every default without a file."""
+    from geoplan.params import Params, load_params  # noqa: PLC0415  (keeps --help fast)
+
+    return load_params(path) if path else Params()
 
 
 def _existing_store(workspace: Path) -> GeoPackageStore:

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -33,10 +31,11 @@ from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.solver import (
     Depot,
-    SearchCallback,
     Route,
     RoutingProblem,
+    SearchCallback,
     Solution,
+    SolverParams,
     Task,
     TimeWindow,
     Vehicle,
@@ -112,7 +111,7 @@ class PriorityParams:
 
 @dataclass(frozen=True)
 class PlanningParams:
-    """Planning parameters; load them from TOML with :meth:`from_toml`.
+    """Planning parameters; :func:`geoplan.params.load_params` reads them from a TOML file.
 
     Parameters
     ----------
@@ -134,6 +133,8 @@ class PlanningParams:
         CIP project statuses that still need visits.
     time_limit
         Seconds the solver searches.
+    solver
+        How the search runs besides its time limit and seed (the file's ``[solver]`` table).
     """
 
     service_minutes: Mapping[str, int] = field(
@@ -152,6 +153,7 @@ class PlanningParams:
     max_stops: int | None = None
     cip_statuses: tuple[str, ...] = ("planned", "in_progress", "completed")
     time_limit: float = 20.0
+    solver: SolverParams = field(default_factory=SolverParams)
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.service_minutes.items() if not 1 <= v <= 600}
@@ -161,29 +163,6 @@ class PlanningParams:
             raise ParameterError(
                 "prize_seconds_per_point must be >= 1, early_days >= 0 and time_limit > 0"
             )
-
-    @classmethod
-    def from_toml(cls, path: Path) -> PlanningParams:
-        """Read ``[planning]``, ``[planning.service_minutes]`` and ``[planning.priority]``;
-        missing keys keep their defaults.
-
-        Raises
-        ------
-        ParameterError
-            When the file cannot be read or a key is unknown or out of range.
-        """
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8")).get("planning", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ParameterError(f"planning parameters {path}: {exc}") from exc
-        known = {f.name for f in fields(cls)}
-        if unknown := set(data) - known:
-            raise ParameterError(f"{path.name}: unknown key(s) {sorted(unknown)} in [planning]")
-        minutes = {**cls().service_minutes, **data.pop("service_minutes", {})}
-        priority = PriorityParams(**data.pop("priority", {}))
-        if "cip_statuses" in data:
-            data["cip_statuses"] = tuple(data["cip_statuses"])
-        return cls(service_minutes=minutes, priority=priority, **data)
 
 
 # --- the week -----------------------------------------------------------------------------
@@ -647,7 +626,11 @@ class DayRoute:
 
 @dataclass(frozen=True)
 class WeekPlan:
-    """A week of routes, what was left out and why, and how the plan was made."""
+    """A week of routes, what was left out and why, and how the plan was made.
+
+    ``seed``, ``runtime``, ``iterations`` and ``stopped_by`` describe the solver's run (see
+    :class:`geoplan.solver.Solution`).
+    """
 
     days: tuple[dt.date, ...]
     routes: tuple[DayRoute, ...]
@@ -657,6 +640,8 @@ class WeekPlan:
     runtime: float
     backend: str
     base_positions: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    iterations: int = 0
+    stopped_by: str = ""
 
     @property
     def stops(self) -> list[Stop]:
@@ -901,7 +886,7 @@ def plan_week(
     problem = routing_problem(plannable, routes, matrix, params=params)
     say(f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
     limit = params.time_limit if time_limit is None else time_limit
-    solution = solve(problem, time_limit=limit, seed=seed, progress=on_search)
+    solution = solve(problem, time_limit=limit, seed=seed, params=params.solver, progress=on_search)
     return _week_plan(
         solution,
         tasks=plannable,
@@ -1185,6 +1170,8 @@ def _week_plan(
         runtime=solution.runtime,
         backend=matrix.backend,
         base_positions=positions,
+        iterations=solution.iterations,
+        stopped_by=solution.stopped_by,
     )
 
 

@@ -21,6 +21,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.params import load_params
 from geoplan.travel.hierarchy import many_to_many
 from geoplan.travel.matrix import (
     NO_ROUTE,
@@ -508,13 +509,13 @@ def test_bad_parameter_files_raise_clear_errors(
 ) -> None:
     """Unknown keys, wrong types, broken TOML and missing files each name the file."""
     with pytest.raises(error, match=words) as caught:
-        NetworkParams.from_toml(fixtures / name)
+        load_params(fixtures / name)
     assert name in str(caught.value)
 
 
 def test_a_good_parameter_file_overrides_some_speeds(fixtures: Path) -> None:
     """[road_network] keys are read; unlisted road classes keep their default speeds."""
-    params = NetworkParams.from_toml(fixtures / "roads_params_slow_town.toml")
+    params = load_params(fixtures / "roads_params_slow_town.toml").road_network
     assert params.max_snap_m == 300
     assert params.off_road_kmh == 5
     assert params.speeds_kmh["residential"] == 15
@@ -539,12 +540,12 @@ def test_out_of_range_parameters_are_refused(changes: dict[str, object]) -> None
 
 def test_the_backend_is_chosen_by_whether_roads_are_given(fixtures: Path, tmp_path: Path) -> None:
     """No roads: straight lines (with the file's parameters); roads: the road network."""
-    params = fixtures / "roads_params_slow_town.toml"
-    straight = travel_time_backend(None, params_file=params)
+    params = load_params(fixtures / "roads_params_slow_town.toml")
+    straight = travel_time_backend(None, straight_line=params.straight_line)
     assert isinstance(straight, StraightLineBackend)
     assert straight.params.speed_kmh == 20
     roads = travel_time_backend(
-        fixtures / "roads_bridge_shortcut.osm", params_file=params, cache_dir=tmp_path
+        fixtures / "roads_bridge_shortcut.osm", road_network=params.road_network, cache_dir=tmp_path
     )
     assert isinstance(roads, RoadNetworkBackend)
     assert roads.network.params.speeds_kmh["residential"] == 15

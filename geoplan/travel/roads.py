@@ -48,7 +48,6 @@ from geoplan.travel.matrix import (
     TravelTimeMatrix,
     check_number,
     matrix_from_arrays,
-    read_toml,
     zone_reasons,
 )
 from geoplan.zones import Closures, no_closures
@@ -125,36 +124,6 @@ class NetworkParams:
             raise ParameterError(msg)
         check_number("max_snap_m", self.max_snap_m, 1.0, 50_000.0, "500 m suits towns")
         check_number("off_road_kmh", self.off_road_kmh, 1.0, 200.0, "10 km/h is a crawl")
-
-    @classmethod
-    def from_toml(cls, path: Path) -> NetworkParams:
-        """Read the ``[road_network]`` table; ``speeds_kmh`` entries override the defaults.
-
-        Raises
-        ------
-        InputFileError
-            When the file cannot be read or parsed.
-        ParameterError
-            When a key is unknown or a value out of range.
-        """
-        data = read_toml(path).get("road_network", {})
-        if not isinstance(data, dict):
-            msg = f"{path}: expected a [road_network] table of parameters, got {data!r}."
-            raise ParameterError(msg)
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            msg = (
-                f"{path} [road_network]: unknown keys {', '.join(unknown)}; expected some of "
-                f"{', '.join(cls.__dataclass_fields__)}."
-            )
-            raise ParameterError(msg)
-        speeds = data.get("speeds_kmh", {})
-        if isinstance(speeds, dict):
-            data["speeds_kmh"] = {**DEFAULT_SPEEDS_KMH, **speeds}
-        try:
-            return cls(**data)
-        except ParameterError as exc:
-            raise ParameterError(f"{path} [road_network]: {exc}") from None
 
     def key(self) -> str:
         """A short hash of the parameters that shape the graph, for cache keys."""
@@ -390,7 +359,8 @@ class RoadNetworkBackend:
 def travel_time_backend(
     roads: Path | None,
     *,
-    params_file: Path | None = None,
+    straight_line: StraightLineParams | None = None,
+    road_network: NetworkParams | None = None,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> StraightLineBackend | RoadNetworkBackend:
@@ -400,8 +370,9 @@ def travel_time_backend(
     ----------
     roads
         An OpenStreetMap extract, or ``None`` for the straight-line backend.
-    params_file
-        A TOML file with ``[straight_line]`` and ``[road_network]`` tables; defaults otherwise.
+    straight_line, road_network
+        The backends' parameters (the ``[straight_line]`` and ``[road_network]`` tables of
+        :func:`geoplan.params.load_params`); defaults otherwise.
     cache_dir
         Where built networks are kept.
     progress
@@ -410,17 +381,13 @@ def travel_time_backend(
     Raises
     ------
     InputFileError
-        When the extract or the parameter file cannot be read.
-    ParameterError
-        When a parameter is unknown or out of range.
+        When the extract cannot be read.
     NetworkError
         When the extract holds no drivable road.
     """
     if roads is None:
-        params = StraightLineParams.from_toml(params_file) if params_file else None
-        return StraightLineBackend(params or StraightLineParams())
-    net_params = NetworkParams.from_toml(params_file) if params_file else NetworkParams()
-    network = read_network(roads, params=net_params, cache_dir=cache_dir, progress=progress)
+        return StraightLineBackend(straight_line or StraightLineParams())
+    network = read_network(roads, params=road_network, cache_dir=cache_dir, progress=progress)
     return RoadNetworkBackend(network, cache_dir=cache_dir)
 
 
