@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as Bar
 from rich.table import Table
 
 from geoplan.catalog import get_layer, load_catalog
@@ -48,6 +55,7 @@ from geoplan.store import DEFAULT_WORKSPACE, GeoPackageStore, open_store
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageParams, CoverageResult
     from geoplan.params import Params
+    from geoplan.progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USAGE_ERRORS = (UnknownLayerError, InputFileError, MappingError, ParameterError)
@@ -194,8 +202,8 @@ def import_command(
         area,
     )
     store = open_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task(f"Importing {file.name} into {layer}", total=None)
+    importing = f"Importing {file.name} into {layer}"
+    with _progress(importing) as tell:
         try:
             result = import_file(
                 file,
@@ -203,7 +211,7 @@ def import_command(
                 store=store,
                 options=options,
                 dry_run=dry_run,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=lambda _layer, done, total: tell(importing, done, total),
             )
         except LayerValidationError as exc:
             _write_report(exc.report, report)
@@ -252,8 +260,7 @@ def validate_command(
         SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
         area,
     )
-    with _progress() as progress:
-        progress.add_task(f"Checking {file.name} for {layer}", total=None)
+    with _progress(f"Checking {file.name} for {layer}"):
         _, result, notes = check_file(file, layer, store=open_store(workspace), options=options)
     _print_notes(notes)
     _write_report(result, report)
@@ -398,19 +405,14 @@ def matrix_command(
     day = _parse_date(date)
     loaded = _load_params(params)
     store = _existing_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task("Travel times", total=None)
-
-        def tell(step: str, done: float) -> None:
-            progress.update(task, description=step, completed=round(100 * done), total=100)
-
+    with _progress("Travel times") as tell:
         backend = travel_time_backend(
             roads,
             straight_line=loaded.straight_line,
             road_network=loaded.road_network,
             progress=tell,
         )
-        progress.update(task, description="Computing travel times", completed=0, total=None)
+        tell("Computing travel times", 0, None)
         matrix = matrix_from_store(store, from_layer, to_layer, on=day, backend=backend)
         save_matrix(matrix, output)
     if isinstance(backend, RoadNetworkBackend):
@@ -509,15 +511,14 @@ def coverage_command(
     coverage.check_by(by)
     span = Period.parse(period) if period else None
     store = _existing_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task("Coverage", total=None)
+    with _progress("Coverage") as tell:
         backend = travel_time_backend(
             roads,
             straight_line=loaded.straight_line,
             road_network=loaded.road_network,
-            progress=lambda step, _: progress.update(task, description=step),
+            progress=tell,
         )
-        progress.update(task, description="Analysing coverage")
+        tell("Analysing coverage", 0, None)
         result = coverage.coverage_from_store(store, backend=backend, period=span, params=settings)
         written = coverage.save_coverage(result, output, by=by)
     _print_coverage(result, by=by, top=top)
@@ -693,13 +694,12 @@ def plan_command(
     limit = time_limit if time_limit is not None else planning.time_limit
     team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None
     store = _existing_store(workspace)
-    with _solver_progress() as progress:
-        task = progress.add_task("Reading the workspace", total=limit)
+    with _progress("Reading the workspace") as tell:
         backend = travel_time_backend(
             roads,
             straight_line=loaded.straight_line,
             road_network=loaded.road_network,
-            progress=lambda step, _done: progress.update(task, description=step),
+            progress=tell,
         )
         plan = plan_week_from_store(
             store,
@@ -710,14 +710,9 @@ def plan_command(
             seed=seed,
             time_limit=limit,
             backend=backend,
-            progress=lambda step: progress.update(task, description=step),
-            on_search=lambda p: progress.update(
-                task,
-                completed=min(p.elapsed, limit),
-                description=f"Solving: {p.tasks_done} visits planned so far",
-            ),
+            progress=tell,
         )
-        progress.update(task, description="Writing the schedules", completed=limit)
+        tell("Writing the schedules", limit, limit)
         lines = None
         if isinstance(backend, RoadNetworkBackend):
             closures = week_closures(store.read("no_go_zones"), plan.days)
@@ -732,22 +727,6 @@ def _print_written(folder: Path, written: dict[str, Path]) -> None:
     per_day = Counter(name.split("/")[0] for name in written if name not in singles)
     listed = [*singles, *(f"{kind}/ ({n} team-day file(s))" for kind, n in per_day.items())]
     out.print(f"Wrote {len(written)} file(s) to {escape(str(folder))}: {escape(', '.join(listed))}")
-
-
-@contextmanager
-def _solver_progress() -> Iterator[Progress]:
-    """A bar that fills as the solver's time limit runs out."""
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with progress:
-        yield progress
 
 
 # --- maps -----------------------------------------------------------------------------------
@@ -832,13 +811,8 @@ def map_command(
         time_limit=time_limit,
     )
     store = _existing_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task(f"Drawing the {kind} map", total=None)
-
-        def say(step: str) -> None:
-            progress.update(task, description=step)
-
-        drawn = map_from_store(kind, store, request=request, progress=say)
+    with _progress(f"Drawing the {kind} map") as tell:
+        drawn = map_from_store(kind, store, request=request, progress=tell)
         save_map(drawn, output, inline=not online_assets)
     size = output.stat().st_size / 1e6
     out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
@@ -883,11 +857,8 @@ def demo_command(
     from geoplan.demo.run import DemoOptions, run_demo  # noqa: PLC0415  (keeps --help fast)
 
     options = DemoOptions(seed=seed, sites=sites, visits=visits, roads=roads)
-    with _progress() as progress:
-        task = progress.add_task("Demo", total=None)
-        result = run_demo(
-            out_dir, options=options, step=lambda name: progress.update(task, description=name)
-        )
+    with _progress("Demo") as tell:
+        result = run_demo(out_dir, options=options, progress=tell)
     out.print(escape(result.summary()))
 
 
@@ -1027,18 +998,31 @@ def _existing_store(workspace: Path) -> GeoPackageStore:
 
 
 @contextmanager
-def _progress() -> Iterator[Progress]:
-    progress = Progress(
+def _progress(description: str) -> Iterator[Progress]:
+    """A progress bar on stderr while a command runs, told by its stages (:mod:`geoplan.progress`).
+
+    Each step replaces the description; a measured step fills the bar (rows written, seconds
+    searched, the fraction of a road-network build), an unmeasured one empties it.
+    """
+    bar = Bar(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     )
-    with progress:
-        yield progress
+    with bar:
+        task = bar.add_task(description, total=None)
+
+        def tell(step: str, done: float, total: float | None) -> None:
+            if total is None:
+                bar.update(task, description=step, completed=0)
+            else:
+                bar.update(task, description=step, completed=done, total=total)
+
+        yield tell
 
 
 def _print_notes(notes: Sequence[str]) -> None:

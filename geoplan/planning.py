@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 import geopandas as gpd
@@ -29,12 +29,14 @@ import pandas as pd
 
 from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
+from geoplan.progress import Progress, tell
 from geoplan.solver import (
     Depot,
     Route,
     RoutingProblem,
     SearchCallback,
     Solution,
+    SolveProgress,
     SolverParams,
     Task,
     TimeWindow,
@@ -827,9 +829,6 @@ class Pin:
         return cls(*parts)
 
 
-Progress = Callable[[str], None]
-
-
 def plan_week(
     sites: Mapping[str, gpd.GeoDataFrame],
     visits: pd.DataFrame,
@@ -843,7 +842,6 @@ def plan_week(
     seed: int = 0,
     time_limit: float | None = None,
     progress: Progress | None = None,
-    on_search: SearchCallback | None = None,
 ) -> WeekPlan:
     """Plan a week of team-day routes.
 
@@ -865,8 +863,9 @@ def plan_week(
     params, pins, seed, time_limit
         Planning parameters, tasks fixed to a team-day, the solver's seed and time limit
         (``params.time_limit`` by default).
-    progress, on_search
-        Told the name of each step, and how the search goes (about once a second).
+    progress
+        Told each step; while the solver searches (about once a second), the visits planned
+        so far and the seconds searched of the time limit.
 
     Raises
     ------
@@ -874,8 +873,7 @@ def plan_week(
         If a pin names an unknown site or team, or a task that cannot be done on that day.
     """
     params = params or PlanningParams()
-    say = progress or (lambda _: None)
-    say("Deriving visit tasks")
+    tell(progress, "Deriving visit tasks")
     routes = team_days(teams, days, params=params)
     working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
     tasks = tasks_for_week(sites, visits, days, params=params, working_days=working)
@@ -884,9 +882,15 @@ def plan_week(
     _check_pins(tasks, excluded)
     plannable = [t for t in tasks if t.id not in excluded]
     problem = routing_problem(plannable, routes, matrix, params=params)
-    say(f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
+    tell(progress, f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
     limit = params.time_limit if time_limit is None else time_limit
-    solution = solve(problem, time_limit=limit, seed=seed, params=params.solver, progress=on_search)
+    solution = solve(
+        problem,
+        time_limit=limit,
+        seed=seed,
+        params=params.solver,
+        progress=_search_progress(progress, limit),
+    )
     return _week_plan(
         solution,
         tasks=plannable,
@@ -897,6 +901,18 @@ def plan_week(
         teams=teams,
         seed=seed,
     )
+
+
+def _search_progress(progress: Progress | None, limit: float) -> SearchCallback | None:
+    """The solver's reports as steps: visits planned so far, seconds searched of ``limit``."""
+    if progress is None:
+        return None
+
+    def report(search: SolveProgress) -> None:
+        step = f"Solving: {search.tasks_done} visits planned so far"
+        progress(step, min(search.elapsed, limit), limit)
+
+    return report
 
 
 def plan_week_from_store(
@@ -911,7 +927,6 @@ def plan_week_from_store(
     backend: TravelTimeBackend | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
-    on_search: SearchCallback | None = None,
     matrix: TravelTimeMatrix | None = None,
 ) -> WeekPlan:
     """Read the workspace, build the week's travel-time matrix and plan the week.
@@ -927,7 +942,7 @@ def plan_week_from_store(
     zones = read("no_go_zones")
     closures = week_closures(zones, days)
     if matrix is None or not matrix_fits_week(matrix, sites, teams, zones=zones, closures=closures):
-        (progress or (lambda _: None))("Building the travel-time matrix")
+        tell(progress, "Building the travel-time matrix")
         matrix = week_matrix(sites, teams, backend=backend, closures=closures)
     return plan_week(
         sites,
@@ -941,7 +956,6 @@ def plan_week_from_store(
         seed=seed,
         time_limit=time_limit,
         progress=progress,
-        on_search=on_search,
     )
 
 

@@ -15,7 +15,7 @@ import hashlib
 import math
 import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +30,10 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
 from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import column_from_values
+from geoplan.progress import Progress
 
 DEFAULT_WORKSPACE = Path("geoplan.gpkg")
 BBox = tuple[float, float, float, float]
-Progress = Callable[[int, int], None]
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400
 _BUSY_TIMEOUT_S = 600.0
@@ -548,7 +548,7 @@ def _apply_upsert(
     for done, chunk in enumerate(_chunks(changed, _CHUNK), start=1):
         conn.executemany(sql, chunk)
         if progress:
-            progress(min(done * _CHUNK, len(changed)), len(changed))
+            progress(definition.name, min(done * _CHUNK, len(changed)), len(changed))
     added = sum(1 for r in changed if r[0] not in existing)
     return WriteResult(
         definition.name,

@@ -455,7 +455,7 @@ def test_a_build_reports_its_progress(fixtures: Path, tmp_path: Path) -> None:
     """The progress callback hears each step, in order, ending at 1."""
     heard: list[tuple[str, float]] = []
 
-    def record(step: str, done: float) -> None:
+    def record(step: str, done: float, total: float | None) -> None:
         heard.append((step, done))
 
     read_network(copy_fixture(fixtures, tmp_path), cache_dir=tmp_path, progress=record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ from geoplan.demo.scenario import build_demo_workspace
 from geoplan.errors import InputFileError, ParameterError
 from geoplan.params import Params, load_params
 from geoplan.planning import PlanningParams, plan_week
-from geoplan.solver import RoutingProblem, SearchCallback, Solution, SolverParams, solve
+from geoplan.solver import RoutingProblem, Solution, SolverParams, solve
 from geoplan.travel.matrix import StraightLineParams
 from geoplan.travel.roads import DEFAULT_SPEEDS_KMH, NetworkParams
 from geoplan.zones import no_closures
@@ -211,16 +212,9 @@ def test_geoplan_plan_params_hands_the_solver_table_to_the_search(
     path = write(tmp_path, "[solver]\nmax_iterations = 5\nnum_neighbours = 9\n")
     searches: list[tuple[SolverParams | None, int]] = []
 
-    def spy(
-        problem: RoutingProblem,
-        *,
-        time_limit: float,
-        seed: int,
-        params: SolverParams | None = None,
-        progress: SearchCallback | None = None,
-    ) -> Solution:
-        searches.append((params, seed))
-        return solve(problem, time_limit=time_limit, seed=seed, params=params, progress=progress)
+    def spy(problem: RoutingProblem, **options: Any) -> Solution:
+        searches.append((options["params"], options["seed"]))
+        return solve(problem, **options)
 
     monkeypatch.setattr(geoplan.planning, "solve", spy)
     args = [

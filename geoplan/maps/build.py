@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +106,7 @@ from geoplan.planning import (
     plan_week_from_store,
     week_closures,
 )
+from geoplan.progress import Progress, tell
 from geoplan.store import GeoPackageStore
 from geoplan.travel.matrix import StraightLineBackend, StraightLineParams
 from geoplan.travel.roads import RoadNetwork, RoadNetworkBackend, travel_time_backend
@@ -633,7 +634,7 @@ def map_from_store(
     store: GeoPackageStore,
     *,
     request: MapRequest | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> folium.Map:
     """The ``layers``, ``coverage`` or ``plan`` map of a workspace, computing what it needs.
 
@@ -645,17 +646,16 @@ def map_from_store(
     if kind not in MAP_KINDS:
         raise ParameterError(f"map: expected one of {', '.join(MAP_KINDS)}, got {kind!r}")
     request = request or MapRequest()
-    say = progress or (lambda _: None)
     day = request.day or dt.date.today()
     frames = read_frames(store)
     if kind == "layers":
         return layers_map(frames, day=day, tiles=request.tiles)
     if request.roads is not None:
-        say(f"Reading roads from {request.roads.name}")
+        tell(progress, f"Reading roads from {request.roads.name}")
     backend = travel_time_backend(request.roads)
     network = backend.network if isinstance(backend, RoadNetworkBackend) else None
     if kind == "coverage":
-        say("Finding coverage gaps")
+        tell(progress, "Finding coverage gaps")
         result = coverage_from_layers(CoverageLayers.from_store(store), backend=backend, today=day)
         reach = backend.params if isinstance(backend, StraightLineBackend) else None
         return coverage_map(result, frames, tiles=request.tiles, reach=reach, network=network)
@@ -666,7 +666,7 @@ def map_from_store(
         time_limit=request.time_limit,
         backend=backend,
         today=day,
-        progress=say,
+        progress=progress,
     )
     return plan_map(plan, frames, tiles=request.tiles, network=network)
 

@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.progress import Progress, tell
 from geoplan.travel.hierarchy import Hierarchy, build_hierarchy, many_to_many
 from geoplan.travel.matrix import (
     EARTH_RADIUS_M,
@@ -51,9 +52,6 @@ from geoplan.travel.matrix import (
     zone_reasons,
 )
 from geoplan.zones import Closures, no_closures
-
-Progress = Callable[[str, float], None]
-"""Called with a step's description and the fraction of the build done (0 to 1)."""
 
 OSM_SUFFIXES = (".osm.pbf", ".osm", ".osm.bz2")
 _CACHE_VERSION = "1"
@@ -235,7 +233,7 @@ def read_network(
     cache_dir
         Where built networks are kept; :func:`default_cache_dir` by default.
     progress
-        Told about each step of a build.
+        Told about each step of a build, with the fraction done (of a total of 1).
 
     Raises
     ------
@@ -254,9 +252,9 @@ def read_network(
         if cached is not None:
             return cached
     network = build_network(path, params=params, digest=digest, progress=progress)
-    _tell(progress, "saving the network cache", 0.95)
+    tell(progress, "saving the network cache", 0.95, 1)
     _save_network(cache, network)
-    _tell(progress, "network ready", 1.0)
+    tell(progress, "network ready", 1.0, 1)
     return network
 
 
@@ -277,11 +275,11 @@ def build_network(
         When the extract holds no drivable road.
     """
     params = params if params is not None else NetworkParams()
-    _tell(progress, f"reading roads from {path.name}", 0.0)
+    tell(progress, f"reading roads from {path.name}", 0.0, 1)
     segments = _read_segments(path, params)
-    _tell(progress, "building the road graph", 0.3)
+    tell(progress, "building the road graph", 0.3, 1)
     graph = _graph_from_segments(segments, path)
-    _tell(progress, "contracting the road graph", 0.4)
+    tell(progress, "contracting the road graph", 0.4, 1)
     hierarchy = build_hierarchy(
         len(graph["osm_ids"]), graph["tails"], graph["heads"], graph["seconds"], graph["metres"]
     )
@@ -685,11 +683,6 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _tell(progress: Progress | None, step: str, done: float) -> None:
-    if progress is not None:
-        progress(step, done)
 
 
 def _haversine(
