@@ -280,7 +280,9 @@ def run_plan(workspace: Path, spec: PlanSpec, results: Connection) -> None:
     """Plan a week in this (job) process and send ``("step", text)`` messages, then
     ``("done", WeekPlan)`` or ``("failed", reason)``."""
 
-    def say(text: str) -> None:
+    def say(step: str, done: float, total: float | None) -> None:
+        # The only measured step of a plan job is the search, in seconds of its time limit.
+        text = step if total is None else f"{step} ({done:.0f} of {total:g} s)"
         results.send(("step", text))
 
     try:
@@ -292,10 +294,6 @@ def run_plan(workspace: Path, spec: PlanSpec, results: Connection) -> None:
             seed=spec.seed,
             time_limit=spec.time_limit,
             progress=say,
-            on_search=lambda p: say(
-                f"Solving: {p.tasks_done} visits planned so far "
-                f"({p.elapsed:.0f} of {spec.time_limit:g} s)"
-            ),
         )
         results.send(("done", plan))
     except GeoplanError as exc:

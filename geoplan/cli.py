@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as Bar
 from rich.table import Table
 
 from geoplan.catalog import get_layer, load_catalog
@@ -47,6 +54,8 @@ from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
 
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageParams, CoverageResult
+    from geoplan.params import Params
+    from geoplan.progress import Progress
     from geoplan.travel.backend import TravelTimeBackend
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -201,8 +210,8 @@ def import_command(
         area,
     )
     store = open_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task(f"Importing {file.name} into {layer}", total=None)
+    importing = f"Importing {file.name} into {layer}"
+    with _progress(importing) as tell:
         try:
             result = import_file(
                 file,
@@ -210,7 +219,7 @@ def import_command(
                 store=store,
                 options=options,
                 dry_run=dry_run,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=lambda _layer, done, total: tell(importing, done, total),
             )
         except LayerValidationError as exc:
             _write_report(exc.report, report)
@@ -259,8 +268,7 @@ def validate_command(
         SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
         area,
     )
-    with _progress() as progress:
-        progress.add_task(f"Checking {file.name} for {layer}", total=None)
+    with _progress(f"Checking {file.name} for {layer}"):
         _, result, notes = check_file(file, layer, store=open_store(workspace), options=options)
     _print_notes(notes)
     _write_report(result, report)
@@ -404,15 +412,11 @@ def matrix_command(
     from geoplan.workspace import matrix_from_store  # noqa: PLC0415
 
     day = _parse_date(date)
+    loaded = _load_params(params)
     store = _existing_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task("Travel times", total=None)
-
-        def tell(step: str, done: float) -> None:
-            progress.update(task, description=step, completed=round(100 * done), total=100)
-
-        travel = _backend(roads, backend, params=params, progress=tell)
-        progress.update(task, description="Computing travel times", completed=0, total=None)
+    with _progress("Travel times") as tell:
+        travel = _backend(roads, backend, params=loaded, progress=tell)
+        tell("Computing travel times", 0, None)
         matrix = matrix_from_store(store, from_layer, to_layer, on=day, backend=travel)
         save_matrix(matrix, output)
     out.print(escape(travel.description))
@@ -474,7 +478,7 @@ def coverage_command(
         Path | None,
         typer.Option(
             help="TOML file with a \\[coverage] table: service_minutes, referral_kinds, "
-            "h3_resolution, new_locations (see README)."
+            "h3_resolution, new_locations (see README); optionally \\[straight_line] / \\[road_network]."
         ),
     ] = None,
     locations: Annotated[
@@ -506,19 +510,14 @@ def coverage_command(
     from geoplan.indicators import Period  # noqa: PLC0415
     from geoplan.workspace import coverage_from_store  # noqa: PLC0415
 
-    settings = _coverage_params(params, threshold, locations)
+    loaded = _load_params(params)
+    settings = _coverage_params(loaded.coverage, threshold, locations)
     coverage.check_by(by)
     span = Period.parse(period) if period else None
     store = _existing_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task("Coverage", total=None)
-        travel = _backend(
-            roads,
-            backend,
-            params=params,
-            progress=lambda step, _: progress.update(task, description=step),
-        )
-        progress.update(task, description="Analysing coverage")
+    with _progress("Coverage") as tell:
+        travel = _backend(roads, backend, params=loaded, progress=tell)
+        tell("Analysing coverage", 0, None)
         result = coverage_from_store(store, backend=travel, period=span, params=settings)
         written = coverage.save_coverage(result, output, by=by)
     _print_coverage(result, by=by, top=top)
@@ -530,13 +529,12 @@ def coverage_command(
 
 
 def _coverage_params(
-    path: Path | None, threshold: str | None, locations: int | None
+    settings: CoverageParams, threshold: str | None, locations: int | None
 ) -> CoverageParams:
     from dataclasses import replace  # noqa: PLC0415
 
-    from geoplan.coverage import CoverageParams, parse_minutes  # noqa: PLC0415
+    from geoplan.coverage import parse_minutes  # noqa: PLC0415
 
-    settings = CoverageParams.from_toml(path) if path else CoverageParams()
     if threshold is not None:
         settings = replace(settings, threshold_minutes=parse_minutes(threshold))
     if locations is not None:
@@ -647,7 +645,7 @@ def plan_command(
     params: Annotated[
         Path | None,
         typer.Option(
-            help="TOML file with \\[planning] parameters (see examples/planning.toml) and optionally \\[straight_line] / \\[road_network]."
+            help="TOML file with \\[planning] parameters (see examples/planning.toml) and optionally \\[solver], \\[straight_line] / \\[road_network]."
         ),
     ] = None,
     roads: Annotated[
@@ -685,24 +683,19 @@ def plan_command(
 
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
-    from geoplan.planning import Pin, PlanningParams  # noqa: PLC0415
+    from geoplan.planning import Pin  # noqa: PLC0415
     from geoplan.schedules import check_formats, write_schedules  # noqa: PLC0415
     from geoplan.workspace import plan_week_from_store, route_lines  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
     pins = [Pin.parse(text) for text in pin or []]
-    planning = PlanningParams.from_toml(params) if params else PlanningParams()
+    loaded = _load_params(params)
+    planning = loaded.planning
     limit = time_limit if time_limit is not None else planning.time_limit
     team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None
     store = _existing_store(workspace)
-    with _solver_progress() as progress:
-        task = progress.add_task("Reading the workspace", total=limit)
-        travel = _backend(
-            roads,
-            backend,
-            params=params,
-            progress=lambda step, _done: progress.update(task, description=step),
-        )
+    with _progress("Reading the workspace") as tell:
+        travel = _backend(roads, backend, params=loaded, progress=tell)
         plan = plan_week_from_store(
             store,
             week=week,
@@ -712,14 +705,9 @@ def plan_command(
             seed=seed,
             time_limit=limit,
             backend=travel,
-            progress=lambda step: progress.update(task, description=step),
-            on_search=lambda p: progress.update(
-                task,
-                completed=min(p.elapsed, limit),
-                description=f"Solving: {p.tasks_done} visits planned so far",
-            ),
+            progress=tell,
         )
-        progress.update(task, description="Writing the schedules", completed=limit)
+        tell("Writing the schedules", limit, limit)
         lines = route_lines(plan, travel, zones=store.read("no_go_zones"))
         written = write_schedules(plan, out_dir, formats=chosen, lines=lines)
     out.print(escape(plan.summary()))
@@ -731,22 +719,6 @@ def _print_written(folder: Path, written: dict[str, Path]) -> None:
     per_day = Counter(name.split("/")[0] for name in written if name not in singles)
     listed = [*singles, *(f"{kind}/ ({n} team-day file(s))" for kind, n in per_day.items())]
     out.print(f"Wrote {len(written)} file(s) to {escape(str(folder))}: {escape(', '.join(listed))}")
-
-
-@contextmanager
-def _solver_progress() -> Iterator[Progress]:
-    """A bar that fills as the solver's time limit runs out."""
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with progress:
-        yield progress
 
 
 # --- maps -----------------------------------------------------------------------------------
@@ -819,13 +791,8 @@ def map_command(
             f"{kind!r} is not one of {', '.join(MAP_KINDS)}", param_hint="KIND"
         )
     store = _existing_store(workspace)
-    with _progress() as progress:
-        task = progress.add_task(f"Drawing the {kind} map", total=None)
-
-        def say(step: str) -> None:
-            progress.update(task, description=step)
-
-        travel = _backend(roads, backend, params=None, progress=lambda step, _: say(step))
+    with _progress(f"Drawing the {kind} map") as tell:
+        travel = _backend(roads, backend, params=None, progress=tell)
         request = MapRequest(
             day=_parse_date(date),
             week=week,
@@ -834,7 +801,7 @@ def map_command(
             seed=seed,
             time_limit=time_limit,
         )
-        drawn = map_from_store(kind, store, request=request, progress=say)
+        drawn = map_from_store(kind, store, request=request, progress=tell)
         save_map(drawn, output, inline=not online_assets)
     size = output.stat().st_size / 1e6
     out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
@@ -880,11 +847,8 @@ def demo_command(
     from geoplan.demo.run import DemoOptions, run_demo  # noqa: PLC0415  (keeps --help fast)
 
     options = DemoOptions(seed=seed, sites=sites, visits=visits, roads=roads)
-    with _progress() as progress:
-        task = progress.add_task("Demo", total=None)
-        result = run_demo(
-            out_dir, options=options, step=lambda name: progress.update(task, description=name)
-        )
+    with _progress("Demo") as tell:
+        result = run_demo(out_dir, options=options, progress=tell)
     out.print(escape(result.summary()))
 
 
@@ -1008,6 +972,13 @@ def _parse_area(text: str, *, name: str = "operating area") -> OperatingArea:
         raise typer.BadParameter(str(exc), param_hint="area") from None
 
 
+def _load_params(path: Path | None) -> Params:
+    """The --params file's tables, read once; every default without a file."""
+    from geoplan.params import Params, load_params  # noqa: PLC0415  (keeps --help fast)
+
+    return load_params(path) if path else Params()
+
+
 def _existing_store(workspace: Path) -> Store:
     store = open_store(workspace)
     if not store.exists():
@@ -1020,30 +991,43 @@ def _backend(
     roads: Path | None,
     spec: str | None,
     *,
-    params: Path | None,
-    progress: Callable[[str, float], None] | None,
+    params: Params | None,
+    progress: Progress | None,
 ) -> TravelTimeBackend:
     """The travel-time backend of ``--roads`` or ``--backend`` (straight lines by default)."""
     from geoplan.travel.backend import BackendOptions  # noqa: PLC0415  (keeps --help fast)
     from geoplan.workspace import travel_time_backend  # noqa: PLC0415
 
-    options = BackendOptions(params_file=params, progress=progress)
+    options = BackendOptions(params=params, progress=progress)
     return travel_time_backend(roads, spec=spec, options=options)
 
 
 @contextmanager
-def _progress() -> Iterator[Progress]:
-    progress = Progress(
+def _progress(description: str) -> Iterator[Progress]:
+    """A progress bar on stderr while a command runs, told by its stages (:mod:`geoplan.progress`).
+
+    Each step replaces the description; a measured step fills the bar (rows written, seconds
+    searched, the fraction of a road-network build), an unmeasured one empties it.
+    """
+    bar = Bar(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     )
-    with progress:
-        yield progress
+    with bar:
+        task = bar.add_task(description, total=None)
+
+        def tell(step: str, done: float, total: float | None) -> None:
+            if total is None:
+                bar.update(task, description=step, completed=0)
+            else:
+                bar.update(task, description=step, completed=done, total=total)
+
+        yield tell
 
 
 def _print_notes(notes: Sequence[str]) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ import pandas as pd
 
 from geoplan.areas import assign_areas, h3_cells, h3_polygons, totals_by_area
 from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_list
-from geoplan.errors import InputFileError, ParameterError
+from geoplan.errors import ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
 from geoplan.siting import SitingResult, maximal_covering
 from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
@@ -127,30 +126,6 @@ class CoverageParams:
     def threshold_for(self, service: str) -> float:
         """Threshold, in minutes, for one service (or ``referral``)."""
         return float(self.service_minutes.get(service, self.threshold_minutes))
-
-    @classmethod
-    def from_toml(cls, path: Path) -> CoverageParams:
-        """Read the ``[coverage]`` table of a TOML file; missing keys keep their defaults.
-
-        Raises
-        ------
-        InputFileError
-            When the file cannot be read or parsed.
-        ParameterError
-            When a key is unknown or a value out of range.
-        """
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8")).get("coverage", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InputFileError(f"{path}: cannot read coverage parameters ({exc})") from exc
-        known = {f.name for f in dataclasses.fields(cls)}
-        if unknown := sorted(set(table) - known):
-            msg = f"{path} [coverage]: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            raise ParameterError(msg)
-        for key in ("referral_kinds", "site_layers"):
-            if key in table:
-                table[key] = tuple(table[key])
-        return cls(**table)
 
 
 def _check_minutes(name: str, value: float) -> list[str]:

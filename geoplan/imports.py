@@ -24,8 +24,9 @@ from geoplan.layers import (
     ValidationReport,
     validate_table,
 )
+from geoplan.progress import Progress
 from geoplan.sources import RawTable, SourceOptions, read_source
-from geoplan.store import Progress, Store, WriteResult
+from geoplan.store import Store, WriteResult
 
 AREA_SETTING = "operating_area"
 ExportFormat = Literal["geojson", "gpkg", "csv"]

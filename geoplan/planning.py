@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -31,12 +29,15 @@ import pandas as pd
 
 from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
+from geoplan.progress import Progress, tell
 from geoplan.solver import (
     Depot,
-    ProgressCallback,
     Route,
     RoutingProblem,
+    SearchCallback,
     Solution,
+    SolveProgress,
+    SolverParams,
     Task,
     TimeWindow,
     Vehicle,
@@ -112,7 +113,7 @@ class PriorityParams:
 
 @dataclass(frozen=True)
 class PlanningParams:
-    """Planning parameters; load them from TOML with :meth:`from_toml`.
+    """Planning parameters; :func:`geoplan.params.load_params` reads them from a TOML file.
 
     Parameters
     ----------
@@ -134,6 +135,8 @@ class PlanningParams:
         CIP project statuses that still need visits.
     time_limit
         Seconds the solver searches.
+    solver
+        How the search runs besides its time limit and seed (the file's ``[solver]`` table).
     """
 
     service_minutes: Mapping[str, int] = field(
@@ -152,6 +155,7 @@ class PlanningParams:
     max_stops: int | None = None
     cip_statuses: tuple[str, ...] = ("planned", "in_progress", "completed")
     time_limit: float = 20.0
+    solver: SolverParams = field(default_factory=SolverParams)
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.service_minutes.items() if not 1 <= v <= 600}
@@ -161,29 +165,6 @@ class PlanningParams:
             raise ParameterError(
                 "prize_seconds_per_point must be >= 1, early_days >= 0 and time_limit > 0"
             )
-
-    @classmethod
-    def from_toml(cls, path: Path) -> PlanningParams:
-        """Read ``[planning]``, ``[planning.service_minutes]`` and ``[planning.priority]``;
-        missing keys keep their defaults.
-
-        Raises
-        ------
-        ParameterError
-            When the file cannot be read or a key is unknown or out of range.
-        """
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8")).get("planning", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ParameterError(f"planning parameters {path}: {exc}") from exc
-        known = {f.name for f in fields(cls)}
-        if unknown := set(data) - known:
-            raise ParameterError(f"{path.name}: unknown key(s) {sorted(unknown)} in [planning]")
-        minutes = {**cls().service_minutes, **data.pop("service_minutes", {})}
-        priority = PriorityParams(**data.pop("priority", {}))
-        if "cip_statuses" in data:
-            data["cip_statuses"] = tuple(data["cip_statuses"])
-        return cls(service_minutes=minutes, priority=priority, **data)
 
 
 # --- the week -----------------------------------------------------------------------------
@@ -647,7 +628,11 @@ class DayRoute:
 
 @dataclass(frozen=True)
 class WeekPlan:
-    """A week of routes, what was left out and why, and how the plan was made."""
+    """A week of routes, what was left out and why, and how the plan was made.
+
+    ``seed``, ``runtime``, ``iterations`` and ``stopped_by`` describe the solver's run (see
+    :class:`geoplan.solver.Solution`).
+    """
 
     days: tuple[dt.date, ...]
     routes: tuple[DayRoute, ...]
@@ -657,6 +642,8 @@ class WeekPlan:
     runtime: float
     backend: str
     base_positions: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    iterations: int = 0
+    stopped_by: str = ""
 
     @property
     def stops(self) -> list[Stop]:
@@ -842,9 +829,6 @@ class Pin:
         return cls(*parts)
 
 
-Progress = Callable[[str], None]
-
-
 def plan_week(
     sites: Mapping[str, gpd.GeoDataFrame],
     visits: pd.DataFrame,
@@ -858,7 +842,6 @@ def plan_week(
     seed: int = 0,
     time_limit: float | None = None,
     progress: Progress | None = None,
-    on_search: ProgressCallback | None = None,
 ) -> WeekPlan:
     """Plan a week of team-day routes.
 
@@ -880,8 +863,9 @@ def plan_week(
     params, pins, seed, time_limit
         Planning parameters, tasks fixed to a team-day, the solver's seed and time limit
         (``params.time_limit`` by default).
-    progress, on_search
-        Told the name of each step, and how the search goes (about once a second).
+    progress
+        Told each step; while the solver searches (about once a second), the visits planned
+        so far and the seconds searched of the time limit.
 
     Raises
     ------
@@ -889,8 +873,7 @@ def plan_week(
         If a pin names an unknown site or team, or a task that cannot be done on that day.
     """
     params = params or PlanningParams()
-    say = progress or (lambda _: None)
-    say("Deriving visit tasks")
+    tell(progress, "Deriving visit tasks")
     routes = team_days(teams, days, params=params)
     working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
     tasks = tasks_for_week(sites, visits, days, params=params, working_days=working)
@@ -899,9 +882,15 @@ def plan_week(
     _check_pins(tasks, excluded)
     plannable = [t for t in tasks if t.id not in excluded]
     problem = routing_problem(plannable, routes, matrix, params=params)
-    say(f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
+    tell(progress, f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
     limit = params.time_limit if time_limit is None else time_limit
-    solution = solve(problem, time_limit=limit, seed=seed, progress=on_search)
+    solution = solve(
+        problem,
+        time_limit=limit,
+        seed=seed,
+        params=params.solver,
+        progress=_search_progress(progress, limit),
+    )
     return _week_plan(
         solution,
         tasks=plannable,
@@ -912,6 +901,18 @@ def plan_week(
         teams=teams,
         seed=seed,
     )
+
+
+def _search_progress(progress: Progress | None, limit: float) -> SearchCallback | None:
+    """The solver's reports as steps: visits planned so far, seconds searched of ``limit``."""
+    if progress is None:
+        return None
+
+    def report(search: SolveProgress) -> None:
+        step = f"Solving: {search.tasks_done} visits planned so far"
+        progress(step, min(search.elapsed, limit), limit)
+
+    return report
 
 
 def matrix_fits_week(
@@ -1146,6 +1147,8 @@ def _week_plan(
         runtime=solution.runtime,
         backend=matrix.backend,
         base_positions=positions,
+        iterations=solution.iterations,
+        stopped_by=solution.stopped_by,
     )
 
 

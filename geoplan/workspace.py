@@ -16,7 +16,7 @@ never ask which backend they were given. The command line, the API and the demo 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -43,7 +43,6 @@ from geoplan.planning import (
     PLANNED_LAYERS,
     Pin,
     PlanningParams,
-    Progress,
     WeekPlan,
     matrix_fits_week,
     plan_week,
@@ -52,8 +51,8 @@ from geoplan.planning import (
     week_days,
     week_matrix,
 )
+from geoplan.progress import Progress, tell
 from geoplan.schedules import route_id, straight_line
-from geoplan.solver import ProgressCallback
 from geoplan.store import Store
 from geoplan.travel.backend import (
     BackendOptions,
@@ -209,7 +208,6 @@ def plan_week_from_store(
     backend: TravelTimeBackend | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
-    on_search: ProgressCallback | None = None,
     matrix: TravelTimeMatrix | None = None,
 ) -> WeekPlan:
     """Read the workspace, build the week's travel-time matrix and plan the week.
@@ -226,7 +224,7 @@ def plan_week_from_store(
     zones = read("no_go_zones")
     closures = week_closures(zones, days)
     if matrix is None or not matrix_fits_week(matrix, sites, teams, zones=zones, closures=closures):
-        (progress or (lambda _: None))("Building the travel-time matrix")
+        tell(progress, "Building the travel-time matrix")
         matrix = week_matrix(sites, teams, backend=backend, closures=closures)
     return plan_week(
         sites,
@@ -240,7 +238,6 @@ def plan_week_from_store(
         seed=seed,
         time_limit=time_limit,
         progress=progress,
-        on_search=on_search,
     )
 
 
@@ -331,7 +328,7 @@ def map_from_store(
     store: Store,
     *,
     request: MapRequest | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> folium.Map:
     """The ``layers``, ``coverage`` or ``plan`` map of a workspace, computing what it needs.
 
@@ -343,14 +340,13 @@ def map_from_store(
     if kind not in MAP_KINDS:
         raise ParameterError(f"map: expected one of {', '.join(MAP_KINDS)}, got {kind!r}")
     request = request or MapRequest()
-    say = progress or (lambda _: None)
     day = request.day or dt.date.today()
     frames = read_frames(store)
     if kind == "layers":
         return layers_map(frames, day=day, tiles=request.tiles)
     backend = request.backend or travel_time_backend()
     if kind == "coverage":
-        say("Finding coverage gaps")
+        tell(progress, "Finding coverage gaps")
         result = coverage_from_layers(coverage_layers(store), backend=backend, today=day)
         reach = coverage_reach(result, frames, backend)
         return coverage_map(result, frames, tiles=request.tiles, reach=reach)
@@ -361,7 +357,7 @@ def map_from_store(
         time_limit=request.time_limit,
         backend=backend,
         today=day,
-        progress=say,
+        progress=progress,
     )
     lines = route_lines(plan, backend, zones=frames["no_go_zones"])
     return plan_map(plan, frames, tiles=request.tiles, lines=lines)

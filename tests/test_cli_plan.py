@@ -14,6 +14,7 @@ import pytest
 from geoplan.cli import run
 from geoplan.demo.run import DemoOptions, run_demo
 from geoplan.demo.scenario import build_demo_workspace
+from geoplan.params import load_params
 from geoplan.planning import PlanningParams, WeekPlan, week_days
 from geoplan.store import open_store
 from tests.planning_fixtures import layer, site, team
@@ -145,7 +146,7 @@ def test_demo_plans_the_coming_week(tmp_path: Path) -> None:
 def test_example_parameters_file_documents_the_defaults() -> None:
     """examples/planning.toml loads and holds exactly the default parameters, each commented."""
     path = Path(__file__).resolve().parents[1] / "examples" / "planning.toml"
-    assert PlanningParams.from_toml(path) == PlanningParams()
+    assert load_params(path).planning == PlanningParams()
     lines = path.read_text(encoding="utf-8").splitlines()
     for k, line in enumerate(lines):
         if re.match(r"^#? ?[a-z_]+ = ", line) and not line.startswith(("# detour", "# speed")):

@@ -52,6 +52,7 @@ from geoplan.errors import FormulaError, ParameterError
 from geoplan.imports import ImportOptions, import_file
 from geoplan.indicators import Period
 from geoplan.layers import ColumnMapping, ValidationContext, validate_table
+from geoplan.params import load_params
 from geoplan.sources import RawTable
 from geoplan.store import Store, open_store
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
@@ -677,13 +678,13 @@ def test_params_from_toml(tmp_path: Path) -> None:
     path.write_text(
         '[coverage]\nthreshold_minutes = 45\nservice_minutes = {referral = 90}\nsite_layers = ["gathering_points"]\n'
     )
-    params = CoverageParams.from_toml(path)
+    params = load_params(path).coverage
     assert (params.threshold_minutes, params.threshold_for("referral")) == (45, 90)
     assert params.threshold_for("health") == 45
     assert params.site_layers == ("gathering_points",)
     path.write_text("[coverage]\nthreshold = 45\n")
-    with pytest.raises(ParameterError, match=r"unknown key\(s\) threshold"):
-        CoverageParams.from_toml(path)
+    with pytest.raises(ParameterError, match=r"unknown keys threshold\b"):
+        load_params(path)
 
 
 @pytest.mark.parametrize(

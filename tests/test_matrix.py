@@ -19,6 +19,7 @@ from geoplan.cli import run
 from geoplan.demo.run import DemoOptions, DemoRun, _compute_travel_times
 from geoplan.errors import InputFileError, ParameterError, UnknownLayerError
 from geoplan.layers import validate_table
+from geoplan.params import load_params
 from geoplan.sources import RawTable
 from geoplan.store.geopackage import GeoPackageStore
 from geoplan.travel.matrix import (
@@ -183,18 +184,18 @@ def test_straight_line_parameters_are_checked(params: dict[str, object]) -> None
 
 def test_straight_line_parameters_read_from_toml(fixtures: Path, tmp_path: Path) -> None:
     """[straight_line] keys are read; unknown keys and bad values name the file."""
-    params = StraightLineParams.from_toml(fixtures / "roads_params_slow_town.toml")
+    params = load_params(fixtures / "roads_params_slow_town.toml").straight_line
     assert (params.detour_factor, params.speed_kmh) == (1.5, 20)
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("[straight_line]\nspeed = 20\n", encoding="utf-8")
     with pytest.raises(ParameterError, match="unknown keys speed"):
-        StraightLineParams.from_toml(unknown)
+        load_params(unknown)
     slow = tmp_path / "slow.toml"
     slow.write_text("[straight_line]\nspeed_kmh = 0.5\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"slow\.toml \[straight_line\]: speed_kmh"):
-        StraightLineParams.from_toml(slow)
+        load_params(slow)
     with pytest.raises(InputFileError, match="cannot read parameters as TOML"):
-        StraightLineParams.from_toml(fixtures / "roads_params_not_toml.toml")
+        load_params(fixtures / "roads_params_not_toml.toml")
 
 
 # --- the matrix itself ------------------------------------------------------------------------

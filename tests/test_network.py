@@ -21,6 +21,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.params import load_params
 from geoplan.travel.backend import BackendOptions
 from geoplan.travel.hierarchy import many_to_many
 from geoplan.travel.matrix import (
@@ -455,7 +456,7 @@ def test_a_build_reports_its_progress(fixtures: Path, tmp_path: Path) -> None:
     """The progress callback hears each step, in order, ending at 1."""
     heard: list[tuple[str, float]] = []
 
-    def record(step: str, done: float) -> None:
+    def record(step: str, done: float, total: float | None) -> None:
         heard.append((step, done))
 
     read_network(copy_fixture(fixtures, tmp_path), cache_dir=tmp_path, progress=record)
@@ -509,13 +510,13 @@ def test_bad_parameter_files_raise_clear_errors(
 ) -> None:
     """Unknown keys, wrong types, broken TOML and missing files each name the file."""
     with pytest.raises(error, match=words) as caught:
-        NetworkParams.from_toml(fixtures / name)
+        load_params(fixtures / name)
     assert name in str(caught.value)
 
 
 def test_a_good_parameter_file_overrides_some_speeds(fixtures: Path) -> None:
     """[road_network] keys are read; unlisted road classes keep their default speeds."""
-    params = NetworkParams.from_toml(fixtures / "roads_params_slow_town.toml")
+    params = load_params(fixtures / "roads_params_slow_town.toml").road_network
     assert params.max_snap_m == 300
     assert params.off_road_kmh == 5
     assert params.speeds_kmh["residential"] == 15
@@ -540,13 +541,13 @@ def test_out_of_range_parameters_are_refused(changes: dict[str, object]) -> None
 
 def test_the_backend_is_chosen_by_whether_roads_are_given(fixtures: Path, tmp_path: Path) -> None:
     """No roads: straight lines (with the file's parameters); roads: the road network."""
-    params = fixtures / "roads_params_slow_town.toml"
-    straight = travel_time_backend(None, options=BackendOptions(params_file=params))
+    params = load_params(fixtures / "roads_params_slow_town.toml")
+    straight = travel_time_backend(None, options=BackendOptions(params=params))
     assert isinstance(straight, StraightLineBackend)
     assert straight.params.speed_kmh == 20
     roads = travel_time_backend(
         fixtures / "roads_bridge_shortcut.osm",
-        options=BackendOptions(params_file=params, cache_dir=tmp_path),
+        options=BackendOptions(params=params, cache_dir=tmp_path),
     )
     assert isinstance(roads, RoadNetworkBackend)
     assert roads.network.params.speeds_kmh["residential"] == 15

@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 from geoplan.errors import ParameterError, PlanningError
+from geoplan.params import load_params
 from geoplan.planning import (
     CAPACITY,
     CLOSED,
@@ -425,7 +426,7 @@ def test_parameters_from_toml(tmp_path: Path) -> None:
     path.write_text(
         "[planning]\ntime_limit = 5\n[planning.service_minutes]\nhealth = 45\n[planning.priority]\noverdue_weight = 2\n"
     )
-    params = PlanningParams.from_toml(path)
+    params = load_params(path).planning
     assert (params.time_limit, params.service_minutes["health"], params.service_minutes["nfi"]) == (
         5,
         45,
@@ -434,4 +435,4 @@ def test_parameters_from_toml(tmp_path: Path) -> None:
     assert params.priority.overdue_weight == 2
     path.write_text("[planning]\nspeed = 5\n")
     with pytest.raises(ParameterError, match="unknown"):
-        PlanningParams.from_toml(path)
+        load_params(path)

@@ -162,7 +162,7 @@ def test_failed_write_leaves_nothing(store: GeoPackageStore, sites: gpd.GeoDataF
     many = pd.concat([sites.iloc[[1]]] * 5000, ignore_index=True)
     many["id"] = [f"M-{i}" for i in range(5000)]
 
-    def fail(done: int, total: int) -> None:
+    def fail(layer: str, done: float, total: float | None) -> None:
         raise RuntimeError(f"disk full after {done} of {total}")
 
     with pytest.raises(RuntimeError, match="disk full after 2000"):
@@ -317,7 +317,7 @@ _SLOW_IMPORT = textwrap.dedent(
     from geoplan.imports import import_file
     from geoplan.store import open_store
 
-    def progress(done, total):
+    def progress(layer, done, total):
         print(f"wrote {done}/{total}", flush=True)
         time.sleep(0.2)  # widen the window in which the test kills us mid-transaction
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geoplan.progress import Progress, tell
 from geoplan.store import Store, open_store
-
-Step = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -63,17 +62,16 @@ class DemoRun:
 
 
 def run_demo(
-    out_dir: Path, *, options: DemoOptions | None = None, step: Step | None = None
+    out_dir: Path, *, options: DemoOptions | None = None, progress: Progress | None = None
 ) -> DemoRun:
     """Build the demo workspace in ``out_dir`` and run every stage on it.
 
-    ``step`` is told the name of each stage as it starts (for a progress display).
+    ``progress`` is told the name of each stage as it starts.
     """
     run = DemoRun(out_dir=out_dir, options=options or DemoOptions())
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, stage in STAGES:
-        if step is not None:
-            step(name)
+        tell(progress, name)
         stage(run)
     return run
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,11 +32,9 @@ from geoplan.catalog import FieldDef, LayerDef, layers_dir, load_catalog
 from geoplan.errors import CatalogError, LayerValidationError, ParameterError
 from geoplan.imports import set_operating_area
 from geoplan.layers import OperatingArea, ValidationContext, column_from_values, validate_table
+from geoplan.progress import Progress, tell
 from geoplan.sources import WGS84, RawTable
 from geoplan.store import WriteResult, open_store
-
-DemoProgress = Callable[[str, int, int], None]
-"""Called as ``progress(layer, done, total)`` while a layer is written."""
 
 WRITE_ORDER = (
     "teams",
@@ -454,7 +451,7 @@ def build_demo_workspace(
     today: dt.date | None = None,
     scenario: Path | None = None,
     validate: bool = True,
-    progress: DemoProgress | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, WriteResult]:
     """Generate the demo scenario and write it to a fresh workspace file.
 
@@ -468,7 +465,7 @@ def build_demo_workspace(
     seed, sites, visits, today, scenario, validate
         As for :func:`generate_scenario`.
     progress
-        Called as ``progress(layer, done, total)`` while each layer is written.
+        Told ``(layer, rows written, rows)`` while each layer is written.
 
     Returns
     -------
@@ -483,10 +480,8 @@ def build_demo_workspace(
     set_operating_area(store, load_scenario(scenario).area)
     results = {}
     for layer, frame in frames.items():
-        report = partial(progress, layer) if progress else None
-        if report:
-            report(0, len(frame))
-        results[layer] = store.upsert(layer, frame, progress=report)
+        tell(progress, layer, 0, len(frame))
+        results[layer] = store.upsert(layer, frame, progress=progress)
     return results
 
 

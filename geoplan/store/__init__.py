@@ -33,10 +33,10 @@ import shapely
 
 from geoplan.catalog import FieldDef, LayerDef, get_layer
 from geoplan.errors import ParameterError
+from geoplan.progress import Progress
 
 DEFAULT_WORKSPACE = Path("geoplan.gpkg")
 BBox = tuple[float, float, float, float]
-Progress = Callable[[int, int], None]
 PlainValue = str | int | float | bytes | None
 DataVersion = Hashable
 """A token that stays equal while nothing is committed to the workspace, by anyone."""

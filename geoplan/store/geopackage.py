@@ -28,12 +28,12 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
 from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import column_from_values
+from geoplan.progress import Progress
 from geoplan.store import (
     BBox,
     KeyRecord,
     LayerInfo,
     PlainValue,
-    Progress,
     Store,
     WriteResult,
     field_order,
@@ -552,7 +552,7 @@ def _apply_upsert(
     for done, chunk in enumerate(_chunks(changed, _CHUNK), start=1):
         conn.executemany(sql, chunk)
         if progress:
-            progress(min(done * _CHUNK, len(changed)), len(changed))
+            progress(definition.name, min(done * _CHUNK, len(changed)), len(changed))
     added = sum(1 for r in changed if r[0] not in existing)
     return WriteResult(
         definition.name,

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from geoplan.errors import ParameterError
+from geoplan.progress import Progress
 
 if TYPE_CHECKING:
     import shapely
 
+    from geoplan.params import Params
     from geoplan.travel.matrix import Points, TravelTimeMatrix
     from geoplan.zones import Closures
 
@@ -81,17 +83,25 @@ class BackendOptions:
 
     Parameters
     ----------
-    params_file
-        A TOML file with the backends' tables (``[straight_line]``, ``[road_network]``).
+    params
+        Every stage's parameters (:func:`geoplan.params.load_params`); a backend reads its
+        own table (``[straight_line]``, ``[road_network]``).
     cache_dir
         Where built networks and hierarchies are kept.
     progress
-        Told about each step of a slow start (a network build), with the fraction done.
+        Told about each step of a slow start (a network build).
     """
 
-    params_file: Path | None = None
+    params: Params | None = None
     cache_dir: Path | None = None
-    progress: Callable[[str, float], None] | None = None
+    progress: Progress | None = None
+
+    @property
+    def tables(self) -> Params:
+        """The parameters given, or every default."""
+        from geoplan.params import Params  # noqa: PLC0415  (params imports the backends)
+
+        return self.params or Params()
 
 
 BackendFactory = Callable[[str, BackendOptions], TravelTimeBackend]

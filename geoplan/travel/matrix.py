@@ -19,12 +19,11 @@ active zone is unreachable with the reason ``inside no-go zone <name>``.
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -32,7 +31,7 @@ import pandas as pd
 import shapely
 from numba import njit, prange
 
-from geoplan.errors import InputFileError, ParameterError
+from geoplan.errors import ParameterError
 from geoplan.travel.backend import BackendOptions, Coords, ReachArea, TravelTimeBackend
 from geoplan.zones import Closures, inside_zone_reason, no_closures
 
@@ -252,23 +251,6 @@ class StraightLineParams:
         check_number("detour_factor", self.detour_factor, 1.0, 5.0, "1.3 suits most towns")
         check_number("speed_kmh", self.speed_kmh, 1.0, 200.0, "30 km/h suits town driving")
 
-    @classmethod
-    def from_toml(cls, path: Path) -> StraightLineParams:
-        """Read the ``[straight_line]`` table of a TOML file; missing keys keep their defaults.
-
-        Raises
-        ------
-        InputFileError
-            When the file cannot be read or parsed.
-        ParameterError
-            When a key is unknown or a value out of range.
-        """
-        table = _toml_table(path, "straight_line", [f.name for f in fields(cls)])
-        try:
-            return cls(**table)
-        except ParameterError as exc:
-            raise ParameterError(f"{path} [straight_line]: {exc}") from None
-
 
 @dataclass(frozen=True)
 class StraightLineBackend:
@@ -341,8 +323,7 @@ def straight_line_from_spec(argument: str, options: BackendOptions) -> StraightL
     if argument:
         msg = f"--backend straight_line takes no argument, got {argument!r}"
         raise ParameterError(msg)
-    params = StraightLineParams.from_toml(options.params_file) if options.params_file else None
-    return StraightLineBackend(params or StraightLineParams())
+    return StraightLineBackend(options.tables.straight_line)
 
 
 def circles_around(points: Points, radius_m: float, closures: Closures) -> shapely.Geometry | None:
@@ -519,35 +500,3 @@ def check_number(name: str, value: object, low: float, high: float, hint: str) -
     if not ok or not low <= float(value) <= high:  # type: ignore[arg-type]
         msg = f"{name}: expected a number from {low:g} to {high:g}, got {value!r}; {hint}."
         raise ParameterError(msg)
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """A parameter file's content.
-
-    Raises
-    ------
-    InputFileError
-        When the file is missing or is not valid TOML, saying where.
-    """
-    try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        msg = f"{path}: cannot read parameters as TOML ({exc}); fix the file or remove it."
-        raise InputFileError(msg) from exc
-
-
-def _toml_table(path: Path, table: str, names: Sequence[str]) -> dict[str, Any]:
-    """The keys of ``[table]`` in a TOML file, checked against the parameter ``names``."""
-    data = read_toml(path).get(table, {})
-    if not isinstance(data, dict):
-        msg = f"{path}: expected a [{table}] table of parameters, got {data!r}."
-        raise ParameterError(msg)
-    known = set(names)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        msg = (
-            f"{path} [{table}]: unknown keys {', '.join(unknown)}; "
-            f"expected some of {', '.join(sorted(known))}."
-        )
-        raise ParameterError(msg)
-    return dict(data)

@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.progress import Progress, tell
 from geoplan.travel.backend import BackendOptions, Coords, ReachArea
 from geoplan.travel.hierarchy import Hierarchy, build_hierarchy, many_to_many
 from geoplan.travel.matrix import (
@@ -48,13 +49,9 @@ from geoplan.travel.matrix import (
     TravelTimeMatrix,
     check_number,
     matrix_from_arrays,
-    read_toml,
     zone_reasons,
 )
 from geoplan.zones import Closures, no_closures
-
-Progress = Callable[[str, float], None]
-"""Called with a step's description and the fraction of the build done (0 to 1)."""
 
 OSM_SUFFIXES = (".osm.pbf", ".osm", ".osm.bz2")
 _CACHE_VERSION = "1"
@@ -125,36 +122,6 @@ class NetworkParams:
             raise ParameterError(msg)
         check_number("max_snap_m", self.max_snap_m, 1.0, 50_000.0, "500 m suits towns")
         check_number("off_road_kmh", self.off_road_kmh, 1.0, 200.0, "10 km/h is a crawl")
-
-    @classmethod
-    def from_toml(cls, path: Path) -> NetworkParams:
-        """Read the ``[road_network]`` table; ``speeds_kmh`` entries override the defaults.
-
-        Raises
-        ------
-        InputFileError
-            When the file cannot be read or parsed.
-        ParameterError
-            When a key is unknown or a value out of range.
-        """
-        data = read_toml(path).get("road_network", {})
-        if not isinstance(data, dict):
-            msg = f"{path}: expected a [road_network] table of parameters, got {data!r}."
-            raise ParameterError(msg)
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            msg = (
-                f"{path} [road_network]: unknown keys {', '.join(unknown)}; expected some of "
-                f"{', '.join(cls.__dataclass_fields__)}."
-            )
-            raise ParameterError(msg)
-        speeds = data.get("speeds_kmh", {})
-        if isinstance(speeds, dict):
-            data["speeds_kmh"] = {**DEFAULT_SPEEDS_KMH, **speeds}
-        try:
-            return cls(**data)
-        except ParameterError as exc:
-            raise ParameterError(f"{path} [road_network]: {exc}") from None
 
     def key(self) -> str:
         """A short hash of the parameters that shape the graph, for cache keys."""
@@ -266,7 +233,7 @@ def read_network(
     cache_dir
         Where built networks are kept; :func:`default_cache_dir` by default.
     progress
-        Told about each step of a build.
+        Told about each step of a build, with the fraction done (of a total of 1).
 
     Raises
     ------
@@ -285,9 +252,9 @@ def read_network(
         if cached is not None:
             return cached
     network = build_network(path, params=params, digest=digest, progress=progress)
-    _tell(progress, "saving the network cache", 0.95)
+    tell(progress, "saving the network cache", 0.95, 1)
     _save_network(cache, network)
-    _tell(progress, "network ready", 1.0)
+    tell(progress, "network ready", 1.0, 1)
     return network
 
 
@@ -308,11 +275,11 @@ def build_network(
         When the extract holds no drivable road.
     """
     params = params if params is not None else NetworkParams()
-    _tell(progress, f"reading roads from {path.name}", 0.0)
+    tell(progress, f"reading roads from {path.name}", 0.0, 1)
     segments = _read_segments(path, params)
-    _tell(progress, "building the road graph", 0.3)
+    tell(progress, "building the road graph", 0.3, 1)
     graph = _graph_from_segments(segments, path)
-    _tell(progress, "contracting the road graph", 0.4)
+    tell(progress, "contracting the road graph", 0.4, 1)
     hierarchy = build_hierarchy(
         len(graph["osm_ids"]), graph["tails"], graph["heads"], graph["seconds"], graph["metres"]
     )
@@ -417,7 +384,7 @@ class RoadNetworkBackend:
 
 def roads_from_spec(argument: str, options: BackendOptions) -> RoadNetworkBackend:
     """``--backend roads:FILE``: the road network of an OpenStreetMap extract, with the
-    ``[road_network]`` parameters of the options' file.
+    ``[road_network]`` parameters of the options.
 
     Raises
     ------
@@ -429,11 +396,11 @@ def roads_from_spec(argument: str, options: BackendOptions) -> RoadNetworkBacken
     if not argument:
         msg = "--backend roads needs an extract: roads:FILE.osm.pbf"
         raise ParameterError(msg)
-    params = (
-        NetworkParams.from_toml(options.params_file) if options.params_file else NetworkParams()
-    )
     network = read_network(
-        Path(argument), params=params, cache_dir=options.cache_dir, progress=options.progress
+        Path(argument),
+        params=options.tables.road_network,
+        cache_dir=options.cache_dir,
+        progress=options.progress,
     )
     return RoadNetworkBackend(network, cache_dir=options.cache_dir)
 
@@ -806,11 +773,6 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _tell(progress: Progress | None, step: str, done: float) -> None:
-    if progress is not None:
-        progress(step, done)
 
 
 def _haversine(
