@@ -185,7 +185,7 @@ def test_options_reach_the_factory() -> None:
     try:
         from geoplan.workspace import travel_time_backend
 
-        options = BackendOptions(params_file=Path("p.toml"))
+        options = BackendOptions(cache_dir=Path("cache"))
         backend = travel_time_backend(spec="probe:some/arg:with:colons", options=options)
     finally:
         _REGISTERED.pop("probe")
