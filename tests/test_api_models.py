@@ -20,11 +20,13 @@ from api.models_analysis import (
     GeneralisedGapSite,
     LeftOutOut,
     PinIn,
+    PlanTotals,
+    StopOut,
 )
 from api.routes.layers import DATETIME_PATTERN
 from geoplan.catalog import FIRST_YEAR, LAST_YEAR
 from geoplan.coverage import gap_column
-from geoplan.vocab import LEFT_OUT_TEXTS, GapFilter, GapKind, LeftOutReason, Role, Weekday
+from geoplan.vocab import LEFT_OUT_TEXTS, GapFilter, GapKind, LeftOutReason, Role, SexAge, Weekday
 
 
 def _every_day() -> list[dt.date]:
@@ -125,6 +127,12 @@ def test_gap_models_have_a_field_for_every_gap_kind() -> None:
     flags = {gap_column(kind) for kind in GapKind}
     assert flags <= set(GapSite.model_fields) & set(GeneralisedGapSite.model_fields)
     assert set(GapKind) <= set(GapCounts.model_fields)
+
+
+def test_people_models_have_a_field_for_every_sex_age_group() -> None:
+    """Gap rows, stops and plan totals count men, women, boys and girls."""
+    for model in (GapSite, GeneralisedGapSite, StopOut, PlanTotals):
+        assert set(SexAge) <= set(model.model_fields), model.__name__
 
 
 def test_left_out_reason_is_the_text_of_its_code() -> None:
