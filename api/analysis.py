@@ -32,12 +32,16 @@ from geoplan.catalog import split_list
 from geoplan.coverage import (
     CoverageParams,
     CoverageResult,
+    GapReason,
     coverage_from_layers,
+    gap_column,
+    gap_reasons_text,
     parse_minutes,
 )
 from geoplan.indicators import Period
 from geoplan.protect import cell_centre
 from geoplan.store import Store
+from geoplan.vocab import GapFilter, GapKind
 from geoplan.workspace import coverage_layers
 
 T = TypeVar("T")
@@ -67,7 +71,6 @@ EXACT_ONLY = (
 )
 """Gap-table columns a viewer does not get: a name, the exact position, and travel times to
 named places (from which a position could be worked out)."""
-GAP_KINDS = ("any", "spatial", "temporal", "service", "all")
 SITE_LAYERS = (None, "gathering_points", "detention_centres")
 COVERAGE_ENTRIES = 8
 """Analyses kept at most (each holds every site's row twice)."""
@@ -193,7 +196,7 @@ class CoverageTables:
     info: Row
     sites: list[Row]
     viewer_sites: list[Row]
-    selections: Mapping[tuple[str, str | None], list[int]]
+    selections: Mapping[tuple[GapFilter, str | None], list[int]]
     areas: Mapping[str, list[Row]]
     area_shapes: Mapping[str, list[dict[str, object] | None]]
     indicators: list[Row]
@@ -214,16 +217,13 @@ def compute_coverage(store: Store, ask: CoverageAsk, *, viewer_resolution: int) 
     layers = coverage_layers(store, site_layers=params.site_layers)
     period = Period.parse(ask.period) if ask.period else None
     result = coverage_from_layers(layers, period=period, today=ask.day(), params=params)
-    return tables_of(result, layers.sites, viewer_resolution=viewer_resolution)
+    return tables_of(result, viewer_resolution=viewer_resolution)
 
 
-def tables_of(
-    result: CoverageResult, sites: gpd.GeoDataFrame, *, viewer_resolution: int
-) -> CoverageTables:
-    """The rows of an analysis; ``sites`` are its demand sites (for their access reasons)."""
+def tables_of(result: CoverageResult, *, viewer_resolution: int) -> CoverageTables:
+    """The rows of an analysis, exact and as viewers see them."""
     exact = records(result.to_frame())
-    reasons = dict(zip(sites["id"].astype(str), sites["access_reason"], strict=True))
-    viewer = viewer_sites(exact, reasons, resolution=viewer_resolution)
+    viewer = viewer_sites(exact, result.reasons, resolution=viewer_resolution)
     admin = result.admin
     areas = {"h3": result.hexagons, **({"admin": admin} if admin is not None else {})}
     return CoverageTables(
@@ -282,25 +282,18 @@ def _value(value: object) -> object:
 
 
 def viewer_sites(
-    exact: Sequence[Row], access_reasons: Mapping[str, object], *, resolution: int
+    exact: Sequence[Row], reasons: Mapping[str, Sequence[GapReason]], *, resolution: int
 ) -> list[Row]:
     """Rows a viewer may see: no name, exact position or times to named places; the H3 cell
-    at the viewers' ``resolution``; and reasons without the free-text access reason."""
+    at the viewers' ``resolution``; and the gaps in the viewers' words (``reasons`` by site
+    id), without free-text notes or travel minutes."""
     rows = []
     for row in exact:
         out = {k: v for k, v in row.items() if k not in EXACT_ONLY}
         out["h3_cell"] = h3.latlng_to_cell(float(row["lat"]), float(row["lon"]), resolution)  # type: ignore[arg-type]
-        out["gap_reasons"] = _without_access_reason(
-            str(row["gap_reasons"]), access_reasons.get(str(row["id"]))
-        )
+        out["gap_reasons"] = gap_reasons_text(reasons.get(str(row["id"]), ()), viewer=True)
         rows.append(out)
     return rows
-
-
-def _without_access_reason(reasons: str, access_reason: object) -> str:
-    if isinstance(access_reason, str) and access_reason:
-        return reasons.replace(f"inaccessible ({access_reason})", "inaccessible", 1)
-    return reasons
 
 
 def viewer_geometry(row: Row) -> dict[str, object]:
@@ -308,10 +301,10 @@ def viewer_geometry(row: Row) -> dict[str, object]:
     return {"type": "Point", "coordinates": cell_centre(str(row["h3_cell"]))}
 
 
-def selections(rows: Sequence[Row]) -> dict[tuple[str, str | None], list[int]]:
-    """Row numbers of every gap kind and layer filter."""
-    out: dict[tuple[str, str | None], list[int]] = {}
-    for kind in GAP_KINDS:
+def selections(rows: Sequence[Row]) -> dict[tuple[GapFilter, str | None], list[int]]:
+    """Row numbers of every gap filter and layer filter."""
+    out: dict[tuple[GapFilter, str | None], list[int]] = {}
+    for kind in GapFilter:
         for layer in SITE_LAYERS:
             out[(kind, layer)] = [
                 i
@@ -321,12 +314,12 @@ def selections(rows: Sequence[Row]) -> dict[tuple[str, str | None], list[int]]:
     return out
 
 
-def _has_gap(row: Row, kind: str) -> bool:
-    if kind == "all":
+def _has_gap(row: Row, kind: GapFilter) -> bool:
+    if kind == GapFilter.ALL:
         return True
-    if kind == "any":
+    if kind == GapFilter.ANY:
         return bool(row["gaps"])
-    return bool(row[f"{kind}_gap"])
+    return bool(row[gap_column(GapKind(kind))])
 
 
 def area_rows(frame: gpd.GeoDataFrame) -> list[Row]:
@@ -354,9 +347,7 @@ def summary_of(result: CoverageResult) -> Row:
         "gaps": {
             "sites": len(sites),
             "with_gaps": int((sites["gaps"] > 0).sum()),
-            "spatial": int(sites["spatial_gap"].sum()),
-            "temporal": int(sites["temporal_gap"].sum()),
-            "service": int(sites["service_gap"].sum()),
+            **{str(kind): int(sites[gap_column(kind)].sum()) for kind in GapKind},
             "never_visited": int(sites["never_visited"].sum()),
         },
         "indicators_behind": [str(i) for i in behind],

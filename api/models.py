@@ -34,8 +34,8 @@ from pydantic import (
 from pydantic.json_schema import JsonDict
 
 from geoplan.catalog import MAX_WHOLE, FieldDef, LayerDef, check_year, get_layer
-from geoplan.keys import ROLES
 from geoplan.protect import MAX_RESOLUTION, cell_centre, free_text_fields, is_protected
+from geoplan.vocab import Role
 
 MAX_VIEWER_RESOLUTION = MAX_RESOLUTION  # coarser cells (smaller numbers) are allowed
 
@@ -199,7 +199,7 @@ class KeyCreate(BaseModel):
     """A key to create."""
 
     model_config = _STRICT
-    role: Literal["viewer", "planner", "admin"]
+    role: Role
     name: Annotated[str, Strict(), Field(max_length=200)] = ""
 
 
@@ -208,7 +208,7 @@ class KeyInfo(BaseModel):
 
     model_config = _OUT
     key_id: str
-    role: Literal["viewer", "planner", "admin"]
+    role: Role
     name: str
     created: str
     revoked: str | None
@@ -225,9 +225,6 @@ class KeyList(BaseModel):
 
     model_config = _OUT
     keys: list[KeyInfo]
-
-
-assert ROLES == ("viewer", "planner", "admin")  # the Literal above lists them
 
 
 # --- geometries in requests ---------------------------------------------------------------
@@ -377,7 +374,7 @@ def viewer_fields(layer: LayerDef) -> list[FieldDef]:
 
 def generalised_for(layer: LayerDef, role: str) -> bool:
     """Whether this role sees the layer's positions generalised."""
-    return role == "viewer" and is_protected(layer)
+    return role == Role.VIEWER and is_protected(layer)
 
 
 def _camel(name: str) -> str:

@@ -32,8 +32,9 @@ from geoplan.catalog import FIRST_YEAR, LAST_YEAR, check_year, get_layer
 from geoplan.coverage import parse_minutes
 from geoplan.errors import ParameterError
 from geoplan.indicators import Period
-from geoplan.planning import REASONS, WEEKDAYS, week_days
+from geoplan.planning import week_days
 from geoplan.protect import MAX_RESOLUTION, cell_centre
+from geoplan.vocab import LEFT_OUT_TEXTS, GapFilter, LeftOutReason, Weekday
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _OUT = ConfigDict(extra="forbid")
@@ -162,14 +163,11 @@ class _Paged(BaseModel):
     )
 
 
-GapKind = Literal["any", "spatial", "temporal", "service", "all"]
-
-
 class GapsQuery(CoverageQuery, _Paged):
     """The ranked gap table's parameters."""
 
-    gap: GapKind = Field(
-        "any",
+    gap: GapFilter = Field(
+        GapFilter.ANY,
         description="Which sites: `any` gap (default), one kind (`spatial`, `temporal`, "
         "`service`), or `all` sites, those without a gap included.",
     )
@@ -476,7 +474,7 @@ PlanDay = Annotated[
     str,
     Strict(),
     Field(
-        pattern=rf"^(\d{{4}}-\d{{2}}-\d{{2}}|{'|'.join(WEEKDAYS)})$",
+        pattern=rf"^(\d{{4}}-\d{{2}}-\d{{2}}|{'|'.join(Weekday)})$",
         description="A date in the week (YYYY-MM-DD) or a weekday: sun, mon, ... sat.",
     ),
 ]
@@ -635,10 +633,20 @@ class LeftOutOut(BaseModel):
     days_overdue: int
     people: int
     score: float = Field(description="Priority score (higher first).")
-    reason: Literal[REASONS]  # type: ignore[valid-type]
+    reason: str = Field(
+        description="The reason in words: the text of `reason_code`.",
+        json_schema_extra={"enum": list(LEFT_OUT_TEXTS.values())},
+    )
+    reason_code: LeftOutReason = Field(description="The reason as a code, for programs.")
     detail: str
     lon: float
     lat: float
+
+    @model_validator(mode="after")
+    def _reason_is_the_text_of_its_code(self) -> LeftOutOut:
+        if self.reason != self.reason_code.text:
+            raise ValueError(f"reason {self.reason!r} is not the text of {self.reason_code!r}")
+        return self
 
 
 class PlanTotals(BaseModel):

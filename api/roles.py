@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from geoplan.catalog import load_catalog
-from geoplan.keys import ROLES
+from geoplan.vocab import Role
 
 OPEN = "open"
 LAYER = "{layer}"
@@ -50,30 +50,32 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/health", OPEN, "liveness; says nothing about the data"),
     Rule("GET", "/openapi.json", OPEN, "the API's description; no data"),
     Rule("GET", "/docs", OPEN, "interactive documentation; no data"),
-    Rule("GET", "/", "viewer", "OGC API landing page"),
-    Rule("GET", "/conformance", "viewer"),
-    Rule("GET", "/collections", "viewer"),
-    Rule("GET", "/collections/{layer}", "viewer"),
-    Rule("GET", "/collections/{layer}/items", "viewer", "viewers get sensitive sites generalised"),
-    Rule("GET", _ITEM, "viewer", "viewers get sensitive sites generalised"),
-    *_layer_writes(LAYER, "admin", "layer edits"),
-    *_layer_writes(VISITS, "planner", "visit records"),
-    Rule("GET", "/coverage/gaps", "viewer", "viewers: sites at their coarse H3 cell, no names"),
-    Rule("GET", "/coverage/areas", "viewer", "viewers: hexagons no finer than theirs"),
-    Rule("GET", "/coverage/indicators", "viewer"),
-    Rule("GET", "/coverage/summary", "viewer"),
-    Rule("GET", "/plans", "planner", "plans hold exact positions"),
-    Rule("POST", "/plans", "planner", "plans hold exact positions"),
+    Rule("GET", "/", Role.VIEWER, "OGC API landing page"),
+    Rule("GET", "/conformance", Role.VIEWER),
+    Rule("GET", "/collections", Role.VIEWER),
+    Rule("GET", "/collections/{layer}", Role.VIEWER),
+    Rule(
+        "GET", "/collections/{layer}/items", Role.VIEWER, "viewers get sensitive sites generalised"
+    ),
+    Rule("GET", _ITEM, Role.VIEWER, "viewers get sensitive sites generalised"),
+    *_layer_writes(LAYER, Role.ADMIN, "layer edits"),
+    *_layer_writes(VISITS, Role.PLANNER, "visit records"),
+    Rule("GET", "/coverage/gaps", Role.VIEWER, "viewers: sites at their coarse H3 cell, no names"),
+    Rule("GET", "/coverage/areas", Role.VIEWER, "viewers: hexagons no finer than theirs"),
+    Rule("GET", "/coverage/indicators", Role.VIEWER),
+    Rule("GET", "/coverage/summary", Role.VIEWER),
+    Rule("GET", "/plans", Role.PLANNER, "plans hold exact positions"),
+    Rule("POST", "/plans", Role.PLANNER, "plans hold exact positions"),
     *(
-        Rule("GET", f"/plans/{{plan_id}}{output}", "planner", "plans hold exact positions")
+        Rule("GET", f"/plans/{{plan_id}}{output}", Role.PLANNER, "plans hold exact positions")
         for output in ("", *(f"/{name}" for name in PLAN_OUTPUTS))
     ),
-    Rule("DELETE", "/plans/{plan_id}", "planner", "stops a running plan"),
-    Rule("GET", "/maps/layers.html", "planner", "exact positions: viewers use the layers"),
-    Rule("GET", "/maps/coverage.html", "planner", "exact positions: viewers use /coverage"),
-    Rule("GET", "/keys", "admin"),
-    Rule("POST", "/keys", "admin"),
-    Rule("DELETE", "/keys/{key_id}", "admin"),
+    Rule("DELETE", "/plans/{plan_id}", Role.PLANNER, "stops a running plan"),
+    Rule("GET", "/maps/layers.html", Role.PLANNER, "exact positions: viewers use the layers"),
+    Rule("GET", "/maps/coverage.html", Role.PLANNER, "exact positions: viewers use /coverage"),
+    Rule("GET", "/keys", Role.ADMIN),
+    Rule("POST", "/keys", Role.ADMIN),
+    Rule("DELETE", "/keys/{key_id}", Role.ADMIN),
 )
 
 
@@ -102,7 +104,7 @@ def allows(least: str, role: str | None) -> bool:
     """Whether a caller with ``role`` (None: no key) may call a route open to ``least``."""
     if least == OPEN:
         return True
-    return role is not None and ROLES.index(role) >= ROLES.index(least)
+    return role is not None and Role(role).rank >= Role(least).rank
 
 
 def render(rules: Iterable[Rule] = RULES) -> str:
@@ -116,12 +118,12 @@ def render(rules: Iterable[Rule] = RULES) -> str:
         "`{layer}` stands for every layer without a row of its own for the same method and path. "
         "`yes` means the role may call the route; `no` means it gets 403 (401 without a key).",
         "",
-        "| method | route | no key | viewer | planner | admin | note |",
-        "|---|---|---|---|---|---|---|",
+        f"| method | route | no key | {' | '.join(Role)} | note |",
+        "|---" * (len(Role) + 4) + "|",
     ]
     rows = [
         f"| {r.method} | `{r.path}` | "
-        + " | ".join("yes" if allows(r.role, role) else "no" for role in (None, *ROLES))
+        + " | ".join("yes" if allows(r.role, role) else "no" for role in (None, *Role))
         + f" | {r.note} |"
         for r in rules
     ]

@@ -51,6 +51,7 @@ from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea, ValidationReport
 from geoplan.sources import SourceOptions
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
+from geoplan.vocab import Role
 
 if TYPE_CHECKING:
     from geoplan.coverage import CoverageParams, CoverageResult
@@ -894,7 +895,7 @@ def serve_command(
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="viewer, planner or admin (see README: roles).")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(Role)} (see README: roles).")],
     name: Annotated[str, typer.Option(help="Who or what the key is for.")] = "",
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 import geopandas as gpd
@@ -38,11 +40,9 @@ from geoplan.errors import ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
 from geoplan.siting import SitingResult, maximal_covering
 from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
+from geoplan.vocab import GapKind, GapReasonKind, Service, SexAge
 from geoplan.zones import active_zones
 
-BREAKDOWN = ("men", "women", "boys", "girls")
-"""Who people are counted as, where known."""
-REFERRAL = "referral"
 SITE_COLUMNS = (
     "id",
     "layer",
@@ -51,7 +51,7 @@ SITE_COLUMNS = (
     "access_reason",
     "admin_code",
     "people",
-    *BREAKDOWN,
+    *SexAge,
     "frequency_days",
     "services_needed",
 )
@@ -135,7 +135,7 @@ def _check_minutes(name: str, value: float) -> list[str]:
 
 
 def _check_service_minutes(values: Mapping[str, float]) -> list[str]:
-    known = (*visit_services(), REFERRAL)
+    known = (*visit_services(), Service.REFERRAL)
     problems = _check_choices("service_minutes", tuple(values), known)
     return problems + [
         p for s, v in values.items() for p in _check_minutes(f"service_minutes.{s}", v)
@@ -261,7 +261,7 @@ def demand_sites(frames: Mapping[str, pd.DataFrame], *, layers: Sequence[str]) -
 def _normalise_sites(frame: pd.DataFrame, layer: LayerDef) -> gpd.GeoDataFrame:
     people = layer.role("people")
     parts = {f.name for f in layer.fields if people and f.part_of == people}
-    data = {
+    data: dict[str, object] = {
         "id": frame["id"].astype(str).to_numpy(),
         "layer": layer.name,
         "name": _column(frame, layer, "name"),
@@ -269,7 +269,7 @@ def _normalise_sites(frame: pd.DataFrame, layer: LayerDef) -> gpd.GeoDataFrame:
         "access_reason": _column(frame, layer, "access_reason"),
         "admin_code": _column(frame, layer, "admin_code"),
         "people": _integers(frame, layer, people),
-        **{b: _integers(frame, layer, b if b in parts else None) for b in BREAKDOWN},
+        **{b: _integers(frame, layer, b if b in parts else None) for b in SexAge},
         "frequency_days": _integers(frame, layer, layer.role("frequency")),
         "services_needed": _column(frame, layer, layer.role("services")),
     }
@@ -438,7 +438,7 @@ def _needed(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     services = sites["services_needed"].map(split_list)
     rows = pd.DataFrame({"site_id": sites["id"].to_numpy(), "service": services.to_numpy()})
     rows = rows.explode("service").dropna(subset=["service"])
-    referral = rows.loc[rows["service"] == "health"].assign(service=REFERRAL)
+    referral = rows.loc[rows["service"] == Service.HEALTH].assign(service=Service.REFERRAL)
     return pd.concat([rows, referral], ignore_index=True)
 
 
@@ -446,7 +446,7 @@ def _providers(
     service: str, clinics: gpd.GeoDataFrame, teams: gpd.GeoDataFrame, params: CoverageParams
 ) -> list[str]:
     usable = clinics.loc[clinics["access_status"].fillna("open") != "inaccessible"]
-    if service == REFERRAL:
+    if service == Service.REFERRAL:
         return list(usable.loc[usable["kind"].isin(params.referral_kinds), "id"])
     offers = usable["services"].map(lambda s: service in split_list(s)).astype(bool)
     team_offers = teams["services"].map(lambda s: service in split_list(s)).astype(bool)
@@ -472,7 +472,7 @@ def visit_history(
     """
     delivered = _delivered(visits, as_of)
     needed = _needed(sites)
-    needed = needed.loc[needed["service"] != REFERRAL]
+    needed = needed.loc[needed["service"] != Service.REFERRAL]
     last = delivered.groupby(["site_id", "service"])["date"].max().rename("last_visit")
     in_period = delivered.loc[delivered["date"] >= pd.Timestamp(period.start)]
     count = in_period.groupby(["site_id", "service"]).size().rename("visits_in_period")
@@ -558,13 +558,48 @@ def _joined(table: pd.DataFrame, flag: str, *, negate: bool = False) -> pd.Serie
 
 # --- result ---------------------------------------------------------------------------------
 
+
+def gap_column(kind: GapKind) -> str:
+    """The gap table's column that says whether a site has a gap of this kind."""
+    return f"{kind}_gap"
+
+
+@dataclass(frozen=True)
+class GapReason:
+    """One reason a site has a gap: its kind and the details its words take.
+
+    Parameters
+    ----------
+    kind
+        What the gap is (:class:`~geoplan.vocab.GapReasonKind`).
+    services
+        The services it concerns, where it concerns some.
+    days
+        Days overdue (``overdue``).
+    minutes
+        Travel minutes to the nearest clinic or base (``beyond_threshold``).
+    limit_minutes
+        The threshold it is beyond (``beyond_threshold``).
+    note
+        Free text: the site's access reason (``inaccessible``) or why nothing can be reached,
+        which may name a place (``unreachable``).
+    """
+
+    kind: GapReasonKind
+    services: tuple[str, ...] = ()
+    days: int | None = None
+    minutes: float | None = None
+    limit_minutes: float | None = None
+    note: str = ""
+
+
 GAP_COLUMNS = (
     "rank",
     "id",
     "layer",
     "name",
     "people",
-    *BREAKDOWN,
+    *SexAge,
     "gaps",
     "gap_reasons",
     "covered",
@@ -588,9 +623,7 @@ GAP_COLUMNS = (
     "services_needed",
     "services_delivered",
     "services_unmet",
-    "spatial_gap",
-    "temporal_gap",
-    "service_gap",
+    *(gap_column(kind) for kind in GapKind),
     "access_status",
     "area_id",
     "area_name",
@@ -604,7 +637,7 @@ AREA_COLUMNS = (
     "people",
     "people_covered",
     "people_not_covered",
-    *(f"{b}_not_covered" for b in BREAKDOWN),
+    *(f"{b}_not_covered" for b in SexAge),
     "sites_not_covered",
     "sites_overdue",
     "sites_never_visited",
@@ -639,6 +672,9 @@ class CoverageResult:
         Where new stops or bases would reach the most people left out; None when not asked.
     period, as_of, params
         What was analysed and how.
+    reasons
+        Each site's gaps as structured reasons, by site id (``gap_reasons`` is their text,
+        :func:`gap_reasons_text`).
     backend
         Travel-time backend that made the matrix.
     places
@@ -656,6 +692,7 @@ class CoverageResult:
     period: Period
     as_of: dt.date
     params: CoverageParams
+    reasons: Mapping[str, tuple[GapReason, ...]] = field(default_factory=dict)
     backend: str = "unknown"
     places: gpd.GeoDataFrame | None = None
 
@@ -716,10 +753,10 @@ def check_by(by: str) -> str:
 
 
 def _breakdown_text(row: Mapping[str, int]) -> str:
-    known = sum(int(row[b]) for b in BREAKDOWN)
+    known = sum(int(row[b]) for b in SexAge)
     if not known:
         return "no breakdown by sex and age known"
-    parts = ", ".join(f"{b} {int(row[b]):,}" for b in BREAKDOWN)
+    parts = ", ".join(f"{b} {int(row[b]):,}" for b in SexAge)
     return f"{parts}; {int(row['people']) - known:,} not broken down"
 
 
@@ -797,11 +834,12 @@ def coverage_from_matrix(
     reach = service_reach(sites, matrix, clinics=layers.clinics, teams=layers.teams, params=params)
     history = visit_history(sites, layers.visits, period=period, as_of=as_of)
     rollup = _site_history(sites, layers.visits, history, period=period, as_of=as_of)
-    table = _gap_table(
+    table, reasons = _gap_table(
         sites, spatial=spatial, reach=reach, rollup=rollup, layers=layers, params=params
     )
     return CoverageResult(
         sites=table,
+        reasons=reasons,
         services=_services_table(reach, history),
         totals=people_totals(table),
         admin=_admin_summary(table, layers.admin_areas),
@@ -840,18 +878,19 @@ def _gap_table(
     rollup: pd.DataFrame,
     layers: CoverageLayers,
     params: CoverageParams,
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, Mapping[str, tuple[GapReason, ...]]]:
     out_of_reach = reach.loc[~reach["within_reach"]].groupby("site_id")["service"].agg(",".join)
     table = pd.concat([sites.drop(columns="geometry"), spatial, rollup], axis=1)
     table["services_out_of_reach"] = table["id"].map(out_of_reach).fillna("")
-    table["spatial_gap"] = ~table["covered"] | (table["services_out_of_reach"] != "")
-    table["temporal_gap"] = table["services_overdue"] != ""
-    table["service_gap"] = table["services_unmet"] != ""
-    table["gaps"] = table[["spatial_gap", "temporal_gap", "service_gap"]].sum(axis=1).astype(int)
-    table["gap_reasons"] = [_reasons(row, params) for row in table.to_dict("records")]
+    table[gap_column(GapKind.SPATIAL)] = ~table["covered"] | (table["services_out_of_reach"] != "")
+    table[gap_column(GapKind.TEMPORAL)] = table["services_overdue"] != ""
+    table[gap_column(GapKind.SERVICE)] = table["services_unmet"] != ""
+    table["gaps"] = table[[gap_column(k) for k in GapKind]].sum(axis=1).astype(int)
+    reasons = {str(r["id"]): site_gap_reasons(r, params) for r in table.to_dict("records")}
+    table["gap_reasons"] = [gap_reasons_text(reasons[str(i)]) for i in table["id"]]
     table = pd.concat([table, _area_columns(sites, layers.admin_areas, params)], axis=1)
     table = gpd.GeoDataFrame(table, geometry=sites.geometry, crs="EPSG:4326")
-    return _ranked(table)
+    return _ranked(table), MappingProxyType(reasons)
 
 
 def _area_columns(
@@ -865,39 +904,76 @@ def _area_columns(
     return placed.assign(h3_cell=h3_cells(sites, resolution=params.h3_resolution))
 
 
-def _reasons(row: Mapping[str, object], params: CoverageParams) -> str:
-    """The gaps of one site in words."""
+def site_gap_reasons(row: Mapping[str, object], params: CoverageParams) -> tuple[GapReason, ...]:
+    """The gaps of one row of the gap table (before ranking) as structured reasons."""
     reasons = []
     if row["access_status"] == "inaccessible":
-        why = row["access_reason"]
-        reasons.append("inaccessible" + (f" ({why})" if _present(why) else ""))
+        reasons.append(GapReason(GapReasonKind.INACCESSIBLE, note=_note(row["access_reason"])))
     if not row["covered"]:
         reasons.append(_reach_reason(row["reach_minutes"], row["unreachable_reason"], params))
     if row["services_out_of_reach"]:
-        reasons.append(f"out of reach for {row['services_out_of_reach']}")
+        reasons.append(_listing(GapReasonKind.SERVICES_OUT_OF_REACH, row["services_out_of_reach"]))
     if row["never_visited"]:
-        reasons.append("never visited")
+        reasons.append(GapReason(GapReasonKind.NEVER_VISITED))
     else:
         if row["services_late"]:
-            reasons.append(f"overdue {row['days_overdue']} d: {row['services_late']}")
+            late = _listing(GapReasonKind.OVERDUE, row["services_late"])
+            reasons.append(dataclasses.replace(late, days=_whole(row["days_overdue"])))
         if row["services_never_delivered"]:
-            reasons.append(f"never delivered: {row['services_never_delivered']}")
+            reasons.append(_listing(GapReasonKind.NEVER_DELIVERED, row["services_never_delivered"]))
     never = set(split_list(row["services_never_delivered"]))
-    unmet = [s for s in split_list(row["services_unmet"]) if s not in never]
+    unmet = tuple(s for s in split_list(row["services_unmet"]) if s not in never)
     if unmet:
-        reasons.append(f"unmet in period: {','.join(unmet)}")
-    return "; ".join(reasons)
+        reasons.append(GapReason(GapReasonKind.UNMET, services=unmet))
+    return tuple(reasons)
 
 
-def _reach_reason(minutes: object, why: object, params: CoverageParams) -> str:
+def _reach_reason(minutes: object, why: object, params: CoverageParams) -> GapReason:
     if not _present(minutes):
-        return (
-            f"no clinic or base reachable ({why})"
-            if _present(why)
-            else "no clinic or base reachable"
-        )
-    limit = f"{params.threshold_minutes:g} min"
-    return f"no clinic or base within {limit} (nearest {float(minutes):.0f} min)"  # type: ignore[arg-type]
+        return GapReason(GapReasonKind.UNREACHABLE, note=_note(why))
+    return GapReason(
+        GapReasonKind.BEYOND_THRESHOLD,
+        limit_minutes=params.threshold_minutes,
+        minutes=float(minutes),  # type: ignore[arg-type]
+    )
+
+
+def _listing(kind: GapReasonKind, services: object) -> GapReason:
+    return GapReason(kind, services=split_list(services))
+
+
+def _whole(value: object) -> int | None:
+    return int(value) if isinstance(value, numbers.Integral) else None
+
+
+def _note(value: object) -> str:
+    return str(value) if _present(value) else ""
+
+
+def gap_reasons_text(reasons: Sequence[GapReason], *, viewer: bool = False) -> str:
+    """A site's gaps in words, ``; ``-separated: the one place their text is made.
+
+    ``viewer`` leaves out what a viewer must not see: the free-text notes (an access reason,
+    a named no-go zone) and travel minutes to the nearest place.
+    """
+    return "; ".join(_reason_text(r, viewer=viewer) for r in reasons)
+
+
+def _reason_text(reason: GapReason, *, viewer: bool) -> str:
+    words, services = reason.kind.text, ",".join(reason.services)
+    match reason.kind:
+        case GapReasonKind.INACCESSIBLE | GapReasonKind.UNREACHABLE:
+            return words + (f" ({reason.note})" if reason.note and not viewer else "")
+        case GapReasonKind.BEYOND_THRESHOLD:
+            nearest = "" if viewer else f" (nearest {reason.minutes:.0f} min)"
+            return f"{words} {reason.limit_minutes:g} min{nearest}"
+        case GapReasonKind.SERVICES_OUT_OF_REACH:
+            return f"{words} {services}"
+        case GapReasonKind.OVERDUE:
+            return f"{words} {reason.days} d: {services}"
+        case GapReasonKind.NEVER_DELIVERED | GapReasonKind.UNMET:
+            return f"{words}: {services}"
+    return words
 
 
 def _present(value: object) -> bool:
@@ -944,7 +1020,7 @@ def _per_site_counts(table: pd.DataFrame) -> pd.DataFrame:
         "people": people,
         "people_covered": people.where(~out, 0),
         "people_not_covered": people.where(out, 0),
-        **{f"{b}_not_covered": table[b].fillna(0).astype(int).where(out, 0) for b in BREAKDOWN},
+        **{f"{b}_not_covered": table[b].fillna(0).astype(int).where(out, 0) for b in SexAge},
         "sites_not_covered": out.astype(int),
         "sites_overdue": table["temporal_gap"].astype(int),
         "sites_never_visited": table["never_visited"].astype(int),
@@ -956,7 +1032,7 @@ def _per_site_counts(table: pd.DataFrame) -> pd.DataFrame:
 def people_totals(table: pd.DataFrame) -> pd.DataFrame:
     """Sites and people within reach, out of reach and in total, by men, women, boys and girls
     (where known; unknown counts are left out of the breakdown, never guessed)."""
-    columns = ["people", *BREAKDOWN]
+    columns = ["people", *SexAge]
     numbers = table[columns].fillna(0).astype(int).assign(sites=1)
     covered = table["covered"].astype(bool)
     rows = {

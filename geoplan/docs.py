@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geoplan.catalog import FIRST_YEAR, LAST_YEAR, FieldDef, LayerDef, layers_dir, load_catalog
+from geoplan.vocab import SexAge
 
 _INTRO = f"""\
 # Layer reference
@@ -21,9 +22,9 @@ times as `HH:MM`.
 
 Sensitivity: `high` layers (gathering points, detention centres) can expose people to harm:
 the API shows their positions generalised to viewers, and demo positions are made up.
-Beneficiaries are counted (men, women, boys, girls), never named.
+Beneficiaries are counted ({", ".join(SexAge)}), never named.
 
-Where a breakdown (men/women/boys/girls) is complete and the total is empty, the total is
+Where a breakdown ({"/".join(SexAge)}) is complete and the total is empty, the total is
 filled in as its sum; a breakdown that exceeds or contradicts its total is an error.
 """
 

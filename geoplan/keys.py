@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from geoplan.errors import NotFoundError, ParameterError
 from geoplan.store import KeyRecord, Store
+from geoplan.vocab import Role
 
-ROLES = ("viewer", "planner", "admin")
 _TOKEN = re.compile(r"^gpk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
 
 
@@ -45,20 +45,20 @@ class ApiKey:
 
 def role_allows(role: str, needed: str) -> bool:
     """Whether ``role`` may do what ``needed`` may (roles nest: admin > planner > viewer)."""
-    return ROLES.index(check_role(role)) >= ROLES.index(check_role(needed))
+    return check_role(role).rank >= check_role(needed).rank
 
 
-def check_role(role: str) -> str:
-    """The role, if it is one of :data:`ROLES`.
+def check_role(role: str) -> Role:
+    """The role, if it is one of :class:`~geoplan.vocab.Role`.
 
     Raises
     ------
     ParameterError
         For any other name.
     """
-    if role not in ROLES:
-        raise ParameterError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    return role
+    if role not in tuple(Role):
+        raise ParameterError(f"role {role!r} is not one of {', '.join(Role)}")
+    return Role(role)
 
 
 def create_key(store: Store, *, role: str, name: str = "") -> tuple[ApiKey, str]:
@@ -69,7 +69,7 @@ def create_key(store: Store, *, role: str, name: str = "") -> tuple[ApiKey, str]
     Raises
     ------
     ParameterError
-        If the role is not one of :data:`ROLES`.
+        If the role is not one of :class:`~geoplan.vocab.Role`.
     """
     check_role(role)
     key_id = secrets.token_hex(6)

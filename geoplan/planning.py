@@ -45,21 +45,11 @@ from geoplan.solver import (
 )
 from geoplan.travel.backend import TravelTimeBackend
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
+from geoplan.vocab import LeftOutReason, Service, SexAge, Weekday
 from geoplan.zones import Closures, active_zones, inside_zone_reason
 
-WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PLANNED_LAYERS = ("gathering_points", "detention_centres", "cip_sites")
-SEX_AGE = ("men", "women", "boys", "girls")
 DAY = 86400
-
-# Why a task was left out: each left-out task has exactly one, decided by checks in this order.
-INACCESSIBLE = "inaccessible"
-IN_NO_GO_ZONE = "inside a no-go zone"
-NO_TEAM = "no team offers the service"
-CLOSED = "closed on every working day"
-OUT_OF_REACH = "cannot be reached and returned from within any shift"
-CAPACITY = "left out for higher-priority tasks"
-REASONS = (INACCESSIBLE, IN_NO_GO_ZONE, NO_TEAM, CLOSED, OUT_OF_REACH, CAPACITY)
 
 
 # --- parameters ---------------------------------------------------------------------------
@@ -141,11 +131,11 @@ class PlanningParams:
 
     service_minutes: Mapping[str, int] = field(
         default_factory=lambda: {
-            "health": 90,
-            "mhpss": 60,
-            "protection": 60,
-            "nfi": 45,
-            "monitoring": 60,
+            Service.HEALTH: 90,
+            Service.MHPSS: 60,
+            Service.PROTECTION: 60,
+            Service.NFI: 45,
+            Service.MONITORING: 60,
         }
     )
     priority: PriorityParams = field(default_factory=PriorityParams)
@@ -205,9 +195,9 @@ def _parse_week(text: str) -> dt.date:
     return day - dt.timedelta(days=day.isoweekday() % 7)
 
 
-def weekday_code(day: dt.date) -> str:
+def weekday_code(day: dt.date) -> Weekday:
     """``sun``, ``mon``, ... for a date."""
-    return WEEKDAYS[day.isoweekday() % 7]
+    return Weekday.of(day)
 
 
 # --- tasks --------------------------------------------------------------------------------
@@ -358,7 +348,7 @@ def _base_task(
         days_overdue=max(overdue, 0),
         status=status,
         people=people,
-        people_by_sex_age=tuple(_opt_int(row.get(k)) for k in SEX_AGE),  # type: ignore[arg-type]
+        people_by_sex_age=tuple(_opt_int(row.get(k)) for k in SexAge),  # type: ignore[arg-type]
         vulnerability_flags=split_list(row.get(definition.role("vulnerability") or "")),
         access_status=str(row.get("access_status") or "open"),
         lon=float(row["lon"]),  # type: ignore[arg-type]
@@ -366,7 +356,7 @@ def _base_task(
         open_days=open_days,
         open_from=start,
         open_until=until,
-        kits=math.ceil(people * params.nfi_kits_per_person) if service == "nfi" else 0,
+        kits=math.ceil(people * params.nfi_kits_per_person) if service == Service.NFI else 0,
         admin_code=_text(row.get("admin_code")) or None,
         access_note=_text(row.get("access_reason")),
         notes=_text(row.get("notes")),
@@ -381,7 +371,7 @@ def _access(
     days_field = definition.role("access_days")
     if days_field is None:
         return tuple(range(7)), 0, DAY - 1
-    open_days = tuple(WEEKDAYS.index(d) for d in split_list(row.get(days_field)))
+    open_days = tuple(Weekday(d).number for d in split_list(row.get(days_field)))
     start = _seconds(row.get(definition.role("access_start") or ""), 0)
     end = _seconds(row.get(definition.role("access_end") or ""), DAY - 1)
     return open_days, start, end - service_seconds
@@ -477,7 +467,7 @@ def team_days(
     params = params or PlanningParams()
     out = []
     for row in teams.itertuples(index=False):
-        working = set(split_list(row.working_days)) or set(WEEKDAYS[:5])
+        working = set(split_list(row.working_days)) or set(tuple(Weekday)[:5])
         for index, day in enumerate(days):
             if weekday_code(day) in working:
                 out.append(_team_day(row, day, index, params))
@@ -508,7 +498,7 @@ class LeftOut:
     """A task the plan does not do, with its one reason and the detail behind it."""
 
     task: VisitTask
-    reason: str
+    reason: LeftOutReason
     detail: str
 
 
@@ -534,22 +524,22 @@ def left_out_by_rule(
 
 def _reason(
     task: VisitTask, zone: str | None, days: Sequence[TeamDay], matrix: TravelTimeMatrix
-) -> tuple[str, str] | None:
+) -> tuple[LeftOutReason, str] | None:
     if task.access_status == "inaccessible":
-        return INACCESSIBLE, f"{task.site_name} is marked inaccessible"
+        return LeftOutReason.INACCESSIBLE, f"{task.site_name} is marked inaccessible"
     if zone is not None:
-        return IN_NO_GO_ZONE, inside_zone_reason(zone)
+        return LeftOutReason.IN_NO_GO_ZONE, inside_zone_reason(zone)
     able = [d for d in days if task.service in d.services]
     if not able:
-        return NO_TEAM, f"no planned team offers {task.service}"
+        return LeftOutReason.NO_TEAM, f"no planned team offers {task.service}"
     open_days = [d for d in able if d.day_index in task.open_days and _window(task, d) is not None]
     if not open_days:
         return (
-            CLOSED,
+            LeftOutReason.CLOSED,
             f"{task.site_name} cannot be visited on any day its {task.service} teams work",
         )
     if not any(_fits(task, d, matrix) for d in open_days):
-        return OUT_OF_REACH, _reach_detail(task, open_days, matrix)
+        return LeftOutReason.OUT_OF_REACH, _reach_detail(task, open_days, matrix)
     return None
 
 
@@ -654,7 +644,7 @@ class WeekPlan:
         """People expected to be reached (each site counted once): total and by sex/age."""
         seen: dict[str, VisitTask] = {s.task.site_id: s.task for s in self.stops}
         totals = {"people": sum(t.people for t in seen.values())}
-        for i, key in enumerate(SEX_AGE):
+        for i, key in enumerate(SexAge):
             totals[key] = sum(t.people_by_sex_age[i] or 0 for t in seen.values())
         return totals
 
@@ -674,7 +664,7 @@ class WeekPlan:
     def summary(self) -> str:
         """A few lines for team leaders."""
         t = self.totals()
-        reasons = pd.Series([lo.reason for lo in self.left_out], dtype=object).value_counts()
+        reasons = pd.Series([lo.reason.text for lo in self.left_out], dtype=object).value_counts()
         lines = [
             f"Week {self.days[0]:%a %d %b} - {self.days[4]:%a %d %b %Y}: "
             f"{t['tasks_done']:.0f} visits at {t['sites_visited']:.0f} sites in {t['team_days_used']:.0f} team-days",
@@ -704,7 +694,7 @@ class WeekPlan:
                 "days_overdue": lo.task.days_overdue,
                 "people": lo.task.people,
                 "score": round(lo.task.score, 3),
-                "reason": lo.reason,
+                "reason": lo.reason.text,
                 "detail": lo.detail,
                 "lon": lo.task.lon,
                 "lat": lo.task.lat,
@@ -750,7 +740,7 @@ STOP_COLUMNS = [
     "travel_min",
     "travel_km",
     "people",
-    *SEX_AGE,
+    *SexAge,
     "nfi_kits",
     "lon",
     "lat",
@@ -791,7 +781,7 @@ def _stop_record(route: DayRoute, stop: Stop) -> dict[str, object]:
         "travel_min": round(stop.travel_seconds / 60, 1),
         "travel_km": round(stop.travel_metres / 1000, 2),
         "people": task.people,
-        **dict(zip(SEX_AGE, task.people_by_sex_age, strict=True)),
+        **dict(zip(SexAge, task.people_by_sex_age, strict=True)),
         "nfi_kits": task.kits,
         "lon": task.lon,
         "lat": task.lat,
@@ -1037,7 +1027,7 @@ def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitT
 
 def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> None:
     broken = [
-        f"{t.id} ({excluded[t.id].reason}: {excluded[t.id].detail})"
+        f"{t.id} ({excluded[t.id].reason.text}: {excluded[t.id].detail})"
         for t in tasks
         if t.pinned_to and t.id in excluded
     ]
@@ -1134,7 +1124,11 @@ def _week_plan(
         _day_route(route, by_route[route.vehicle], by_task, week_start) for route in solution.routes
     )
     capacity = [
-        LeftOut(by_task[t], CAPACITY, "not enough team time this week for this priority")
+        LeftOut(
+            by_task[t],
+            LeftOutReason.NO_TEAM_TIME,
+            "not enough team time this week for this priority",
+        )
         for t in solution.unvisited
     ]
     positions = {str(row.id): (row.geometry.x, row.geometry.y) for row in teams.itertuples()}
@@ -1183,13 +1177,6 @@ def _day_route(
 
 
 __all__ = [
-    "CAPACITY",
-    "CLOSED",
-    "INACCESSIBLE",
-    "IN_NO_GO_ZONE",
-    "NO_TEAM",
-    "OUT_OF_REACH",
-    "REASONS",
     "DayRoute",
     "LeftOut",
     "Pin",

@@ -33,7 +33,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan.errors import ParameterError
-from geoplan.planning import DAY, SEX_AGE, DayRoute, LeftOut, Stop, VisitTask, WeekPlan
+from geoplan.planning import DAY, DayRoute, LeftOut, Stop, VisitTask, WeekPlan
+from geoplan.vocab import SexAge
 
 FORMATS = ("csv", "xlsx", "html", "geojson", "gpx")
 SENSITIVE_NOTICE = (
@@ -155,7 +156,7 @@ def access_text(task: VisitTask) -> str:
 
 def people_text(task: VisitTask) -> str:
     """``men 3, women 2, ...`` for the parts that are known."""
-    known = [(k, n) for k, n in zip(SEX_AGE, task.people_by_sex_age, strict=True) if n is not None]
+    known = [(k, n) for k, n in zip(SexAge, task.people_by_sex_age, strict=True) if n is not None]
     return ", ".join(f"{k} {n}" for k, n in known)
 
 
@@ -168,7 +169,7 @@ def _write_csv(plan: WeekPlan, folder: Path, _lines: RouteLines) -> list[Path]:
     frame.insert(3, "weekday", [dt.date.fromisoformat(d).strftime("%a") for d in frame["date"]])
     frame["admin_code"] = [s.task.admin_code or "" for s in plan.stops]
     frame["access"] = [access_text(s.task) for s in plan.stops]
-    frame = frame.astype(dict.fromkeys(SEX_AGE, "Int64"))  # where known; blank otherwise
+    frame = frame.astype(dict.fromkeys(SexAge, "Int64"))  # where known; blank otherwise
     frame.to_csv(stops, index=False, encoding="utf-8")
     plan.left_out_frame().to_csv(left_out, index=False, encoding="utf-8")
     return [stops, left_out]
@@ -374,7 +375,7 @@ def _left_out_sheet(sheet: Worksheet, left_out: Sequence[LeftOut]) -> None:
                 t.days_overdue,
                 t.people,
                 round(t.score, 2),
-                lo.reason,
+                lo.reason.text,
                 lo.detail,
                 round(t.lat, 6),
                 round(t.lon, 6),

@@ -24,8 +24,9 @@ from api.app import create_app
 from api.settings import Settings
 from geoplan.edits import Edit, create_feature
 from geoplan.imports import import_file
-from geoplan.keys import ROLES, create_key
+from geoplan.keys import create_key
 from geoplan.store import Store, open_store
+from geoplan.vocab import Role
 
 with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works the same here
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -63,7 +64,7 @@ def build_workspace(folder: Path) -> Workspace:
     create_feature(store, "detention_centres", Edit(centre, shapely.Point(*DC_POINT)))
     clinic = {"id": "CL-1", "name": "Clinic one", "kind": "own_clinic", "services": ["health"]}
     create_feature(store, "clinics", Edit(clinic, shapely.Point(13.19, 32.87)))
-    keys = {role: create_key(store, role=role, name=role)[1] for role in ROLES}
+    keys = {role: create_key(store, role=role, name=role)[1] for role in Role}
     return Workspace(path, keys)
 
 

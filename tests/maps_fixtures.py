@@ -20,8 +20,9 @@ import shapely
 
 from geoplan.catalog import get_layer
 from geoplan.layers import ValidationContext, validate_table
-from geoplan.planning import CAPACITY, INACCESSIBLE, DayRoute, LeftOut, Stop, VisitTask, WeekPlan
+from geoplan.planning import DayRoute, LeftOut, Stop, VisitTask, WeekPlan
 from geoplan.sources import RawTable
+from geoplan.vocab import LeftOutReason
 
 TODAY = dt.date(2026, 3, 10)
 WEEK = tuple(dt.date(2026, 3, 15) + dt.timedelta(days=i) for i in range(7))
@@ -176,8 +177,10 @@ def week_plan() -> WeekPlan:
         route("T-2", WEEK[0], [task("GP-1", 13.1, service="mhpss")]),
     )
     left_out = (
-        LeftOut(task("GP-3", 13.3), INACCESSIBLE, "Site GP-3 is marked inaccessible"),
-        LeftOut(task("GP-2", 13.2, service="nfi"), CAPACITY, "not enough team time"),
+        LeftOut(task("GP-3", 13.3), LeftOutReason.INACCESSIBLE, "Site GP-3 is marked inaccessible"),
+        LeftOut(
+            task("GP-2", 13.2, service="nfi"), LeftOutReason.NO_TEAM_TIME, "not enough team time"
+        ),
     )
     bases = {"T-1": (13.0, 32.9), "T-2": (13.05, 32.88)}
     return WeekPlan(WEEK, routes, left_out, 0, 1, 0.1, "straight_line", bases)

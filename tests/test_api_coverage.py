@@ -127,6 +127,21 @@ def test_gaps_are_generalised_for_viewers(client: TestClient, template: Workspac
         assert secret not in response.text
 
 
+def test_viewers_read_no_travel_minutes_in_the_reasons(
+    client: TestClient, template: Workspace
+) -> None:
+    """With every site beyond a 1 min threshold, planners read the nearest place's minutes in
+    the reasons and viewers the same reasons without them."""
+    exact = _get(client, template, "/coverage/gaps", threshold="1min").json()["sites"]
+    viewer = _get(client, template, "/coverage/gaps", "viewer", threshold="1min").json()["sites"]
+    assert [s["id"] for s in exact] == [s["id"] for s in viewer]
+    for planner_row, viewer_row in zip(exact, viewer, strict=True):
+        assert "no clinic or base within 1 min (nearest " in planner_row["gap_reasons"]
+        assert "no clinic or base within 1 min" in viewer_row["gap_reasons"]
+        assert "nearest" not in viewer_row["gap_reasons"]
+        assert " min)" not in viewer_row["gap_reasons"]
+
+
 def test_gaps_as_geojson_by_parameter_or_accept(client: TestClient, template: Workspace) -> None:
     """f=geojson or Accept: application/geo+json give a FeatureCollection at exact positions."""
     by_f = _get(client, template, "/coverage/gaps", f="geojson")

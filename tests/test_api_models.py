@@ -8,11 +8,25 @@ import datetime as dt
 import re
 
 import pytest
+from pydantic import ValidationError
 
-from api.models import DATE_PATTERN
-from api.models_analysis import PERIOD_PATTERN, WEEK_PATTERN
+from api.models import DATE_PATTERN, KeyCreate, KeyInfo
+from api.models_analysis import (
+    PERIOD_PATTERN,
+    WEEK_PATTERN,
+    GapCounts,
+    GapSite,
+    GapsQuery,
+    GeneralisedGapSite,
+    LeftOutOut,
+    PinIn,
+    PlanTotals,
+    StopOut,
+)
 from api.routes.layers import DATETIME_PATTERN
 from geoplan.catalog import FIRST_YEAR, LAST_YEAR
+from geoplan.coverage import gap_column
+from geoplan.vocab import LEFT_OUT_TEXTS, GapFilter, GapKind, LeftOutReason, Role, SexAge, Weekday
 
 
 def _every_day() -> list[dt.date]:
@@ -78,3 +92,66 @@ def test_period_and_datetime_patterns_take_month_ends() -> None:
     assert re.match(DATETIME_PATTERN, "2026-03-01/2026-03-31")
     assert re.match(DATETIME_PATTERN, "2024-02-29T10:00:00Z")
     assert re.match(DATETIME_PATTERN, "2026-02-29") is None
+
+
+# --- vocabularies -------------------------------------------------------------------------
+
+
+def _enum(model: type[KeyCreate] | type[GapsQuery] | type[LeftOutOut], name: str) -> list[str]:
+    schema = model.model_json_schema()
+    field = schema["properties"][name]
+    if "$ref" in field:
+        field = schema["$defs"][field["$ref"].rsplit("/", 1)[-1]]
+    return list(field["enum"])
+
+
+def test_schema_enums_are_the_vocabularies() -> None:
+    """Roles, gap filters and left-out reasons in the OpenAPI come from geoplan.vocab."""
+    assert _enum(KeyCreate, "role") == _enum(KeyInfo, "role") == list(Role)
+    assert _enum(GapsQuery, "gap") == list(GapFilter)
+    assert _enum(LeftOutOut, "reason_code") == list(LeftOutReason)
+    assert _enum(LeftOutOut, "reason") == list(LEFT_OUT_TEXTS.values())
+
+
+def test_pin_days_are_the_weekdays() -> None:
+    """A pin's day is a date or one of the weekday codes, and nothing else."""
+    site = {"site": "GP-1", "team": "T-1"}
+    for day in Weekday:
+        assert PinIn.model_validate({**site, "day": str(day)}).day == day
+    with pytest.raises(ValidationError):
+        PinIn.model_validate({**site, "day": "monday"})
+
+
+def test_gap_models_have_a_field_for_every_gap_kind() -> None:
+    """Gap-table rows carry a flag per gap kind, and the summary a count per kind."""
+    flags = {gap_column(kind) for kind in GapKind}
+    assert flags <= set(GapSite.model_fields) & set(GeneralisedGapSite.model_fields)
+    assert set(GapKind) <= set(GapCounts.model_fields)
+
+
+def test_people_models_have_a_field_for_every_sex_age_group() -> None:
+    """Gap rows, stops and plan totals count men, women, boys and girls."""
+    for model in (GapSite, GeneralisedGapSite, StopOut, PlanTotals):
+        assert set(SexAge) <= set(model.model_fields), model.__name__
+
+
+def test_left_out_reason_is_the_text_of_its_code() -> None:
+    """A left-out row whose reason is not its code's text is refused."""
+    row = {
+        "task_id": "GP-1/health",
+        "site_id": "GP-1",
+        "site_name": "A",
+        "layer": "gathering_points",
+        "service": "health",
+        "status": "due",
+        "days_overdue": 0,
+        "people": 10,
+        "score": 1.0,
+        "detail": "no planned team offers health",
+        "lon": 13.1,
+        "lat": 32.8,
+    }
+    code = LeftOutReason.NO_TEAM
+    assert LeftOutOut.model_validate({**row, "reason": code.text, "reason_code": code})
+    with pytest.raises(ValidationError, match="not the text"):
+        LeftOutOut.model_validate({**row, "reason": LeftOutReason.CLOSED.text, "reason_code": code})

@@ -18,7 +18,7 @@ import pytest
 
 from api.models import Problem
 from api.models_analysis import PlanInfo, PlanJob, PlanList
-from geoplan.planning import REASONS
+from geoplan.vocab import LEFT_OUT_TEXTS
 from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for
 
 WEEK = "2026-W49"  # Sunday 29 November 2026 to Saturday 5 December
@@ -97,7 +97,7 @@ def test_a_done_plan_has_routes_left_out_and_totals(done: PlanJob) -> None:
     for route in result.routes:
         assert [s.order for s in route.stops] == list(range(1, len(route.stops) + 1))
         assert {r.team_id for r in result.routes} <= {"T-MED", "T-MRRM"}
-    assert all(lo.reason in REASONS and lo.detail for lo in result.left_out)
+    assert all(lo.reason in LEFT_OUT_TEXTS.values() and lo.detail for lo in result.left_out)
     assert str(result.days[0]) == "2026-11-29"
     assert result.summary.startswith("Week Sun 29 Nov")
     assert {link.title for link in done.links if link.rel == "alternate"} == {

@@ -12,11 +12,11 @@ import api.app
 from api.app import route_patterns
 from api.roles import RULES, render, route_roles
 from geoplan.catalog import load_catalog
-from geoplan.keys import ROLES
+from geoplan.vocab import Role
 from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for
 
 TABLE = Path(__file__).resolve().parent.parent / "api" / "ROLES.md"
-CALLERS = (None, *ROLES)
+CALLERS = (None, *Role)
 _ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \|(.*)$")
 _PLACEHOLDERS = {"{feature_id}": "NO-SUCH-ID", "{key_id}": "000000000000"}
 

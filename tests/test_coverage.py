@@ -37,13 +37,14 @@ import shapely
 from geoplan.catalog import get_layer
 from geoplan.cli import run
 from geoplan.coverage import (
-    BREAKDOWN,
     GAP_COLUMNS,
     CoverageLayers,
     CoverageParams,
     CoverageResult,
+    GapReason,
     coverage_from_layers,
     coverage_from_matrix,
+    gap_reasons_text,
     parse_minutes,
     save_coverage,
     top_gaps_text,
@@ -56,6 +57,7 @@ from geoplan.params import load_params
 from geoplan.sources import RawTable
 from geoplan.store import Store, open_store
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
+from geoplan.vocab import GapReasonKind, SexAge
 from geoplan.workspace import coverage_from_store, coverage_layers
 
 TODAY = dt.date(2026, 11, 30)
@@ -428,7 +430,7 @@ def test_admin_totals_add_up_to_the_national_total(result: CoverageResult) -> No
     national = result.totals.set_index("status")
     assert admin["people"].sum() == national.loc["total", "people"] == 220
     assert admin["people_not_covered"].sum() == national.loc["not covered", "people"] == 60
-    for b in BREAKDOWN:
+    for b in SexAge:
         assert admin[f"{b}_not_covered"].sum() == national.loc["not covered", b]
     assert admin["sites_overdue"].sum() == 3
 
@@ -546,6 +548,60 @@ def test_service_never_delivered_is_said_once(result: CoverageResult) -> None:
     assert dc1["services_never_delivered"] == "protection"
     assert "never delivered: protection" in str(dc1["gap_reasons"])
     assert "unmet in period" not in str(dc1["gap_reasons"])
+
+
+REASONS = (
+    GapReason(GapReasonKind.INACCESSIBLE, note="raid near the shelter"),
+    GapReason(GapReasonKind.UNREACHABLE, note=ZONE_REASON),
+    GapReason(GapReasonKind.BEYOND_THRESHOLD, minutes=35.4, limit_minutes=30),
+    GapReason(GapReasonKind.SERVICES_OUT_OF_REACH, services=("health", "nfi")),
+    GapReason(GapReasonKind.NEVER_VISITED),
+    GapReason(GapReasonKind.OVERDUE, services=("health", "nfi"), days=12),
+    GapReason(GapReasonKind.NEVER_DELIVERED, services=("mhpss",)),
+    GapReason(GapReasonKind.UNMET, services=("nfi", "protection")),
+)
+"""One reason of every kind."""
+
+
+def test_gap_reasons_in_planner_words() -> None:
+    """Every kind of reason reads as the gap table writes it, notes and minutes included."""
+    assert gap_reasons_text(REASONS).split("; ") == [
+        "inaccessible (raid near the shelter)",
+        f"no clinic or base reachable ({ZONE_REASON})",
+        "no clinic or base within 30 min (nearest 35 min)",
+        "out of reach for health,nfi",
+        "never visited",
+        "overdue 12 d: health,nfi",
+        "never delivered: mhpss",
+        "unmet in period: nfi,protection",
+    ]
+
+
+def test_gap_reasons_in_viewer_words() -> None:
+    """Viewers read the same reasons without free text, named places or travel minutes."""
+    assert gap_reasons_text(REASONS, viewer=True).split("; ") == [
+        "inaccessible",
+        "no clinic or base reachable",
+        "no clinic or base within 30 min",
+        "out of reach for health,nfi",
+        "never visited",
+        "overdue 12 d: health,nfi",
+        "never delivered: mhpss",
+        "unmet in period: nfi,protection",
+    ]
+
+
+def test_gap_reasons_text_is_made_from_the_structured_reasons(result: CoverageResult) -> None:
+    """Each site's ``gap_reasons`` is its structured reasons in planner words."""
+    table = result.to_frame()
+    assert set(result.reasons) == set(table["id"])
+    for site_id, text in zip(table["id"], table["gap_reasons"], strict=True):
+        assert gap_reasons_text(result.reasons[site_id]) == text
+    dc1 = {r.kind: r for r in result.reasons["DC-1"]}
+    assert dc1[GapReasonKind.UNREACHABLE].note == ZONE_REASON
+    gp2 = {r.kind: r for r in result.reasons["GP-2"]}
+    assert gp2[GapReasonKind.BEYOND_THRESHOLD].minutes == 35.0
+    assert gp2[GapReasonKind.OVERDUE].days == 192
 
 
 def test_gap_table_ranks_most_gaps_then_most_people(result: CoverageResult) -> None:

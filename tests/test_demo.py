@@ -13,7 +13,6 @@ import shapely
 
 from geoplan.catalog import get_layer, load_catalog, split_list
 from geoplan.demo.scenario import (
-    SEX_AGE,
     WRITE_ORDER,
     build_demo_workspace,
     generate_scenario,
@@ -24,6 +23,7 @@ from geoplan.imports import operating_area
 from geoplan.layers import ValidationContext, validate_table
 from geoplan.sources import RawTable
 from geoplan.store import open_store
+from geoplan.vocab import SexAge
 
 TODAY = dt.date(2025, 3, 12)  # a Wednesday
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -102,10 +102,10 @@ def test_gathering_points_have_sex_age_breakdowns_summing_to_people(
 ) -> None:
     """Most sites carry men/women/boys/girls that add up to people; men are the largest group."""
     points = demo["gathering_points"]
-    known = points[list(SEX_AGE)].notna().all(axis=1)
+    known = points[list(SexAge)].notna().all(axis=1)
     assert known.mean() > 0.7
-    assert (points.loc[known, list(SEX_AGE)].sum(axis=1) == points.loc[known, "people"]).all()
-    totals = points.loc[known, list(SEX_AGE)].sum()
+    assert (points.loc[known, list(SexAge)].sum(axis=1) == points.loc[known, "people"]).all()
+    totals = points.loc[known, list(SexAge)].sum()
     assert totals.idxmax() == "men"
     assert totals["men"] > 0.5 * totals.sum()
 
@@ -130,7 +130,7 @@ def test_detention_centres_have_access_days_hours_and_detainees(
     assert centres["access_days"].notna().all()
     assert (centres["access_start"] < centres["access_end"]).all()
     assert (centres["detainees"] > 0).all()
-    assert (centres[list(SEX_AGE)].sum(axis=1) == centres["detainees"]).all()
+    assert (centres[list(SexAge)].sum(axis=1) == centres["detainees"]).all()
     assert centres["authority"].notna().all()
 
 
@@ -215,9 +215,9 @@ def test_visits_give_only_services_the_team_offers(
 
 def test_visit_breakdowns_add_up(visits: pd.DataFrame) -> None:
     """Consultations and people reached equal the sums of their sex/age breakdowns."""
-    parts = [f"consultations_{p}" for p in SEX_AGE]
+    parts = [f"consultations_{p}" for p in SexAge]
     assert (visits[parts].sum(axis=1) == visits["consultations"]).all()
-    assert (visits[list(SEX_AGE)].sum(axis=1) == visits["people_reached"]).all()
+    assert (visits[list(SexAge)].sum(axis=1) == visits["people_reached"]).all()
     assert (visits["people_reached"] >= visits["consultations"]).all()
 
 
@@ -225,7 +225,7 @@ def test_visit_counts_are_realistic(demo: dict[str, pd.DataFrame], visits: pd.Da
     """Referrals are about 1.5 % of consultations, mostly men consult, only MRRM hands out NFI."""
     consultations = visits["consultations"].sum()
     assert 0.01 <= visits["referrals"].sum() / consultations <= 0.025
-    by_group = visits[[f"consultations_{p}" for p in SEX_AGE]].sum() / consultations
+    by_group = visits[[f"consultations_{p}" for p in SexAge]].sum() / consultations
     assert 0.5 <= by_group["consultations_men"] <= 0.7
     kinds = visits["team_id"].map(demo["teams"].set_index("id")["kind"])
     assert (visits.loc[kinds != "mrrm", "nfi_kits"] == 0).all()

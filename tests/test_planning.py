@@ -14,12 +14,6 @@ import shapely
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.params import load_params
 from geoplan.planning import (
-    CAPACITY,
-    CLOSED,
-    IN_NO_GO_ZONE,
-    INACCESSIBLE,
-    NO_TEAM,
-    OUT_OF_REACH,
     Pin,
     PlanningParams,
     PriorityParams,
@@ -32,6 +26,7 @@ from geoplan.planning import (
     week_days,
 )
 from geoplan.travel.matrix import matrix_from_points
+from geoplan.vocab import LeftOutReason
 from geoplan.zones import no_closures
 from tests.planning_fixtures import WEEK, four_site_matrix, layer, minutes_matrix, site, team
 
@@ -127,8 +122,11 @@ def test_back_at_base_by_the_end_of_the_shift() -> None:
     assert all(r.back.time() <= dt.time(9, 0) for r in result.routes)
     assert sum(len(r.stops) for r in result.routes) == 1  # 10 + 30 + 10 minutes fits once
     reasons = reasons_of(result)
-    assert (reasons["C/health"], reasons["D/health"]) == (OUT_OF_REACH, OUT_OF_REACH)  # 20+30+20
-    assert sorted(reasons.values()).count(CAPACITY) == 1  # A or B
+    assert (reasons["C/health"], reasons["D/health"]) == (
+        LeftOutReason.OUT_OF_REACH,
+        LeftOutReason.OUT_OF_REACH,
+    )  # 20+30+20
+    assert sorted(reasons.values()).count(LeftOutReason.NO_TEAM_TIME) == 1  # A or B
 
 
 def test_access_windows_days_and_hours() -> None:
@@ -167,7 +165,10 @@ def test_max_stops_per_team_day() -> None:
         four_sites(), [team("T1", max_stops=2, shift_end="15:00")], four_site_matrix(["T1"])
     )
     assert [len(r.stops) for r in result.routes] == [2]
-    assert list(reasons_of(result).values()) == [CAPACITY, CAPACITY]
+    assert list(reasons_of(result).values()) == [
+        LeftOutReason.NO_TEAM_TIME,
+        LeftOutReason.NO_TEAM_TIME,
+    ]
 
 
 def test_nfi_kits_do_not_exceed_what_the_vehicle_carries() -> None:
@@ -210,7 +211,7 @@ def test_routes_do_not_cross_active_no_go_zones() -> None:
     matrix = matrix_from_points(points, points, closures=closures)
     result = plan(sites, teams_list, matrix, closures=closures)
     assert [s.task.site_id for s in result.stops] == ["A"]
-    assert reasons_of(result) == {"E/health": OUT_OF_REACH}
+    assert reasons_of(result) == {"E/health": LeftOutReason.OUT_OF_REACH}
 
 
 # --- left-out reasons -----------------------------------------------------------------------
@@ -223,7 +224,7 @@ def test_reason_inaccessible() -> None:
         [team("T1")],
         four_site_matrix(["T1"]),
     )
-    assert reasons_of(result) == {"A/health": INACCESSIBLE}
+    assert reasons_of(result) == {"A/health": LeftOutReason.INACCESSIBLE}
 
 
 def test_reason_inside_a_no_go_zone() -> None:
@@ -245,7 +246,7 @@ def test_reason_inside_a_no_go_zone() -> None:
         four_site_matrix(["T1"]),
         closures=week_closures(zone, WEEK),
     )
-    assert reasons_of(result) == {"A/health": IN_NO_GO_ZONE}
+    assert reasons_of(result) == {"A/health": LeftOutReason.IN_NO_GO_ZONE}
     assert "inside no-go zone Harbour" in result.left_out[0].detail
 
 
@@ -254,7 +255,7 @@ def test_reason_no_team_offers_the_service() -> None:
     result = plan(
         gps(site("A", 13.1, services_needed="protection")), [team("T1")], four_site_matrix(["T1"])
     )
-    assert reasons_of(result) == {"A/protection": NO_TEAM}
+    assert reasons_of(result) == {"A/protection": LeftOutReason.NO_TEAM}
 
 
 def test_reason_closed_on_every_working_day() -> None:
@@ -272,21 +273,21 @@ def test_reason_closed_on_every_working_day() -> None:
         [team("T1")],
         four_site_matrix(["T1"]),
     )
-    assert reasons_of(result) == {"A/health": CLOSED}
+    assert reasons_of(result) == {"A/health": LeftOutReason.CLOSED}
 
 
 def test_reason_cannot_be_reached_within_any_shift() -> None:
     """A site 2 hours away cannot be visited in a 2.5-hour shift."""
     matrix = minutes_matrix(["base:T1", "A"], {("base:T1", "A"): 120})
     result = plan(gps(site("A", 13.1)), [team("T1")], matrix)
-    assert reasons_of(result) == {"A/health": OUT_OF_REACH}
+    assert reasons_of(result) == {"A/health": LeftOutReason.OUT_OF_REACH}
     assert "120 min" in result.left_out[0].detail
 
 
 def test_reason_capacity() -> None:
     """When time runs out the lowest-priority tasks are left for capacity."""
     result = plan(four_sites(), [team("T1", shift_end="09:30")], four_site_matrix(["T1"]))
-    assert set(reasons_of(result).values()) == {CAPACITY}
+    assert set(reasons_of(result).values()) == {LeftOutReason.NO_TEAM_TIME}
     assert len(result.left_out) == 2
 
 

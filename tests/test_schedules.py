@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from geoplan.errors import ParameterError
-from geoplan.planning import INACCESSIBLE, DayRoute, PlanningParams, WeekPlan, plan_week
+from geoplan.planning import DayRoute, PlanningParams, WeekPlan, plan_week
 from geoplan.planning import planning_points as points_of
 from geoplan.schedules import (
     FORMATS,
@@ -32,6 +32,7 @@ from geoplan.schedules import (
 )
 from geoplan.travel.matrix import matrix_from_points
 from geoplan.travel.roads import RoadNetworkBackend, read_network
+from geoplan.vocab import LeftOutReason
 from geoplan.workspace import route_lines
 from geoplan.zones import no_closures
 from tests.conftest import skip_or_fail
@@ -205,7 +206,7 @@ def test_left_out_csv_gives_every_left_out_task_its_reason(
     with written["left_out.csv"].open(encoding="utf-8", newline="") as stream:
         rows = {row["task_id"]: row for row in csv.DictReader(stream)}
     assert rows.keys() == {lo.task.id for lo in week_plan.left_out}
-    assert rows["X/health"]["reason"] == INACCESSIBLE
+    assert rows["X/health"]["reason"] == LeftOutReason.INACCESSIBLE.text
     assert rows["X/health"]["detail"]
 
 
@@ -273,7 +274,9 @@ def test_xlsx_week_and_left_out_sheets_match_the_plan(
     totals = {r[0]: r[1] for r in week[len(week_plan.routes) + 1 :]}
     assert totals["tasks done"] == len(week_plan.stops)
     left = list(book["Left out"].iter_rows(min_row=2, values_only=True))
-    assert {(r[0], r[9]) for r in left} == {(lo.task.id, lo.reason) for lo in week_plan.left_out}
+    assert {(r[0], r[9]) for r in left} == {
+        (lo.task.id, lo.reason.text) for lo in week_plan.left_out
+    }
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -510,6 +513,6 @@ def test_a_week_without_visits_still_writes_readable_files(tmp_path: Path) -> No
         "html/index.html",
     }
     assert pd.read_csv(written["schedule.csv"]).empty
-    assert list(pd.read_csv(written["left_out.csv"])["reason"]) == [INACCESSIBLE]
+    assert list(pd.read_csv(written["left_out.csv"])["reason"]) == [LeftOutReason.INACCESSIBLE.text]
     assert "No visits planned this week." in parse_html(written["html/index.html"]).text
     assert openpyxl.load_workbook(written["schedule.xlsx"]).sheetnames == ["Week", "Left out"]

@@ -39,6 +39,7 @@ from api.responses import PROBLEMS, Responses
 from api.settings import Settings
 from geoplan.coverage import CoverageParams
 from geoplan.keys import ApiKey
+from geoplan.vocab import Role
 
 router = APIRouter(
     prefix="/coverage", tags=["coverage"], responses=PROBLEMS, dependencies=[Depends(get_key)]
@@ -70,7 +71,7 @@ def get_gaps(
     """The ranked gap table: most kinds of gap first, then most people, never visited, most
     days overdue. `gap` picks the kind, `layer` the sites' layer. Viewers get each site at the
     centre of its coarse H3 cell, without name, free text or travel times to named places."""
-    viewer = key.role == "viewer"
+    viewer = key.role == Role.VIEWER
     tables = tables_for(coverage, query, key, settings)
     chosen = tables.selections[(query.gap, query.layer)]
     offset, limit = query.offset, _limit(query.limit, settings)
@@ -194,7 +195,7 @@ def tables_for(
         403 when a viewer asks for hexagons finer than the viewers' resolution.
     """
     resolution = query.resolution
-    if key.role == "viewer":
+    if key.role == Role.VIEWER:
         allowed = settings.viewer_h3_resolution
         if resolution is not None and resolution > allowed:
             msg = (

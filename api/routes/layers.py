@@ -72,6 +72,7 @@ from geoplan.keys import ApiKey
 from geoplan.layers import ColumnMapping
 from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
 from geoplan.sources import TABLE_SUFFIXES, VECTOR_SUFFIXES, SourceOptions
+from geoplan.vocab import Role
 
 TAG = "OGC API - Features"
 # Decimal degrees within their ranges (no exponents: 1E999 is no longitude); that SOUTH is not
@@ -567,14 +568,14 @@ def _upload_name(filename: str | None) -> str:
 
 def _items_doc(layer: LayerDef) -> dict[str, Any]:
     model: Any = collection_out(layer.name)
-    if generalised_for(layer, "viewer"):
+    if generalised_for(layer, Role.VIEWER):
         model = model | collection_out(layer.name, viewer=True)
     return {"response_model": model, "response_class": GeoJSONResponse}
 
 
 def _item_doc(layer: LayerDef) -> dict[str, Any]:
     model: Any = feature_out(layer.name)
-    if generalised_for(layer, "viewer"):
+    if generalised_for(layer, Role.VIEWER):
         model = model | generalised_feature_out(layer.name)
     return {"response_model": model, "response_class": GeoJSONResponse, "responses": NOT_FOUND}
 

@@ -48,7 +48,6 @@ from geoplan.errors import ParameterError
 from geoplan.maps import plan_map, render_map
 from geoplan.planning import (
     PLANNED_LAYERS,
-    WEEKDAYS,
     Pin,
     WeekPlan,
     team_days,
@@ -321,7 +320,7 @@ class _PinCheck:
         if pin.team_id not in self.team_ids or (pin.team_id, day) in self.working:
             return []
         worked = sorted(
-            {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=WEEKDAYS.index
+            {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=lambda w: w.number
         )
         works = ", ".join(worked) or "no day this week"
         return [("day", f"team {pin.team_id} does not work on {day:%a %d %b}; it works {works}")]
@@ -373,6 +372,14 @@ _OUTPUTS = (
 )
 
 
+def _left_out_rows(plan: WeekPlan) -> list[dict[str, object]]:
+    """The left-out table's rows, each with its reason's code beside the reason's text."""
+    codes = {lo.task.id: lo.reason for lo in plan.left_out}
+    return [
+        {**row, "reason_code": codes[str(row["task_id"])]} for row in records(plan.left_out_frame())
+    ]
+
+
 def plan_result(plan: WeekPlan) -> PlanResult:
     """A plan's routes, left-out visits and totals."""
     stops = records(plan.to_frame())
@@ -391,7 +398,7 @@ def plan_result(plan: WeekPlan) -> PlanResult:
             "summary": plan.summary(),
             "totals": plan.totals(),
             "routes": routes,
-            "left_out": records(plan.left_out_frame()),
+            "left_out": _left_out_rows(plan),
             "objective": plan.objective,
             "seed": plan.seed,
             "runtime": plan.runtime,

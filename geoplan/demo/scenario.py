@@ -35,6 +35,7 @@ from geoplan.layers import OperatingArea, ValidationContext, column_from_values,
 from geoplan.progress import Progress, tell
 from geoplan.sources import WGS84, RawTable
 from geoplan.store import WriteResult, open_store
+from geoplan.vocab import Service, SexAge, Weekday
 
 WRITE_ORDER = (
     "teams",
@@ -48,10 +49,9 @@ WRITE_ORDER = (
 )
 """Layers in the order they are written: what visits point at comes first."""
 
-SEX_AGE = ("men", "women", "boys", "girls")
-GP_SERVICES = ("health", "mhpss", "protection", "nfi")
-VISIT_SERVICES = ("health", "mhpss", "protection", "nfi", "monitoring")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
+GP_SERVICES = (Service.HEALTH, Service.MHPSS, Service.PROTECTION, Service.NFI)
+VISIT_SERVICES = (*GP_SERVICES, Service.MONITORING)
+WORKING_WEEK = (Weekday.SUN, Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU)
 _KM_PER_DEGREE_LAT = 110.574
 _KM_PER_DEGREE_LON_EQUATOR = 111.320
 _T = TypeVar("_T")
@@ -118,7 +118,12 @@ class GatheringPointRules:
 
     breakdown_known: float = 0.85
     service_probability: Mapping[str, float] = dataclasses.field(
-        default_factory=lambda: {"health": 0.85, "mhpss": 0.35, "protection": 0.45, "nfi": 0.5}
+        default_factory=lambda: {
+            Service.HEALTH: 0.85,
+            Service.MHPSS: 0.35,
+            Service.PROTECTION: 0.45,
+            Service.NFI: 0.5,
+        }
     )
     vulnerable_share: float = 0.35
     restricted_share: float = 0.06
@@ -141,7 +146,7 @@ class DetentionCentreSpec:
     access_start: str
     access_end: str
     monitoring_frequency_days: int = 30
-    services_needed: tuple[str, ...] = ("monitoring", "protection")
+    services_needed: tuple[str, ...] = (Service.MONITORING, Service.PROTECTION)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class ClinicGroup:
     services: tuple[str, ...]
     opening_start: str
     opening_end: str
-    opening_days: tuple[str, ...] = ("sun", "mon", "tue", "wed", "thu")
+    opening_days: tuple[str, ...] = WORKING_WEEK
     spread: float = 1.0
 
 
@@ -188,7 +193,7 @@ class TeamSpec:
     shift_end: str
     colour: str
     share: float
-    working_days: tuple[str, ...] = ("sun", "mon", "tue", "wed", "thu")
+    working_days: tuple[str, ...] = WORKING_WEEK
     nfi_kits: int = 0
     max_stops: int | None = None
 
@@ -696,7 +701,7 @@ def _gathering_points(ctx: _Context, n: int) -> _Table:
         "admin_code": _admin_codes(ctx, towns),
         "setting": _texts([s.name for s in settings]),
         "people": people,
-        **dict(zip(SEX_AGE, breakdown.T, strict=True)),
+        **dict(zip(SexAge, breakdown.T, strict=True)),
         "services_needed": _mask_strings(_gp_service_masks(ctx, n), GP_SERVICES),
         "visit_frequency_days": np.array(
             [rng.choice(s.frequency_days) for s in settings], dtype=np.int64
@@ -827,7 +832,7 @@ def _detention_centres(ctx: _Context) -> _Table:
         "name": _texts([c.name for c in centres]),
         "admin_code": _admin_codes(ctx, towns),
         "detainees": detainees,
-        **dict(zip(SEX_AGE, breakdown.T.astype(np.int64), strict=True)),
+        **dict(zip(SexAge, breakdown.T.astype(np.int64), strict=True)),
         "authority": _texts([c.authority for c in centres]),
         "access_status": _texts(["open"] * len(centres)),
         "access_days": _joined([c.access_days for c in centres]),
@@ -874,7 +879,7 @@ def _cip_sites(ctx: _Context) -> _Table:
             [ctx.day(p.start_offset_days) for p in projects], dtype="datetime64[D]"
         ),
         "end_date": np.array([ctx.day(p.end_offset_days) for p in projects], dtype="datetime64[D]"),
-        "services_needed": _texts(["monitoring"] * len(projects)),
+        "services_needed": _texts([Service.MONITORING.value] * len(projects)),
         "visit_frequency_days": np.array(
             [p.visit_frequency_days for p in projects], dtype=np.int64
         ),
@@ -930,8 +935,8 @@ def _mask(items: Sequence[str], vocabulary: Sequence[str]) -> int:
 
 
 def _weekday_names(days: np.ndarray) -> np.ndarray:
-    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
-    return np.array(DAYS, dtype=object)[weekday]
+    weekday = (days.astype(np.int64) + 4) % 7  # 1970-01-01 was a Thursday (Sunday + 4)
+    return np.array([d.value for d in Weekday], dtype=object)[weekday]
 
 
 def _visits(ctx: _Context, tables: dict[str, _Table], n: int) -> _Table:
@@ -948,7 +953,7 @@ def _visits(ctx: _Context, tables: dict[str, _Table], n: int) -> _Table:
 
 
 def _visit_table(visits: _Visits, teams: _Teams) -> _Table:
-    columns = {
+    columns: dict[str, np.ndarray] = {
         "id": _ids("OV", len(visits.team), width=6),
         "site_id": visits.site.astype(object),
         "date": visits.date,
@@ -956,10 +961,10 @@ def _visit_table(visits: _Visits, teams: _Teams) -> _Table:
         "services": _mask_strings(visits.services, VISIT_SERVICES),
         "activities": _mask_strings(visits.activities, _ACTIVITIES),
         "consultations": visits.consultations.sum(axis=1),
-        **{f"consultations_{p}": visits.consultations[:, i] for i, p in enumerate(SEX_AGE)},
+        **{f"consultations_{p}": visits.consultations[:, i] for i, p in enumerate(SexAge)},
         "referrals": visits.referrals,
         "people_reached": visits.reached.sum(axis=1),
-        **{p: visits.reached[:, i] for i, p in enumerate(SEX_AGE)},
+        **{p: visits.reached[:, i] for i, p in enumerate(SexAge)},
         "nfi_kits": visits.nfi_kits,
     }
     return _Table(
@@ -1125,7 +1130,7 @@ def _town_of(ctx: _Context, admin_code: str) -> str:
 
 def _known_composition(ctx: _Context, cols: dict[str, np.ndarray]) -> np.ndarray:
     """Each site's men/women/boys/girls shares: its breakdown where known, else its setting's."""
-    breakdown = np.column_stack([cols[p] for p in SEX_AGE]).astype(float)
+    breakdown = np.column_stack([cols[p] for p in SexAge]).astype(float)
     by_setting = {s.name: s.composition for s in ctx.scenario.settings}
     fallback = np.array([by_setting[s] for s in cols["setting"]], dtype=float).reshape(-1, 4)
     total = breakdown.sum(axis=1, keepdims=True)

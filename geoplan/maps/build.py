@@ -493,10 +493,10 @@ def _day_groups(m: folium.Map, plan: WeekPlan) -> dict[str, Layer]:
 
 def _add_left_out(m: folium.Map, plan: WeekPlan, *, cluster_above: int) -> None:
     points, counts = left_out_markers(plan)
-    styles = {reason: left_out_style(reason) for reason in counts}
+    styles: dict[str, MarkerStyle] = {reason: left_out_style(reason) for reason in counts}
     _add_points(m, "Left out", points, styles, cluster_above=cluster_above, colour="#757575")
     section = map_frame(m).section("Left out (sites)")
-    section.rows += [(styles[r].swatch(), f"{r} ({n})") for r, n in counts.most_common()]
+    section.rows += [(styles[r].swatch(), f"{r.text} ({n})") for r, n in counts.most_common()]
 
 
 def _plan_legend(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> None:

@@ -41,19 +41,9 @@ from geoplan.maps.style import (
     popup_html,
     team_colour,
 )
-from geoplan.planning import (
-    CAPACITY,
-    CLOSED,
-    IN_NO_GO_ZONE,
-    INACCESSIBLE,
-    NO_TEAM,
-    OUT_OF_REACH,
-    DayRoute,
-    LeftOut,
-    Stop,
-    WeekPlan,
-)
+from geoplan.planning import DayRoute, LeftOut, Stop, WeekPlan
 from geoplan.travel.backend import Coords
+from geoplan.vocab import LeftOutReason, SexAge
 from geoplan.zones import Closures
 
 Frames = Mapping[str, pd.DataFrame]
@@ -231,7 +221,7 @@ def people_text(row: Mapping[str, object], field: str | None) -> str:
     total = text(row.get(field)) if field else ""
     if not total:
         return ""
-    counts = [(k, text(row.get(k))) for k in ("men", "women", "boys", "girls")]
+    counts = [(k, text(row.get(k))) for k in SexAge]
     parts = ", ".join(f"{k} {n}" for k, n in counts if n)
     return total + (f" ({parts})" if parts else "")
 
@@ -299,9 +289,7 @@ def zone_popup(row: Mapping[str, object], *, active: bool) -> str:
 
 
 def area_popup(row: Mapping[str, object], *, admin: bool) -> str:
-    out = ", ".join(
-        f"{b} {count_text(row[f'{b}_not_covered'])}" for b in ("men", "women", "boys", "girls")
-    )
+    out = ", ".join(f"{b} {count_text(row[f'{b}_not_covered'])}" for b in SexAge)
     rows = [
         ("Sites", f"{row['sites']}"),
         ("People", count_text(row["people"])),
@@ -422,7 +410,7 @@ def _route_coords(
 
 def _stop_popup(route: DayRoute, s: Stop) -> str:
     task = s.task
-    people = dict(zip(("men", "women", "boys", "girls"), task.people_by_sex_age, strict=True))
+    people: dict[str, int | None] = dict(zip(SexAge, task.people_by_sex_age, strict=True))
     rows = [
         ("Service", task.service),
         ("Arrive", f"{s.arrival:%H:%M}"),
@@ -463,7 +451,7 @@ def _route_popup(route: DayRoute, *, along_roads: bool) -> str:
 def left_out_popup(left: Sequence[LeftOut]) -> str:
     """One site's tasks left out, each service with its reason and the detail behind it."""
     task = left[0].task
-    lines = [(lo.task.service, f"{lo.reason}: {lo.detail}") for lo in left]
+    lines = [(lo.task.service, f"{lo.reason.text}: {lo.detail}") for lo in left]
     subtitle = f"Left out \u00b7 {get_layer(task.layer).title} \u00b7 {task.site_id}"
     return popup_html(task.site_name, lines, subtitle=subtitle)
 
@@ -477,12 +465,12 @@ MEASURES = {
 }
 """What a coverage choropleth can show, with its legend title."""
 REASON_COLOURS = {
-    INACCESSIBLE: INACCESSIBLE_GREY,
-    IN_NO_GO_ZONE: ZONE_COLOUR,
-    NO_TEAM: "#8d6e63",
-    CLOSED: "#5d4037",
-    OUT_OF_REACH: "#7b1fa2",
-    CAPACITY: "#ef6c00",
+    LeftOutReason.INACCESSIBLE: INACCESSIBLE_GREY,
+    LeftOutReason.IN_NO_GO_ZONE: ZONE_COLOUR,
+    LeftOutReason.NO_TEAM: "#8d6e63",
+    LeftOutReason.CLOSED: "#5d4037",
+    LeftOutReason.OUT_OF_REACH: "#7b1fa2",
+    LeftOutReason.NO_TEAM_TIME: "#ef6c00",
 }
 """Colour of a left-out site by the reason it was left out."""
 PROPOSAL = MarkerStyle("star", "#ffb300", 20, glyph=STAR_GLYPH, dom_class="gp-proposal", z=800)
@@ -567,13 +555,13 @@ def siting_markers(result: CoverageResult) -> list[Marker]:
     return points
 
 
-def left_out_style(reason: str) -> MarkerStyle:
+def left_out_style(reason: LeftOutReason) -> MarkerStyle:
     """A grey-ish cross, coloured by why the site was left out."""
     colour = REASON_COLOURS.get(reason, INACCESSIBLE_GREY)
     return MarkerStyle("ex", colour, 13, glyph=LEFT_OUT_GLYPH, dom_class="gp-left-out")
 
 
-def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[str]]:
+def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[LeftOutReason]]:
     """One marker per left-out site, styled by the reason of its highest-priority task, and
     the number of sites per reason."""
     by_site: dict[str, list[LeftOut]] = {}
@@ -589,4 +577,4 @@ def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[str]]:
         )
         for left in by_site.values()
     ]
-    return points, Counter(p[2] for p in points)
+    return points, Counter(left[0].reason for left in by_site.values())
