@@ -701,8 +701,8 @@ class WeekPlan:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per stop, in visiting order per team-day."""
-        rows = [_stop_record(r, s) for r in self.routes for s in r.stops]
-        return pd.DataFrame.from_records(rows, columns=STOP_COLUMNS)
+        rows = [stop_record(r, s) for r in self.routes for s in r.stops]
+        return pd.DataFrame.from_records(rows, columns=list(STOP_COLUMNS))
 
     def left_out_frame(self) -> pd.DataFrame:
         """One row per left-out task with its reason, highest priority first."""
@@ -729,45 +729,9 @@ class WeekPlan:
 
     def routes_frame(self) -> pd.DataFrame:
         """One row per team-day: departure, return, stops, km, driving and on-site hours."""
-        rows = [
-            {
-                "team_id": r.team_id,
-                "team_name": r.team_name,
-                "date": r.day.isoformat(),
-                "depart": r.depart.strftime("%H:%M"),
-                "back": r.back.strftime("%H:%M"),
-                "stops": len(r.stops),
-                "km": round(r.metres / 1000, 1),
-                "driving_hours": round(r.driving_seconds / 3600, 2),
-                "on_site_hours": round(r.on_site_seconds / 3600, 2),
-            }
-            for r in self.routes
-        ]
-        return pd.DataFrame.from_records(rows)
+        return pd.DataFrame.from_records([route_record(r) for r in self.routes])
 
 
-STOP_COLUMNS = [
-    "team_id",
-    "team_name",
-    "date",
-    "order",
-    "task_id",
-    "site_id",
-    "site_name",
-    "layer",
-    "service",
-    "status",
-    "arrival",
-    "start",
-    "departure",
-    "travel_min",
-    "travel_km",
-    "people",
-    *SEX_AGE,
-    "nfi_kits",
-    "lon",
-    "lat",
-]
 LEFT_OUT_COLUMNS = [
     "task_id",
     "site_id",
@@ -785,30 +749,79 @@ LEFT_OUT_COLUMNS = [
 ]
 
 
-def _stop_record(route: DayRoute, stop: Stop) -> dict[str, object]:
-    task = stop.task
-    return {
-        "team_id": route.team_id,
-        "team_name": route.team_name,
-        "date": route.day.isoformat(),
-        "order": stop.order,
-        "task_id": task.id,
-        "site_id": task.site_id,
-        "site_name": task.site_name,
-        "layer": task.layer,
-        "service": task.service,
-        "status": task.status,
-        "arrival": stop.arrival.strftime("%H:%M"),
-        "start": stop.start.strftime("%H:%M"),
-        "departure": stop.departure.strftime("%H:%M"),
-        "travel_min": round(stop.travel_seconds / 60, 1),
-        "travel_km": round(stop.travel_metres / 1000, 2),
-        "people": task.people,
-        **dict(zip(SEX_AGE, task.people_by_sex_age, strict=True)),
-        "nfi_kits": task.kits,
-        "lon": task.lon,
-        "lat": task.lat,
-    }
+@dataclass(frozen=True)
+class StopField:
+    """One field of a plan stop: its column name, the label people read, and its value."""
+
+    name: str
+    label: str
+    value: Callable[[DayRoute, Stop], object]
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _sex_age_field(k: int) -> StopField:
+    return StopField(SEX_AGE[k], SEX_AGE[k].title(), lambda _, s: s.task.people_by_sex_age[k])
+
+
+STOP_FIELDS: tuple[StopField, ...] = (
+    StopField("team_id", "Team", lambda r, _: r.team_id),
+    StopField("team_name", "Team name", lambda r, _: r.team_name),
+    StopField("date", "Date", lambda r, _: r.day.isoformat()),
+    StopField("order", "#", lambda _, s: s.order),
+    StopField("task_id", "Task", lambda _, s: s.task.id),
+    StopField("site_id", "Site id", lambda _, s: s.task.site_id),
+    StopField("site_name", "Site", lambda _, s: s.task.site_name),
+    StopField("layer", "Layer", lambda _, s: s.task.layer),
+    StopField("service", "Service", lambda _, s: s.task.service),
+    StopField("status", "Status", lambda _, s: s.task.status),
+    StopField("arrival", "Arrive", lambda _, s: _clock(s.arrival)),
+    StopField("start", "Start", lambda _, s: _clock(s.start)),
+    StopField("departure", "Leave", lambda _, s: _clock(s.departure)),
+    StopField("travel_min", "Travel min", lambda _, s: round(s.travel_seconds / 60, 1)),
+    StopField("travel_km", "Travel km", lambda _, s: round(s.travel_metres / 1000, 2)),
+    StopField("people", "People", lambda _, s: s.task.people),
+    *(_sex_age_field(k) for k in range(len(SEX_AGE))),
+    StopField("nfi_kits", "NFI kits", lambda _, s: s.task.kits),
+    StopField("lon", "Longitude", lambda _, s: s.task.lon),
+    StopField("lat", "Latitude", lambda _, s: s.task.lat),
+)
+"""Every field of a plan stop, in the order of :meth:`WeekPlan.to_frame`: the one list that
+the schedule files, the plan's GeoJSON, the maps' popups and the API's plan output read."""
+STOP_COLUMNS = tuple(f.name for f in STOP_FIELDS)
+STOP_LABELS: Mapping[str, str] = {f.name: f.label for f in STOP_FIELDS}
+"""The label people read for each stop field (printed schedules, map popups)."""
+_STOP_VALUES = {f.name: f.value for f in STOP_FIELDS}
+
+
+ROUTE_FIELDS: Mapping[str, Callable[[DayRoute], object]] = {
+    "team_id": lambda r: r.team_id,
+    "team_name": lambda r: r.team_name,
+    "date": lambda r: r.day.isoformat(),
+    "depart": lambda r: _clock(r.depart),
+    "back": lambda r: _clock(r.back),
+    "stops": lambda r: len(r.stops),
+    "km": lambda r: round(r.metres / 1000, 1),
+    "driving_hours": lambda r: round(r.driving_seconds / 3600, 2),
+    "on_site_hours": lambda r: round(r.on_site_seconds / 3600, 2),
+}
+"""Every field of a team-day, in the order of :meth:`WeekPlan.routes_frame`, by name."""
+
+
+def route_record(
+    route: DayRoute, *, names: Sequence[str] = tuple(ROUTE_FIELDS)
+) -> dict[str, object]:
+    """The team-day's fields (``names``, in that order; every field by default) by name."""
+    return {name: ROUTE_FIELDS[name](route) for name in names}
+
+
+def stop_record(
+    route: DayRoute, stop: Stop, *, names: Sequence[str] = STOP_COLUMNS
+) -> dict[str, object]:
+    """The stop's fields (``names``, in that order; every field by default) by name."""
+    return {name: _STOP_VALUES[name](route, stop) for name in names}
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -1226,12 +1239,17 @@ __all__ = [
     "NO_TEAM",
     "OUT_OF_REACH",
     "REASONS",
+    "ROUTE_FIELDS",
+    "STOP_COLUMNS",
+    "STOP_FIELDS",
+    "STOP_LABELS",
     "DayRoute",
     "LeftOut",
     "Pin",
     "PlanningParams",
     "PriorityParams",
     "Stop",
+    "StopField",
     "TeamDay",
     "VisitTask",
     "WeekPlan",
@@ -1241,7 +1259,9 @@ __all__ = [
     "plan_week",
     "plan_week_from_store",
     "priority",
+    "route_record",
     "routing_problem",
+    "stop_record",
     "tasks_for_week",
     "team_days",
     "week_closures",

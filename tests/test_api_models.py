@@ -10,9 +10,10 @@ import re
 import pytest
 
 from api.models import DATE_PATTERN
-from api.models_analysis import PERIOD_PATTERN, WEEK_PATTERN
+from api.models_analysis import PERIOD_PATTERN, WEEK_PATTERN, StopOut, TeamDayOut
 from api.routes.layers import DATETIME_PATTERN
 from geoplan.catalog import FIRST_YEAR, LAST_YEAR
+from geoplan.planning import STOP_COLUMNS
 
 
 def _every_day() -> list[dt.date]:
@@ -78,3 +79,9 @@ def test_period_and_datetime_patterns_take_month_ends() -> None:
     assert re.match(DATETIME_PATTERN, "2026-03-01/2026-03-31")
     assert re.match(DATETIME_PATTERN, "2024-02-29T10:00:00Z")
     assert re.match(DATETIME_PATTERN, "2026-02-29") is None
+
+
+def test_a_stop_out_carries_every_stop_field() -> None:
+    """StopOut has every field of a plan stop, but those of its team-day (TeamDayOut's)."""
+    own = set(TeamDayOut.model_fields)
+    assert tuple(StopOut.model_fields) == tuple(n for n in STOP_COLUMNS if n not in own)

@@ -19,6 +19,7 @@ from geoplan.planning import (
     INACCESSIBLE,
     NO_TEAM,
     OUT_OF_REACH,
+    STOP_COLUMNS,
     Pin,
     PlanningParams,
     PriorityParams,
@@ -26,6 +27,7 @@ from geoplan.planning import (
     plan_week,
     planning_points,
     priority,
+    stop_record,
     tasks_for_week,
     week_closures,
     week_days,
@@ -355,6 +357,27 @@ def test_history_sets_due_dates_and_early_tasks() -> None:
     assert tasks["A"].status == "early"
     assert tasks["A"].due_date == dt.date(2026, 12, 9)
     assert "B" not in tasks  # next due on 28 December
+
+
+# --- the plan's stops --------------------------------------------------------------------------
+
+
+def test_every_stop_field_is_a_column_and_a_record_picks_its_own() -> None:
+    """to_frame has the columns of STOP_FIELDS; stop_record gives the fields asked, in order."""
+    result = plan(four_sites(), [team("T1")])
+    frame = result.to_frame()
+    assert tuple(frame.columns) == STOP_COLUMNS
+    route = next(r for r in result.routes if r.stops)
+    stop = route.stops[0]
+    record = stop_record(route, stop, names=("site_id", "arrival", "team_id"))
+    assert list(record) == ["site_id", "arrival", "team_id"]
+    assert record == {
+        "site_id": stop.task.site_id,
+        "arrival": f"{stop.arrival:%H:%M}",
+        "team_id": "T1",
+    }
+    first = frame.loc[frame["site_id"] == stop.task.site_id].iloc[0]
+    assert stop_record(route, stop) == {k: first[k] for k in STOP_COLUMNS}
 
 
 # --- pins, seeds, limits ----------------------------------------------------------------------

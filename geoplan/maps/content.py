@@ -52,10 +52,13 @@ from geoplan.planning import (
     INACCESSIBLE,
     NO_TEAM,
     OUT_OF_REACH,
+    SEX_AGE,
+    STOP_LABELS,
     DayRoute,
     LeftOut,
     Stop,
     WeekPlan,
+    stop_record,
 )
 from geoplan.travel.matrix import Points, StraightLineParams
 from geoplan.travel.roads import RoadNetwork, route_geometry, snap_points
@@ -236,7 +239,7 @@ def people_text(row: Mapping[str, object], field: str | None) -> str:
     total = text(row.get(field)) if field else ""
     if not total:
         return ""
-    counts = [(k, text(row.get(k))) for k in ("men", "women", "boys", "girls")]
+    counts = [(k, text(row.get(k))) for k in SEX_AGE]
     parts = ", ".join(f"{k} {n}" for k, n in counts if n)
     return total + (f" ({parts})" if parts else "")
 
@@ -553,18 +556,16 @@ def _route_coords(
 
 def _stop_popup(route: DayRoute, s: Stop) -> str:
     task = s.task
-    people = dict(zip(("men", "women", "boys", "girls"), task.people_by_sex_age, strict=True))
+    times = stop_record(route, s, names=("service", "arrival", "start", "departure"))
+    people = stop_record(route, s, names=SEX_AGE)
     rows = [
-        ("Service", task.service),
-        ("Arrive", f"{s.arrival:%H:%M}"),
-        ("Start", f"{s.start:%H:%M}"),
-        ("Leave", f"{s.departure:%H:%M}"),
+        *((STOP_LABELS[k], str(v)) for k, v in times.items()),
         (
             "Drive from previous",
             f"{s.travel_seconds / 60:.0f} min, {s.travel_metres / 1000:.1f} km",
         ),
-        ("People", people_text({"people": task.people, **people}, "people")),
-        ("NFI kits", str(task.kits) if task.kits else ""),
+        (STOP_LABELS["people"], people_text({"people": task.people, **people}, "people")),
+        (STOP_LABELS["nfi_kits"], str(task.kits) if task.kits else ""),
         ("Why now", _task_status(task.status, task.days_overdue, never=task.never_visited)),
         ("Site", f"{task.site_id} ({get_layer(task.layer).title})"),
     ]
