@@ -38,7 +38,7 @@ from geoplan.catalog import FIRST_YEAR, LAST_YEAR, check_year, get_layer
 from geoplan.coverage import parse_minutes
 from geoplan.errors import ParameterError
 from geoplan.indicators import Period
-from geoplan.planning import REASONS, WEEKDAYS, week_days
+from geoplan.planning import REASONS, WEEKDAYS, Pin, week_days
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _OUT = ConfigDict(extra="forbid")
@@ -483,15 +483,12 @@ class PinIn(BaseModel):
 
 
 def _pin_from_text(value: object) -> object:
-    """``SITE:TEAM:DAY[:SERVICE]`` as the object form; objects pass through."""
+    """``SITE:TEAM:DAY[:SERVICE]`` as the object form (:meth:`Pin.parse`); objects pass through."""
     if not isinstance(value, str):
         return value
-    parts = value.split(":")
-    if len(parts) not in (3, 4) or not all(p.strip() for p in parts):
-        raise ValueError(
-            "expected SITE:TEAM:DAY or SITE:TEAM:DAY:SERVICE, such as DC-03:PROT-1:mon"
-        )
-    return dict(zip(("site", "team", "day", "service"), parts, strict=False))
+    pin = Pin.parse(value)  # a ParameterError is a ValueError: pydantic names the pin
+    fields = {"site": pin.site_id, "team": pin.team_id, "day": pin.day, "service": pin.service}
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 _PIN_TEXT_SCHEMA = {

@@ -673,8 +673,8 @@ def plan_command(
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
     from geoplan.planning import (  # noqa: PLC0415
-        Pin,
         PlanningParams,
+        parse_pins,
         plan_week_from_store,
         week_closures,
     )
@@ -682,7 +682,7 @@ def plan_command(
     from geoplan.travel.roads import RoadNetworkBackend, travel_time_backend  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
-    pins = [Pin.parse(text) for text in pin or []]
+    pins = parse_pins(pin or [])
     planning = PlanningParams.from_toml(params) if params else PlanningParams()
     limit = time_limit if time_limit is not None else planning.time_limit
     team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None

@@ -850,9 +850,152 @@ class Pin:
             If the text does not have three or four parts.
         """
         parts = text.split(":")
-        if len(parts) not in (3, 4) or not all(parts):
-            raise ParameterError(f"pin {text!r}: expected SITE:TEAM:DAY (DAY a date or sun..sat)")
+        if len(parts) not in (3, 4) or not all(p.strip() for p in parts):
+            raise ParameterError(
+                f"pin {text!r}: expected SITE:TEAM:DAY or SITE:TEAM:DAY:SERVICE (DAY a date or "
+                "sun..sat), such as DC-03:PROT-1:mon"
+            )
         return cls(*parts)
+
+    @property
+    def text(self) -> str:
+        """``SITE:TEAM:DAY[:SERVICE]``, as :meth:`parse` reads it."""
+        return ":".join(p for p in (self.site_id, self.team_id, self.day, self.service) if p)
+
+
+def parse_pins(texts: Sequence[str]) -> tuple[Pin, ...]:
+    """Pins from their texts (:meth:`Pin.parse`).
+
+    Raises
+    ------
+    ParameterError
+        Naming every text that is not ``SITE:TEAM:DAY[:SERVICE]``, all at once.
+    """
+    pins, problems = [], []
+    for text in texts:
+        try:
+            pins.append(Pin.parse(text))
+        except ParameterError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ParameterError("; ".join(problems))
+    return tuple(pins)
+
+
+@dataclass(frozen=True)
+class PinProblem:
+    """One thing wrong with a pin: which pin (its index), which part of it, why, and the fix."""
+
+    index: int
+    pin: Pin
+    field: str  # site, team, day or service
+    reason: str
+
+
+def pin_problems(
+    pins: Sequence[Pin],
+    *,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    days: Sequence[dt.date],
+) -> list[PinProblem]:
+    """Everything wrong with every pin, checked against the week's sites, teams and days.
+
+    Parameters
+    ----------
+    pins
+        The pins.
+    sites
+        Site layers by name: a pin's site must be in one of them.
+    teams
+        The teams planned: a pin's team must be one of them and work the pin's day.
+    days
+        The week's days (:func:`week_days`): a pin's day must be one of them.
+    """
+    check = _PinCheck.of(sites, teams, days)
+    return [
+        PinProblem(i, pin, part, reason)
+        for i, pin in enumerate(pins)
+        for part, reason in check.problems(pin)
+    ]
+
+
+def check_pins(
+    pins: Sequence[Pin],
+    *,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    days: Sequence[dt.date],
+) -> None:
+    """Check every pin (:func:`pin_problems`).
+
+    Raises
+    ------
+    PlanningError
+        Naming every bad pin with what is wrong and the fix, all at once.
+    """
+    problems = pin_problems(pins, sites=sites, teams=teams, days=days)
+    if problems:
+        raise PlanningError("; ".join(f"pin {p.pin.text}: {p.reason}" for p in problems))
+
+
+@dataclass(frozen=True)
+class _PinCheck:
+    """What a pin is checked against: sites, the teams planned and the days they work."""
+
+    sites: frozenset[str]
+    team_ids: tuple[str, ...]
+    working: frozenset[tuple[str, dt.date]]
+    days: tuple[dt.date, ...]
+    services: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        sites: Mapping[str, gpd.GeoDataFrame],
+        teams: gpd.GeoDataFrame,
+        days: Sequence[dt.date],
+    ) -> _PinCheck:
+        return cls(
+            sites=frozenset(str(i) for frame in sites.values() for i in frame["id"]),
+            team_ids=tuple(str(t) for t in teams["id"]),
+            working=frozenset((r.team_id, r.day) for r in team_days(teams, days)),
+            days=tuple(days),
+            services=get_layer("outreach_visits").field("services").allowed,
+        )
+
+    def problems(self, pin: Pin) -> list[tuple[str, str]]:
+        """(field, reason) for everything wrong with the pin."""
+        found = []
+        if pin.site_id not in self.sites:
+            found.append(("site", f"no site {pin.site_id!r} in {', '.join(PLANNED_LAYERS)}"))
+        if pin.team_id not in self.team_ids:
+            teams = ", ".join(self.team_ids) or "none (no team asked for exists)"
+            found.append(("team", f"team {pin.team_id!r} is not planned; teams planned: {teams}"))
+        if pin.service is not None and pin.service not in self.services:
+            known = ", ".join(self.services)
+            found.append(("service", f"unknown service {pin.service!r}; services are: {known}"))
+        return found + self._day_problems(pin)
+
+    def _day_problems(self, pin: Pin) -> list[tuple[str, str]]:
+        day = next((d for d in self.days if pin.day in (d.isoformat(), weekday_code(d))), None)
+        if day is None:
+            return [
+                ("day", f"{pin.day!r} is not a day of the week {self.days[0]}..{self.days[-1]}")
+            ]
+        if pin.team_id not in self.team_ids or (pin.team_id, day) in self.working:
+            return []
+        worked = sorted(
+            {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=WEEKDAYS.index
+        )
+        works = ", ".join(worked) or "none this week"
+        return [
+            (
+                "day",
+                f"team {pin.team_id} does not work on {day:%a %d %b}; as it does not work that "
+                f"day, pin the visit to a day it works ({works})",
+            )
+        ]
 
 
 Progress = Callable[[str], None]
@@ -899,10 +1042,12 @@ def plan_week(
     Raises
     ------
     PlanningError
-        If a pin names an unknown site or team, or a task that cannot be done on that day.
+        Naming every pin on an unknown site, team, service or day, on a day its team does
+        not work, or on a task that cannot be done that day.
     """
     params = params or PlanningParams()
     say = progress or (lambda _: None)
+    check_pins(pins, sites=sites, teams=teams, days=days)
     say("Deriving visit tasks")
     routes = team_days(teams, days, params=params)
     working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
@@ -1049,27 +1194,33 @@ def _select_teams(teams: gpd.GeoDataFrame, team_ids: Sequence[str] | None) -> gp
 def _apply_pins(
     tasks: list[VisitTask], routes: Sequence[TeamDay], pins: Sequence[Pin]
 ) -> list[VisitTask]:
+    """The tasks with the pinned ones fixed to their team-day (pins checked by check_pins)."""
     by_id = {t.id: t for t in tasks}
+    missing = []
     for pin in pins:
         route = _pinned_route(pin, routes)
         task = _pinned_task(pin, tasks, route)
-        by_id[task.id] = replace(task, pinned_to=route.id)
+        if task is None:
+            missing.append(
+                f"pin {pin.text}: the site has no task this week that team {pin.team_id} can do "
+                "(is the site id right, and does it need a service the team offers?)"
+            )
+        else:
+            by_id[task.id] = replace(task, pinned_to=route.id)
+    if missing:
+        raise PlanningError("; ".join(missing))
     return list(by_id.values())
 
 
 def _pinned_route(pin: Pin, routes: Sequence[TeamDay]) -> TeamDay:
-    for route in routes:
-        if route.team_id == pin.team_id and pin.day in (
-            route.day.isoformat(),
-            weekday_code(route.day),
-        ):
-            return route
-    raise PlanningError(
-        f"pin {pin.site_id}:{pin.team_id}:{pin.day}: team {pin.team_id} does not work that day this week"
+    return next(
+        r
+        for r in routes
+        if r.team_id == pin.team_id and pin.day in (r.day.isoformat(), weekday_code(r.day))
     )
 
 
-def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitTask:
+def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitTask | None:
     candidates = [
         t
         for t in tasks
@@ -1077,13 +1228,7 @@ def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitT
         and t.service in route.services
         and pin.service in (None, t.service)
     ]
-    if not candidates:
-        msg = (
-            f"pin {pin.site_id}:{pin.team_id}:{pin.day}: the site has no task this week that "
-            f"team {pin.team_id} can do (is the site id right, and does it need a service the team offers?)"
-        )
-        raise PlanningError(msg)
-    return max(candidates, key=lambda t: t.score)
+    return max(candidates, key=lambda t: t.score) if candidates else None
 
 
 def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> None:
@@ -1246,6 +1391,7 @@ __all__ = [
     "DayRoute",
     "LeftOut",
     "Pin",
+    "PinProblem",
     "PlanningParams",
     "PriorityParams",
     "Stop",
@@ -1253,9 +1399,12 @@ __all__ = [
     "TeamDay",
     "VisitTask",
     "WeekPlan",
+    "check_pins",
     "last_visits",
     "left_out_by_rule",
     "matrix_fits_week",
+    "parse_pins",
+    "pin_problems",
     "plan_week",
     "plan_week_from_store",
     "priority",

@@ -24,6 +24,8 @@ from geoplan.planning import (
     PlanningParams,
     PriorityParams,
     WeekPlan,
+    parse_pins,
+    pin_problems,
     plan_week,
     planning_points,
     priority,
@@ -404,6 +406,30 @@ def test_impossible_pins_are_refused_plainly() -> None:
         )
     with pytest.raises(ParameterError):
         Pin.parse("A:T1")
+
+
+def test_every_bad_pin_is_named_at_once() -> None:
+    """Pins on an unknown site, team and service, and on a day off: one error naming them all."""
+    pins = (Pin("Z", "T1", "sun"), Pin("C", "T9", "sun"), Pin("C", "T1", "mon", "dentistry"))
+    found = pin_problems(pins, sites=four_sites(), teams=layer("teams", [team("T1")]), days=WEEK)
+    assert [(p.index, p.field) for p in found] == [
+        (0, "site"),
+        (1, "team"),
+        (2, "service"),
+        (2, "day"),
+    ]
+    with pytest.raises(PlanningError) as raised:
+        plan(four_sites(), [team("T1")], four_site_matrix(["T1"]), pins=pins)
+    for words in (
+        "pin Z:T1:sun: no site 'Z'",
+        "pin C:T9:sun: team 'T9'",
+        "'dentistry'",
+        "works (sun)",
+    ):
+        assert words in str(raised.value)
+    with pytest.raises(ParameterError, match=r"'A:T1'.*'B'"):
+        parse_pins(["A:T1", "C:T1:sun", "B"])
+    assert parse_pins(["C:T1:sun:health"]) == (Pin("C", "T1", "sun", "health"),)
 
 
 def test_same_seed_same_plan() -> None:
