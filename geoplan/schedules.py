@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import string
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -34,6 +35,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan.errors import NetworkError, ParameterError
+from geoplan.maps.style import (
+    PRINT_BASE_FILL,
+    PRINT_HEADER_FILL,
+    PRINT_INK,
+    PRINT_NOTICE,
+    PRINT_RULE,
+    PRINT_SMALL_INK,
+    spreadsheet_colour,
+)
 from geoplan.planning import (
     DAY,
     SEX_AGE,
@@ -245,8 +255,8 @@ LEFT_OUT_COLUMNS: tuple[Column, ...] = (
     _field("lat", 10),
     _field("lon", 10),
 )
-_HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
-_BASE_FILL = PatternFill("solid", fgColor="F2F2F2")
+_HEADER_FILL = PatternFill("solid", fgColor=spreadsheet_colour(PRINT_HEADER_FILL))
+_BASE_FILL = PatternFill("solid", fgColor=spreadsheet_colour(PRINT_BASE_FILL))
 _TIME = "hh:mm"
 _DEGREES = "0.00000"
 
@@ -435,30 +445,38 @@ def _formats(sheet: Worksheet, formats: Mapping[int, str]) -> None:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-_STYLE = """
+_STYLE = string.Template("""
 @page { size: A4 landscape; margin: 12mm 10mm; }
 * { box-sizing: border-box; }
-body { font: 10pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #000;
+body { font: 10pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: $ink;
        margin: 0; }
 @media screen { body { max-width: 277mm; margin: 8mm auto; padding: 0 4mm; } }
-.notice { border: 2px solid #a00; color: #a00; font-weight: bold; padding: 3px 8px;
+.notice { border: 2px solid $notice; color: $notice; font-weight: bold; padding: 3px 8px;
           margin: 0 0 6px; }
 h1 { font-size: 15pt; margin: 0 0 2px; }
 .meta { margin: 0 0 6px; }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #555; padding: 3px 4px; vertical-align: top; text-align: left; }
-th { background: #ddd; }
+th, td { border: 1px solid $rule; padding: 3px 4px; vertical-align: top; text-align: left; }
+th { background: $header; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 tr.stop td { height: 15mm; }
-tr.base td { background: #f2f2f2; font-style: italic; }
+tr.base td { background: $base; font-style: italic; }
 td.time { white-space: nowrap; }
 table { table-layout: fixed; }
 td { overflow-wrap: anywhere; }
-.small { font-size: 8.5pt; color: #333; }
+.small { font-size: 8.5pt; color: $small; }
 footer { margin-top: 6px; }
-a { color: #000; }
-"""
+a { color: $ink; }
+""").substitute(
+    ink=PRINT_INK,
+    notice=PRINT_NOTICE,
+    rule=PRINT_RULE,
+    header=PRINT_HEADER_FILL,
+    base=PRINT_BASE_FILL,
+    small=PRINT_SMALL_INK,
+)
+"""The printed pages' style sheet, in the print palette of :mod:`geoplan.maps.style`."""
 
 _DAY_PAGE = """<!doctype html>
 <html lang="en">

@@ -31,11 +31,17 @@ from geoplan.errors import NetworkError
 from geoplan.indicators import Period
 from geoplan.maps.style import (
     ADMIN_COLOUR,
+    AREA_BORDER,
     BASE_GLYPH,
     HATCH_FILL,
     INACCESSIBLE_GREY,
     LAYER_LOOK,
+    LEFT_OUT_CAPACITY,
+    LEFT_OUT_CLOSED,
     LEFT_OUT_GLYPH,
+    LEFT_OUT_NO_TEAM,
+    LEFT_OUT_OUT_OF_REACH,
+    PROPOSAL_COLOUR,
     STAR_GLYPH,
     ZONE_COLOUR,
     MarkerStyle,
@@ -459,7 +465,7 @@ def gap_markers(sites: pd.DataFrame, *, gap: bool) -> tuple[list[Marker], dict[s
     points: list[Marker] = []
     styles: dict[str, MarkerStyle] = {}
     for row, geom in zip(records(sites), sites.geometry, strict=True):
-        shape, colour = LAYER_LOOK.get(str(row["layer"]), ("circle", "#1f78b4"))
+        shape, colour = LAYER_LOOK.get(str(row["layer"]), LAYER_LOOK["gathering_points"])
         never = bool(row["never_visited"]) or bool(row["services_never_delivered"])
         scale = overdue_colour(_number(row["days_overdue"]), never=never)
         fill = (
@@ -611,13 +617,15 @@ MEASURES = {
 REASON_COLOURS = {
     INACCESSIBLE: INACCESSIBLE_GREY,
     IN_NO_GO_ZONE: ZONE_COLOUR,
-    NO_TEAM: "#8d6e63",
-    CLOSED: "#5d4037",
-    OUT_OF_REACH: "#7b1fa2",
-    CAPACITY: "#ef6c00",
+    NO_TEAM: LEFT_OUT_NO_TEAM,
+    CLOSED: LEFT_OUT_CLOSED,
+    OUT_OF_REACH: LEFT_OUT_OUT_OF_REACH,
+    CAPACITY: LEFT_OUT_CAPACITY,
 }
 """Colour of a left-out site by the reason it was left out."""
-PROPOSAL = MarkerStyle("star", "#ffb300", 20, glyph=STAR_GLYPH, dom_class="gp-proposal", z=800)
+PROPOSAL = MarkerStyle(
+    "star", PROPOSAL_COLOUR, 20, glyph=STAR_GLYPH, dom_class="gp-proposal", z=800
+)
 
 
 def base_markers(teams: pd.DataFrame) -> tuple[list[Marker], dict[str, MarkerStyle]]:
@@ -667,7 +675,7 @@ def area_features(
         feature(
             geom,
             {
-                "color": "#555",
+                "color": AREA_BORDER,
                 "weight": 0.8,
                 "fillColor": choropleth_colour(_number(row[measure]) or 0, breaks),
                 "fillOpacity": 0.6 if (_number(row[measure]) or 0) > 0 else 0.15,
