@@ -476,14 +476,25 @@ def feature_out(name: str) -> type[BaseModel]:
     return create_model(f"{_camel(layer.name)}Feature", __config__=_OUT, **fields)
 
 
+def coarse_cell(cell: str) -> str:
+    """The cell, checked to be an H3 cell no finer than the viewers' resolution."""
+    if not h3.is_valid_cell(cell) or h3.get_resolution(cell) > MAX_VIEWER_RESOLUTION:
+        raise ValueError(f"h3_cell must be an H3 cell of resolution <= {MAX_VIEWER_RESOLUTION}")
+    return cell
+
+
 class _CellCentre(BaseModel):
+    # No docstring: it would become the schema's description, and the OpenAPI stays as it was.
     model_config = _OUT
     type: Literal["Point"] = "Point"
     coordinates: tuple[float, float]
 
 
 class GeneralisedFeature(BaseModel):
-    """A site shown at the centre of its coarse H3 cell; exact coordinates cannot be carried."""
+    """A site shown at the centre of its coarse H3 cell; exact coordinates cannot be carried.
+
+    Subclasses add ``properties`` with an ``h3_cell``; the geometry must be that cell's centre.
+    """
 
     model_config = _OUT
     type: Literal["Feature"] = "Feature"
@@ -492,9 +503,7 @@ class GeneralisedFeature(BaseModel):
 
     @model_validator(mode="after")
     def _geometry_is_the_cell_centre(self) -> GeneralisedFeature:
-        cell = str(getattr(getattr(self, "properties", None), "h3_cell", ""))
-        if not h3.is_valid_cell(cell) or h3.get_resolution(cell) > MAX_VIEWER_RESOLUTION:
-            raise ValueError(f"h3_cell must be an H3 cell of resolution <= {MAX_VIEWER_RESOLUTION}")
+        cell = coarse_cell(str(getattr(getattr(self, "properties", None), "h3_cell", "")))
         if tuple(self.geometry.coordinates) != cell_centre(cell):
             raise ValueError("a generalised feature's geometry must be its H3 cell's centre")
         return self

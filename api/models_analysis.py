@@ -13,7 +13,6 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-import h3
 from geojson_pydantic import MultiPolygon, Point, Polygon
 from pydantic import (
     AfterValidator,
@@ -27,13 +26,20 @@ from pydantic import (
     model_validator,
 )
 
-from api.models import DATE_PATTERN, DATE_TEXT, YEAR_TEXT, Link, WholeNumber
+from api.models import (
+    DATE_PATTERN,
+    DATE_TEXT,
+    YEAR_TEXT,
+    GeneralisedFeature,
+    Link,
+    WholeNumber,
+    coarse_cell,
+)
 from geoplan.catalog import FIRST_YEAR, LAST_YEAR, check_year, get_layer
 from geoplan.coverage import parse_minutes
 from geoplan.errors import ParameterError
 from geoplan.indicators import Period
-from geoplan.planning import week_days
-from geoplan.protect import MAX_RESOLUTION, cell_centre
+from geoplan.planning import Pin, week_days
 from geoplan.vocab import LEFT_OUT_TEXTS, GapFilter, LeftOutReason, Weekday
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -273,17 +279,11 @@ class GapSite(GapProperties):
     lat: float
 
 
-def _coarse_cell(cell: str) -> str:
-    if not h3.is_valid_cell(cell) or h3.get_resolution(cell) > MAX_RESOLUTION:
-        raise ValueError(f"h3_cell must be an H3 cell of resolution <= {MAX_RESOLUTION}")
-    return cell
-
-
 class GeneralisedGapSite(_GapCommon):
     """A site's gaps as a viewer sees them: its coarse H3 cell, no name, no free text and no
     travel times to named places (which together could locate it)."""
 
-    h3_cell: Annotated[str, AfterValidator(_coarse_cell)] = Field(
+    h3_cell: Annotated[str, AfterValidator(coarse_cell)] = Field(
         description="The coarse H3 cell the site lies in (the viewers' resolution)."
     )
 
@@ -318,26 +318,10 @@ class GapFeature(BaseModel):
     properties: GapProperties
 
 
-class _CellCentre(BaseModel):
-    model_config = _OUT
-    type: Literal["Point"] = "Point"
-    coordinates: tuple[float, float]
-
-
-class GeneralisedGapFeature(BaseModel):
+class GeneralisedGapFeature(GeneralisedFeature):
     """A site of the gap table as a viewer sees it: at the centre of its coarse H3 cell."""
 
-    model_config = _OUT
-    type: Literal["Feature"] = "Feature"
-    id: str
-    geometry: _CellCentre
     properties: GeneralisedGapSite
-
-    @model_validator(mode="after")
-    def _geometry_is_the_cell_centre(self) -> GeneralisedGapFeature:
-        if tuple(self.geometry.coordinates) != cell_centre(self.properties.h3_cell):
-            raise ValueError("a generalised site's geometry must be its H3 cell's centre")
-        return self
 
 
 class _FeaturePage(_Page):
@@ -498,15 +482,12 @@ class PinIn(BaseModel):
 
 
 def _pin_from_text(value: object) -> object:
-    """``SITE:TEAM:DAY[:SERVICE]`` as the object form; objects pass through."""
+    """``SITE:TEAM:DAY[:SERVICE]`` as the object form (:meth:`Pin.parse`); objects pass through."""
     if not isinstance(value, str):
         return value
-    parts = value.split(":")
-    if len(parts) not in (3, 4) or not all(p.strip() for p in parts):
-        raise ValueError(
-            "expected SITE:TEAM:DAY or SITE:TEAM:DAY:SERVICE, such as DC-03:PROT-1:mon"
-        )
-    return dict(zip(("site", "team", "day", "service"), parts, strict=False))
+    pin = Pin.parse(value)  # a ParameterError is a ValueError: pydantic names the pin
+    fields = {"site": pin.site_id, "team": pin.team_id, "day": pin.day, "service": pin.service}
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 _PIN_TEXT_SCHEMA = {
@@ -579,17 +560,26 @@ class PlanInput(BaseModel):
     seed: int
 
 
-class StopOut(BaseModel):
-    """One visit of a team-day, in visiting order."""
-
+class _Order(BaseModel):
     model_config = _OUT
     order: int
+
+
+class _VisitTask(BaseModel):
+    """What a stop and a visit left out both say of the visit task (the plan's stop fields)."""
+
+    model_config = _OUT
     task_id: str
     site_id: str
     site_name: str
     layer: str
     service: str
     status: Literal["overdue", "due", "early"]
+
+
+class StopOut(_VisitTask, _Order):  # fields of the last base first: order, then the task's
+    """One visit of a team-day, in visiting order."""
+
     arrival: str = Field(description="HH:MM")
     start: str
     departure: str
@@ -620,16 +610,9 @@ class TeamDayOut(BaseModel):
     stops: list[StopOut]
 
 
-class LeftOutOut(BaseModel):
+class LeftOutOut(_VisitTask):
     """A visit the plan does not make, with its one reason."""
 
-    model_config = _OUT
-    task_id: str
-    site_id: str
-    site_name: str
-    layer: str
-    service: str
-    status: Literal["overdue", "due", "early"]
     days_overdue: int
     people: int
     score: float = Field(description="Priority score (higher first).")

@@ -684,12 +684,12 @@ def plan_command(
 
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
-    from geoplan.planning import Pin  # noqa: PLC0415
+    from geoplan.planning import parse_pins  # noqa: PLC0415
     from geoplan.schedules import check_formats, write_schedules  # noqa: PLC0415
     from geoplan.workspace import plan_week_from_store, route_lines  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
-    pins = [Pin.parse(text) for text in pin or []]
+    pins = parse_pins(pin or [])
     loaded = _load_params(params)
     planning = loaded.planning
     limit = time_limit if time_limit is not None else planning.time_limit

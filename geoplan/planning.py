@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 import geopandas as gpd
@@ -678,8 +678,8 @@ class WeekPlan:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per stop, in visiting order per team-day."""
-        rows = [_stop_record(r, s) for r in self.routes for s in r.stops]
-        return pd.DataFrame.from_records(rows, columns=STOP_COLUMNS)
+        rows = [stop_record(r, s) for r in self.routes for s in r.stops]
+        return pd.DataFrame.from_records(rows, columns=list(STOP_COLUMNS))
 
     def left_out_frame(self) -> pd.DataFrame:
         """One row per left-out task with its reason, highest priority first."""
@@ -706,45 +706,9 @@ class WeekPlan:
 
     def routes_frame(self) -> pd.DataFrame:
         """One row per team-day: departure, return, stops, km, driving and on-site hours."""
-        rows = [
-            {
-                "team_id": r.team_id,
-                "team_name": r.team_name,
-                "date": r.day.isoformat(),
-                "depart": r.depart.strftime("%H:%M"),
-                "back": r.back.strftime("%H:%M"),
-                "stops": len(r.stops),
-                "km": round(r.metres / 1000, 1),
-                "driving_hours": round(r.driving_seconds / 3600, 2),
-                "on_site_hours": round(r.on_site_seconds / 3600, 2),
-            }
-            for r in self.routes
-        ]
-        return pd.DataFrame.from_records(rows)
+        return pd.DataFrame.from_records([route_record(r) for r in self.routes])
 
 
-STOP_COLUMNS = [
-    "team_id",
-    "team_name",
-    "date",
-    "order",
-    "task_id",
-    "site_id",
-    "site_name",
-    "layer",
-    "service",
-    "status",
-    "arrival",
-    "start",
-    "departure",
-    "travel_min",
-    "travel_km",
-    "people",
-    *SexAge,
-    "nfi_kits",
-    "lon",
-    "lat",
-]
 LEFT_OUT_COLUMNS = [
     "task_id",
     "site_id",
@@ -762,30 +726,85 @@ LEFT_OUT_COLUMNS = [
 ]
 
 
-def _stop_record(route: DayRoute, stop: Stop) -> dict[str, object]:
-    task = stop.task
-    return {
-        "team_id": route.team_id,
-        "team_name": route.team_name,
-        "date": route.day.isoformat(),
-        "order": stop.order,
-        "task_id": task.id,
-        "site_id": task.site_id,
-        "site_name": task.site_name,
-        "layer": task.layer,
-        "service": task.service,
-        "status": task.status,
-        "arrival": stop.arrival.strftime("%H:%M"),
-        "start": stop.start.strftime("%H:%M"),
-        "departure": stop.departure.strftime("%H:%M"),
-        "travel_min": round(stop.travel_seconds / 60, 1),
-        "travel_km": round(stop.travel_metres / 1000, 2),
-        "people": task.people,
-        **dict(zip(SexAge, task.people_by_sex_age, strict=True)),
-        "nfi_kits": task.kits,
-        "lon": task.lon,
-        "lat": task.lat,
-    }
+@dataclass(frozen=True)
+class StopField:
+    """One field of a plan stop: its column name, the label people read, and its value."""
+
+    name: str
+    label: str
+    value: Callable[[DayRoute, Stop], object]
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _sex_age_field(k: int) -> StopField:
+    group = list(SexAge)[k]
+    return StopField(group, group.title(), lambda _, s: s.task.people_by_sex_age[k])
+
+
+STOP_FIELDS: tuple[StopField, ...] = (
+    StopField("team_id", "Team", lambda r, _: r.team_id),
+    StopField("team_name", "Team name", lambda r, _: r.team_name),
+    StopField("date", "Date", lambda r, _: r.day.isoformat()),
+    StopField("order", "#", lambda _, s: s.order),
+    StopField("task_id", "Task", lambda _, s: s.task.id),
+    StopField("site_id", "Site id", lambda _, s: s.task.site_id),
+    StopField("site_name", "Site", lambda _, s: s.task.site_name),
+    StopField("layer", "Layer", lambda _, s: s.task.layer),
+    StopField("service", "Service", lambda _, s: s.task.service),
+    StopField("status", "Status", lambda _, s: s.task.status),
+    StopField("arrival", "Arrive", lambda _, s: _clock(s.arrival)),
+    StopField("start", "Start", lambda _, s: _clock(s.start)),
+    StopField("departure", "Leave", lambda _, s: _clock(s.departure)),
+    StopField("travel_min", "Travel min", lambda _, s: round(s.travel_seconds / 60, 1)),
+    StopField("travel_km", "Travel km", lambda _, s: round(s.travel_metres / 1000, 2)),
+    StopField("people", "People", lambda _, s: s.task.people),
+    *(_sex_age_field(k) for k in range(len(SexAge))),
+    StopField("nfi_kits", "NFI kits", lambda _, s: s.task.kits),
+    StopField("lon", "Longitude", lambda _, s: s.task.lon),
+    StopField("lat", "Latitude", lambda _, s: s.task.lat),
+)
+"""Every field of a plan stop, in the order of :meth:`WeekPlan.to_frame`: the one list that
+the schedule files, the plan's GeoJSON, the maps' popups and the API's plan output read."""
+STOP_COLUMNS = tuple(f.name for f in STOP_FIELDS)
+STOP_LABELS: Mapping[str, str] = {f.name: f.label for f in STOP_FIELDS}
+"""The label people read for each stop field (printed schedules, map popups)."""
+_STOP_VALUES = {f.name: f.value for f in STOP_FIELDS}
+
+
+ROUTE_FIELDS: Mapping[str, Callable[[DayRoute], object]] = {
+    "team_id": lambda r: r.team_id,
+    "team_name": lambda r: r.team_name,
+    "date": lambda r: r.day.isoformat(),
+    "depart": lambda r: _clock(r.depart),
+    "back": lambda r: _clock(r.back),
+    "stops": lambda r: len(r.stops),
+    "km": lambda r: round(r.metres / 1000, 1),
+    "driving_hours": lambda r: round(r.driving_seconds / 3600, 2),
+    "on_site_hours": lambda r: round(r.on_site_seconds / 3600, 2),
+}
+"""Every field of a team-day, in the order of :meth:`WeekPlan.routes_frame`, by name."""
+
+
+def route_id(route: DayRoute) -> str:
+    """The team-day's id, ``team@YYYY-MM-DD`` (as the planner's vehicles)."""
+    return f"{route.team_id}@{route.day.isoformat()}"
+
+
+def route_record(
+    route: DayRoute, *, names: Sequence[str] = tuple(ROUTE_FIELDS)
+) -> dict[str, object]:
+    """The team-day's fields (``names``, in that order; every field by default) by name."""
+    return {name: ROUTE_FIELDS[name](route) for name in names}
+
+
+def stop_record(
+    route: DayRoute, stop: Stop, *, names: Sequence[str] = STOP_COLUMNS
+) -> dict[str, object]:
+    """The stop's fields (``names``, in that order; every field by default) by name."""
+    return {name: _STOP_VALUES[name](route, stop) for name in names}
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -814,9 +833,152 @@ class Pin:
             If the text does not have three or four parts.
         """
         parts = text.split(":")
-        if len(parts) not in (3, 4) or not all(parts):
-            raise ParameterError(f"pin {text!r}: expected SITE:TEAM:DAY (DAY a date or sun..sat)")
+        if len(parts) not in (3, 4) or not all(p.strip() for p in parts):
+            raise ParameterError(
+                f"pin {text!r}: expected SITE:TEAM:DAY or SITE:TEAM:DAY:SERVICE (DAY a date or "
+                "sun..sat), such as DC-03:PROT-1:mon"
+            )
         return cls(*parts)
+
+    @property
+    def text(self) -> str:
+        """``SITE:TEAM:DAY[:SERVICE]``, as :meth:`parse` reads it."""
+        return ":".join(p for p in (self.site_id, self.team_id, self.day, self.service) if p)
+
+
+def parse_pins(texts: Sequence[str]) -> tuple[Pin, ...]:
+    """Pins from their texts (:meth:`Pin.parse`).
+
+    Raises
+    ------
+    ParameterError
+        Naming every text that is not ``SITE:TEAM:DAY[:SERVICE]``, all at once.
+    """
+    pins, problems = [], []
+    for text in texts:
+        try:
+            pins.append(Pin.parse(text))
+        except ParameterError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ParameterError("; ".join(problems))
+    return tuple(pins)
+
+
+@dataclass(frozen=True)
+class PinProblem:
+    """One thing wrong with a pin: which pin (its index), which part of it, why, and the fix."""
+
+    index: int
+    pin: Pin
+    field: str  # site, team, day or service
+    reason: str
+
+
+def pin_problems(
+    pins: Sequence[Pin],
+    *,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    days: Sequence[dt.date],
+) -> list[PinProblem]:
+    """Everything wrong with every pin, checked against the week's sites, teams and days.
+
+    Parameters
+    ----------
+    pins
+        The pins.
+    sites
+        Site layers by name: a pin's site must be in one of them.
+    teams
+        The teams planned: a pin's team must be one of them and work the pin's day.
+    days
+        The week's days (:func:`week_days`): a pin's day must be one of them.
+    """
+    check = _PinCheck.of(sites, teams, days)
+    return [
+        PinProblem(i, pin, part, reason)
+        for i, pin in enumerate(pins)
+        for part, reason in check.problems(pin)
+    ]
+
+
+def check_pins(
+    pins: Sequence[Pin],
+    *,
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    days: Sequence[dt.date],
+) -> None:
+    """Check every pin (:func:`pin_problems`).
+
+    Raises
+    ------
+    PlanningError
+        Naming every bad pin with what is wrong and the fix, all at once.
+    """
+    problems = pin_problems(pins, sites=sites, teams=teams, days=days)
+    if problems:
+        raise PlanningError("; ".join(f"pin {p.pin.text}: {p.reason}" for p in problems))
+
+
+@dataclass(frozen=True)
+class _PinCheck:
+    """What a pin is checked against: sites, the teams planned and the days they work."""
+
+    sites: frozenset[str]
+    team_ids: tuple[str, ...]
+    working: frozenset[tuple[str, dt.date]]
+    days: tuple[dt.date, ...]
+    services: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        sites: Mapping[str, gpd.GeoDataFrame],
+        teams: gpd.GeoDataFrame,
+        days: Sequence[dt.date],
+    ) -> _PinCheck:
+        return cls(
+            sites=frozenset(str(i) for frame in sites.values() for i in frame["id"]),
+            team_ids=tuple(str(t) for t in teams["id"]),
+            working=frozenset((r.team_id, r.day) for r in team_days(teams, days)),
+            days=tuple(days),
+            services=get_layer("outreach_visits").field("services").allowed,
+        )
+
+    def problems(self, pin: Pin) -> list[tuple[str, str]]:
+        """(field, reason) for everything wrong with the pin."""
+        found = []
+        if pin.site_id not in self.sites:
+            found.append(("site", f"no site {pin.site_id!r} in {', '.join(PLANNED_LAYERS)}"))
+        if pin.team_id not in self.team_ids:
+            teams = ", ".join(self.team_ids) or "none (no team asked for exists)"
+            found.append(("team", f"team {pin.team_id!r} is not planned; teams planned: {teams}"))
+        if pin.service is not None and pin.service not in self.services:
+            known = ", ".join(self.services)
+            found.append(("service", f"unknown service {pin.service!r}; services are: {known}"))
+        return found + self._day_problems(pin)
+
+    def _day_problems(self, pin: Pin) -> list[tuple[str, str]]:
+        day = next((d for d in self.days if pin.day in (d.isoformat(), weekday_code(d))), None)
+        if day is None:
+            return [
+                ("day", f"{pin.day!r} is not a day of the week {self.days[0]}..{self.days[-1]}")
+            ]
+        if pin.team_id not in self.team_ids or (pin.team_id, day) in self.working:
+            return []
+        worked = sorted(
+            {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=lambda w: w.number
+        )
+        works = ", ".join(worked) or "none this week"
+        return [
+            (
+                "day",
+                f"team {pin.team_id} does not work on {day:%a %d %b}; as it does not work that "
+                f"day, pin the visit to a day it works ({works})",
+            )
+        ]
 
 
 def plan_week(
@@ -860,9 +1022,11 @@ def plan_week(
     Raises
     ------
     PlanningError
-        If a pin names an unknown site or team, or a task that cannot be done on that day.
+        Naming every pin on an unknown site, team, service or day, on a day its team does
+        not work, or on a task that cannot be done that day.
     """
     params = params or PlanningParams()
+    check_pins(pins, sites=sites, teams=teams, days=days)
     tell(progress, "Deriving visit tasks")
     routes = team_days(teams, days, params=params)
     working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
@@ -988,27 +1152,33 @@ def select_teams(teams: gpd.GeoDataFrame, team_ids: Sequence[str] | None) -> gpd
 def _apply_pins(
     tasks: list[VisitTask], routes: Sequence[TeamDay], pins: Sequence[Pin]
 ) -> list[VisitTask]:
+    """The tasks with the pinned ones fixed to their team-day (pins checked by check_pins)."""
     by_id = {t.id: t for t in tasks}
+    missing = []
     for pin in pins:
         route = _pinned_route(pin, routes)
         task = _pinned_task(pin, tasks, route)
-        by_id[task.id] = replace(task, pinned_to=route.id)
+        if task is None:
+            missing.append(
+                f"pin {pin.text}: the site has no task this week that team {pin.team_id} can do "
+                "(is the site id right, and does it need a service the team offers?)"
+            )
+        else:
+            by_id[task.id] = replace(task, pinned_to=route.id)
+    if missing:
+        raise PlanningError("; ".join(missing))
     return list(by_id.values())
 
 
 def _pinned_route(pin: Pin, routes: Sequence[TeamDay]) -> TeamDay:
-    for route in routes:
-        if route.team_id == pin.team_id and pin.day in (
-            route.day.isoformat(),
-            weekday_code(route.day),
-        ):
-            return route
-    raise PlanningError(
-        f"pin {pin.site_id}:{pin.team_id}:{pin.day}: team {pin.team_id} does not work that day this week"
+    return next(
+        r
+        for r in routes
+        if r.team_id == pin.team_id and pin.day in (r.day.isoformat(), weekday_code(r.day))
     )
 
 
-def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitTask:
+def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitTask | None:
     candidates = [
         t
         for t in tasks
@@ -1016,13 +1186,7 @@ def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitT
         and t.service in route.services
         and pin.service in (None, t.service)
     ]
-    if not candidates:
-        msg = (
-            f"pin {pin.site_id}:{pin.team_id}:{pin.day}: the site has no task this week that "
-            f"team {pin.team_id} can do (is the site id right, and does it need a service the team offers?)"
-        )
-        raise PlanningError(msg)
-    return max(candidates, key=lambda t: t.score)
+    return max(candidates, key=lambda t: t.score) if candidates else None
 
 
 def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> None:
@@ -1177,21 +1341,33 @@ def _day_route(
 
 
 __all__ = [
+    "ROUTE_FIELDS",
+    "STOP_COLUMNS",
+    "STOP_FIELDS",
+    "STOP_LABELS",
     "DayRoute",
     "LeftOut",
     "Pin",
+    "PinProblem",
     "PlanningParams",
     "PriorityParams",
     "Stop",
+    "StopField",
     "TeamDay",
     "VisitTask",
     "WeekPlan",
+    "check_pins",
     "last_visits",
     "left_out_by_rule",
     "matrix_fits_week",
+    "parse_pins",
+    "pin_problems",
     "plan_week",
     "priority",
+    "route_id",
+    "route_record",
     "routing_problem",
+    "stop_record",
     "tasks_for_week",
     "team_days",
     "week_closures",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import string
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,27 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan.errors import ParameterError
-from geoplan.planning import DAY, DayRoute, LeftOut, Stop, VisitTask, WeekPlan
+from geoplan.maps.style import (
+    PRINT_BASE_FILL,
+    PRINT_HEADER_FILL,
+    PRINT_INK,
+    PRINT_NOTICE,
+    PRINT_RULE,
+    PRINT_SMALL_INK,
+    spreadsheet_colour,
+)
+from geoplan.planning import (
+    DAY,
+    STOP_LABELS,
+    DayRoute,
+    LeftOut,
+    Stop,
+    VisitTask,
+    WeekPlan,
+    route_id,
+    route_record,
+    stop_record,
+)
 from geoplan.vocab import SexAge
 
 FORMATS = ("csv", "xlsx", "html", "geojson", "gpx")
@@ -107,11 +128,6 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     return tuple(formats)
 
 
-def route_id(route: DayRoute) -> str:
-    """The team-day's id, ``team@YYYY-MM-DD`` (as the planner's vehicles)."""
-    return f"{route.team_id}@{route.day.isoformat()}"
-
-
 def file_stem(route: DayRoute) -> str:
     """A file name for a team-day that is safe on every system: ``TEAM_YYYY-MM-DD``."""
     return f"{_safe(route.team_id)}_{route.day.isoformat()}"
@@ -177,30 +193,38 @@ def _write_csv(plan: WeekPlan, folder: Path, _lines: RouteLines) -> list[Path]:
 
 # --- XLSX -----------------------------------------------------------------------------------
 
-TEAM_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("Date", 11),
+Column = tuple[str, int]  # label, width in characters
+
+
+def _field(name: str, width: int) -> Column:
+    """A column holding a stop field, under the field's label (:data:`STOP_LABELS`)."""
+    return STOP_LABELS[name], width
+
+
+TEAM_COLUMNS: tuple[Column, ...] = (
+    _field("date", 11),
     ("Day", 5),
-    ("#", 4),
-    ("Site id", 12),
-    ("Site", 26),
-    ("Service", 11),
-    ("Arrive", 7),
-    ("Start", 7),
-    ("Leave", 7),
-    ("Travel min", 7),
-    ("Travel km", 7),
-    ("People", 7),
-    ("NFI kits", 6),
-    ("Latitude", 10),
-    ("Longitude", 10),
+    _field("order", 4),
+    _field("site_id", 12),
+    _field("site_name", 26),
+    _field("service", 11),
+    _field("arrival", 7),
+    _field("start", 7),
+    _field("departure", 7),
+    _field("travel_min", 7),
+    _field("travel_km", 7),
+    _field("people", 7),
+    _field("nfi_kits", 6),
+    _field("lat", 10),
+    _field("lon", 10),
     ("Admin area", 10),
     ("Access", 24),
     ("Done / notes", 30),
 )
-WEEK_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("Team", 12),
-    ("Team name", 28),
-    ("Date", 11),
+WEEK_COLUMNS: tuple[Column, ...] = (
+    _field("team_id", 12),
+    _field("team_name", 28),
+    _field("date", 11),
     ("Day", 5),
     ("Leave base", 9),
     ("Back", 7),
@@ -209,23 +233,23 @@ WEEK_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Driving h", 9),
     ("On site h", 9),
 )
-LEFT_OUT_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("Task", 18),
-    ("Site id", 12),
-    ("Site", 26),
-    ("Layer", 16),
-    ("Service", 11),
-    ("Status", 8),
+LEFT_OUT_COLUMNS: tuple[Column, ...] = (
+    _field("task_id", 18),
+    _field("site_id", 12),
+    _field("site_name", 26),
+    _field("layer", 16),
+    _field("service", 11),
+    _field("status", 8),
     ("Days overdue", 8),
-    ("People", 7),
+    _field("people", 7),
     ("Priority", 8),
     ("Reason", 30),
     ("Detail", 60),
-    ("Latitude", 10),
-    ("Longitude", 10),
+    _field("lat", 10),
+    _field("lon", 10),
 )
-_HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
-_BASE_FILL = PatternFill("solid", fgColor="F2F2F2")
+_HEADER_FILL = PatternFill("solid", fgColor=spreadsheet_colour(PRINT_HEADER_FILL))
+_BASE_FILL = PatternFill("solid", fgColor=spreadsheet_colour(PRINT_BASE_FILL))
 _TIME = "hh:mm"
 _DEGREES = "0.00000"
 
@@ -384,7 +408,7 @@ def _left_out_sheet(sheet: Worksheet, left_out: Sequence[LeftOut]) -> None:
     _formats(sheet, {12: _DEGREES, 13: _DEGREES})
 
 
-def _table_header(sheet: Worksheet, columns: Sequence[tuple[str, int]], *, title: str) -> None:
+def _table_header(sheet: Worksheet, columns: Sequence[Column], *, title: str) -> None:
     """Header row, frozen and repeated on every printed page; landscape A4, one page wide."""
     sheet.append([name for name, _ in columns])
     for k, (_, width) in enumerate(columns, start=1):
@@ -414,30 +438,38 @@ def _formats(sheet: Worksheet, formats: Mapping[int, str]) -> None:
 
 # --- HTML -----------------------------------------------------------------------------------
 
-_STYLE = """
+_STYLE = string.Template("""
 @page { size: A4 landscape; margin: 12mm 10mm; }
 * { box-sizing: border-box; }
-body { font: 10pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #000;
+body { font: 10pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: $ink;
        margin: 0; }
 @media screen { body { max-width: 277mm; margin: 8mm auto; padding: 0 4mm; } }
-.notice { border: 2px solid #a00; color: #a00; font-weight: bold; padding: 3px 8px;
+.notice { border: 2px solid $notice; color: $notice; font-weight: bold; padding: 3px 8px;
           margin: 0 0 6px; }
 h1 { font-size: 15pt; margin: 0 0 2px; }
 .meta { margin: 0 0 6px; }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #555; padding: 3px 4px; vertical-align: top; text-align: left; }
-th { background: #ddd; }
+th, td { border: 1px solid $rule; padding: 3px 4px; vertical-align: top; text-align: left; }
+th { background: $header; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 tr.stop td { height: 15mm; }
-tr.base td { background: #f2f2f2; font-style: italic; }
+tr.base td { background: $base; font-style: italic; }
 td.time { white-space: nowrap; }
 table { table-layout: fixed; }
 td { overflow-wrap: anywhere; }
-.small { font-size: 8.5pt; color: #333; }
+.small { font-size: 8.5pt; color: $small; }
 footer { margin-top: 6px; }
-a { color: #000; }
-"""
+a { color: $ink; }
+""").substitute(
+    ink=PRINT_INK,
+    notice=PRINT_NOTICE,
+    rule=PRINT_RULE,
+    header=PRINT_HEADER_FILL,
+    base=PRINT_BASE_FILL,
+    small=PRINT_SMALL_INK,
+)
+"""The printed pages' style sheet, in the print palette of :mod:`geoplan.maps.style`."""
 
 _DAY_PAGE = """<!doctype html>
 <html lang="en">
@@ -456,8 +488,8 @@ People expected: {{ people }}.</p>
 <colgroup><col style="width:3%"><col style="width:5.5%"><col style="width:5.5%">
 <col style="width:5.5%"><col style="width:19%"><col style="width:10%"><col style="width:8%">
 <col style="width:12%"><col style="width:15%"><col style="width:16.5%"></colgroup>
-<thead><tr><th>#</th><th>Arrive</th><th>Start</th><th>Leave</th><th>Site</th><th>Position</th>
-<th>Service</th><th>People expected</th><th>Access</th><th>Notes</th></tr></thead>
+<thead><tr><th>{{ label.order }}</th><th>{{ label.arrival }}</th><th>{{ label.start }}</th><th>{{ label.departure }}</th><th>{{ label.site_name }}</th><th>Position</th>
+<th>{{ label.service }}</th><th>People expected</th><th>Access</th><th>Notes</th></tr></thead>
 <tbody>
 <tr class="base"><td></td><td></td><td></td><td class="time">{{ depart }}</td>
 <td>Leave base</td><td class="num">{{ base }}</td><td></td><td></td><td></td><td></td></tr>
@@ -467,7 +499,7 @@ People expected: {{ people }}.</p>
 <td><strong>{{ s.site_name }}</strong><br><span class="small">{{ s.site_id }} - {{ s.layer }}
 <br>{{ s.travel }}</span></td>
 <td class="num">{{ s.position }}{% if s.admin_code %}<br><span class="small">{{ s.admin_code }}</span>{% endif %}</td>
-<td>{{ s.service }}{% if s.kits %}<br><span class="small">{{ s.kits }} NFI kits</span>{% endif %}</td>
+<td>{{ s.service }}{% if s.nfi_kits %}<br><span class="small">{{ s.nfi_kits }} NFI kits</span>{% endif %}</td>
 <td class="num">{{ s.people }}{% if s.breakdown %}<br><span class="small">{{ s.breakdown }}</span>{% endif %}</td>
 <td>{{ s.access }}{% if s.notes %}<br><span class="small">{{ s.notes }}</span>{% endif %}</td>
 <td class="notes"></td>
@@ -515,16 +547,23 @@ _INDEX_TEMPLATE = _JINJA.from_string(_INDEX_PAGE.replace("@STYLE@", _STYLE))
 
 
 def _write_html(plan: WeekPlan, folder: Path, _lines: RouteLines) -> list[Path]:
-    html_dir = folder / "html"
-    html_dir.mkdir(exist_ok=True)
-    pages = []
-    for route in plan.routes:
-        page = html_dir / f"{file_stem(route)}.html"
-        page.write_text(day_page(plan, route), encoding="utf-8")
-        pages.append(page)
-    index = html_dir / "index.html"
+    pages = _route_files(plan, folder / "html", "html", lambda route: day_page(plan, route))
+    index = folder / "html" / "index.html"
     index.write_text(index_page(plan), encoding="utf-8")
     return [index, *pages]
+
+
+def _route_files(
+    plan: WeekPlan, folder: Path, suffix: str, text: Callable[[DayRoute], str]
+) -> list[Path]:
+    """One file per team-day in ``folder`` (created if needed): ``TEAM_YYYY-MM-DD.suffix``."""
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for route in plan.routes:
+        path = folder / f"{file_stem(route)}.{suffix}"
+        path.write_text(text(route), encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def day_page(plan: WeekPlan, route: DayRoute) -> str:
@@ -543,7 +582,8 @@ def day_page(plan: WeekPlan, route: DayRoute) -> str:
         on_site=_duration(route.on_site_seconds),
         people=people,
         base=_position(base[0], base[1]) if base else "",
-        stops=[_stop_view(s) for s in route.stops],
+        label=STOP_LABELS,
+        stops=[_stop_view(route, s) for s in route.stops],
         return_leg=_leg(route.return_seconds, route.return_metres),
         week=f"{plan.days[0]:%d %b %Y}",
         seed=plan.seed,
@@ -551,22 +591,20 @@ def day_page(plan: WeekPlan, route: DayRoute) -> str:
     )
 
 
-def _stop_view(stop: Stop) -> dict[str, object]:
+_PAGE_STOP_FIELDS = (
+    *("order", "arrival", "start", "departure"),
+    *("site_name", "site_id", "service", "nfi_kits", "people"),
+)
+
+
+def _stop_view(route: DayRoute, stop: Stop) -> dict[str, object]:
     task = stop.task
     return {
-        "order": stop.order,
-        "arrival": _clock(stop.arrival),
-        "start": _clock(stop.start),
-        "departure": _clock(stop.departure),
-        "site_name": task.site_name,
-        "site_id": task.site_id,
+        **stop_record(route, stop, names=_PAGE_STOP_FIELDS),
         "layer": task.layer.replace("_", " "),
         "travel": _leg(stop.travel_seconds, stop.travel_metres),
         "position": _position(task.lon, task.lat),
         "admin_code": task.admin_code or "",
-        "service": task.service,
-        "kits": task.kits,
-        "people": task.people,
         "breakdown": people_text(task),
         "access": access_text(task),
         "notes": task.notes,
@@ -580,9 +618,7 @@ def index_page(plan: WeekPlan) -> str:
             "team": f"{r.team_name} ({r.team_id})",
             "day": f"{r.day:%a %d %b}",
             "href": f"{file_stem(r)}.html",
-            "depart": _clock(r.depart),
-            "back": _clock(r.back),
-            "stops": len(r.stops),
+            **route_record(r, names=("depart", "back", "stops")),
             "km": f"{r.metres / 1000:.1f}",
         }
         for r in plan.routes
@@ -649,34 +685,25 @@ def _base_features(plan: WeekPlan) -> Iterator[dict[str, object]]:
         }
 
 
+_GEOJSON_STOP_FIELDS = (
+    *("team_id", "date", "order", "task_id", "site_id", "site_name", "layer", "service"),
+    *("arrival", "start", "departure", "travel_min", "travel_km", "people", "nfi_kits"),
+)
+"""The stop fields (:data:`~geoplan.planning.STOP_FIELDS`) a stop of ``plan.geojson`` carries."""
+
+
 def _stop_features(plan: WeekPlan) -> Iterator[dict[str, object]]:
     for route in plan.routes:
         for stop in route.stops:
-            task = stop.task
-            properties = {
-                "kind": "stop",
-                "route": route_id(route),
-                "team_id": route.team_id,
-                "date": route.day.isoformat(),
-                "order": stop.order,
-                "task_id": task.id,
-                "site_id": task.site_id,
-                "site_name": task.site_name,
-                "layer": task.layer,
-                "service": task.service,
-                "arrival": _clock(stop.arrival),
-                "start": _clock(stop.start),
-                "departure": _clock(stop.departure),
-                "travel_min": round(stop.travel_seconds / 60, 1),
-                "travel_km": round(stop.travel_metres / 1000, 2),
-                "people": task.people,
-                "nfi_kits": task.kits,
-            }
+            fields = stop_record(route, stop, names=_GEOJSON_STOP_FIELDS)
             yield {
                 "type": "Feature",
-                "geometry": _point(task.lon, task.lat),
-                "properties": properties,
+                "geometry": _point(stop.task.lon, stop.task.lat),
+                "properties": {"kind": "stop", "route": route_id(route), **fields},
             }
+
+
+_GEOJSON_ROUTE_FIELDS = ("team_id", "team_name", "date", "depart", "back", "stops")
 
 
 def _route_feature(plan: WeekPlan, route: DayRoute, road: Coords | None) -> dict[str, object]:
@@ -690,12 +717,7 @@ def _route_feature(plan: WeekPlan, route: DayRoute, road: Coords | None) -> dict
         "properties": {
             "kind": "route",
             "route": route_id(route),
-            "team_id": route.team_id,
-            "team_name": route.team_name,
-            "date": route.day.isoformat(),
-            "depart": _clock(route.depart),
-            "back": _clock(route.back),
-            "stops": len(route.stops),
+            **route_record(route, names=_GEOJSON_ROUTE_FIELDS),
             "km": round(route.metres / 1000, 2),
             "driving_min": round(route.driving_seconds / 60, 1),
             "geometry": "roads" if road else "straight legs",
@@ -742,7 +764,10 @@ def _gpx_points(plan: WeekPlan, route: DayRoute) -> Iterator[GpxPoint]:
     if base:
         yield base[0], base[1], "Base", f"leave {_clock(route.depart)}"
     for s in route.stops:
-        desc = f"{s.task.service}, arrive {_clock(s.arrival)}, start {_clock(s.start)}, leave {_clock(s.departure)}"
+        times = stop_record(route, s, names=("arrival", "start", "departure"))
+        desc = ", ".join(
+            [s.task.service, *(f"{STOP_LABELS[k].lower()} {t}" for k, t in times.items())]
+        )
         yield s.task.lon, s.task.lat, f"{s.order} {s.task.site_name}", desc
     if base:
         yield base[0], base[1], "Base", f"back {_clock(route.back)}"
@@ -772,14 +797,10 @@ def _track(root: ET.Element, route: DayRoute, road: Coords) -> None:
 
 
 def _write_gpx(plan: WeekPlan, folder: Path, lines: RouteLines) -> list[Path]:
-    gpx_dir = folder / "gpx"
-    gpx_dir.mkdir(exist_ok=True)
-    paths = []
-    for route in plan.routes:
-        path = gpx_dir / f"{file_stem(route)}.gpx"
-        path.write_text(route_gpx(plan, route, road=lines.get(route_id(route))), encoding="utf-8")
-        paths.append(path)
-    return paths
+    def text(route: DayRoute) -> str:
+        return route_gpx(plan, route, road=lines.get(route_id(route)))
+
+    return _route_files(plan, folder / "gpx", "gpx", text)
 
 
 _WRITERS: Mapping[str, Callable[[WeekPlan, Path, RouteLines], list[Path]]] = {

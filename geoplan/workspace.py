@@ -46,13 +46,14 @@ from geoplan.planning import (
     WeekPlan,
     matrix_fits_week,
     plan_week,
+    route_id,
     select_teams,
     week_closures,
     week_days,
     week_matrix,
 )
 from geoplan.progress import Progress, tell
-from geoplan.schedules import route_id, straight_line
+from geoplan.schedules import straight_line
 from geoplan.store import Store
 from geoplan.travel.backend import (
     BackendOptions,

@@ -22,10 +22,12 @@ from api.models_analysis import (
     PinIn,
     PlanTotals,
     StopOut,
+    TeamDayOut,
 )
 from api.routes.layers import DATETIME_PATTERN
 from geoplan.catalog import FIRST_YEAR, LAST_YEAR
 from geoplan.coverage import gap_column
+from geoplan.planning import STOP_COLUMNS
 from geoplan.vocab import LEFT_OUT_TEXTS, GapFilter, GapKind, LeftOutReason, Role, SexAge, Weekday
 
 
@@ -155,3 +157,9 @@ def test_left_out_reason_is_the_text_of_its_code() -> None:
     assert LeftOutOut.model_validate({**row, "reason": code.text, "reason_code": code})
     with pytest.raises(ValidationError, match="not the text"):
         LeftOutOut.model_validate({**row, "reason": LeftOutReason.CLOSED.text, "reason_code": code})
+
+
+def test_a_stop_out_carries_every_stop_field() -> None:
+    """StopOut has every field of a plan stop, but those of its team-day (TeamDayOut's)."""
+    own = set(TeamDayOut.model_fields)
+    assert tuple(StopOut.model_fields) == tuple(n for n in STOP_COLUMNS if n not in own)

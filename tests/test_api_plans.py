@@ -215,6 +215,15 @@ def test_every_problem_is_reported_at_once(client: TestClient, ws: Workspace) ->
     }
 
 
+def test_each_bad_pin_is_named_by_its_index_and_field(client: TestClient, ws: Workspace) -> None:
+    """Three pins wrong in three ways: one error each, at body.pins.N.<field>."""
+    pins = ["GP-9:T-MED:mon", {"site": "GP-1", "team": "T-NONE", "day": "mon"}, "GP-1:T-MED:fri"]
+    problem = _problem(_post(client, ws, {**QUICK, "pins": pins}), 422)
+    reasons = {e.field: e.reason for e in problem.errors or []}
+    assert set(reasons) == {"body.pins.0.site", "body.pins.1.team", "body.pins.2.day"}
+    assert "pin the visit to a day it works" in reasons["body.pins.2.day"]
+
+
 def test_the_first_week_and_a_whole_number_seed_are_accepted(
     client: TestClient, ws: Workspace
 ) -> None:

@@ -114,6 +114,36 @@ def test_plan_refuses_bad_options_plainly(
     assert "Traceback" not in printed
 
 
+BAD_PINS = {
+    "malformed": (
+        ["only-two:parts", "GP-0001:PROT-1:mon", "one"],
+        2,
+        ("'only-two:parts'", "'one'"),
+    ),
+    "unknown": (
+        ["NO-SUCH-SITE:PROT-1:mon", "GP-0001:NO-TEAM:mon", "GP-0001:PROT-1:someday"],
+        1,
+        ("no site 'NO-SUCH-SITE'", "team 'NO-TEAM' is not planned", "'someday' is not a day"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PINS.values(), ids=BAD_PINS.keys())
+def test_every_bad_pin_is_reported_at_once(
+    workspace: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[list[str], int, tuple[str, ...]],
+) -> None:
+    """Malformed pins (exit 2), or pins on unknown sites, teams or days (exit 1): all named."""
+    pins, code, named = case
+    args = ["plan", "-w", str(workspace), "--time-limit", "1", "-o", str(tmp_path / "o")]
+    assert run([*args, *(f"--pin={p}" for p in pins)]) == code
+    printed = " ".join(capsys.readouterr().err.split())
+    for words in named:
+        assert words in printed, printed
+
+
 def test_plan_without_a_workspace_says_how_to_make_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

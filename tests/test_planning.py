@@ -14,13 +14,17 @@ import shapely
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.params import load_params
 from geoplan.planning import (
+    STOP_COLUMNS,
     Pin,
     PlanningParams,
     PriorityParams,
     WeekPlan,
+    parse_pins,
+    pin_problems,
     plan_week,
     planning_points,
     priority,
+    stop_record,
     tasks_for_week,
     week_closures,
     week_days,
@@ -359,6 +363,27 @@ def test_history_sets_due_dates_and_early_tasks() -> None:
     assert "B" not in tasks  # next due on 28 December
 
 
+# --- the plan's stops --------------------------------------------------------------------------
+
+
+def test_every_stop_field_is_a_column_and_a_record_picks_its_own() -> None:
+    """to_frame has the columns of STOP_FIELDS; stop_record gives the fields asked, in order."""
+    result = plan(four_sites(), [team("T1")])
+    frame = result.to_frame()
+    assert tuple(frame.columns) == STOP_COLUMNS
+    route = next(r for r in result.routes if r.stops)
+    stop = route.stops[0]
+    record = stop_record(route, stop, names=("site_id", "arrival", "team_id"))
+    assert list(record) == ["site_id", "arrival", "team_id"]
+    assert record == {
+        "site_id": stop.task.site_id,
+        "arrival": f"{stop.arrival:%H:%M}",
+        "team_id": "T1",
+    }
+    first = frame.loc[frame["site_id"] == stop.task.site_id].iloc[0]
+    assert stop_record(route, stop) == {k: first[k] for k in STOP_COLUMNS}
+
+
 # --- pins, seeds, limits ----------------------------------------------------------------------
 
 
@@ -383,6 +408,30 @@ def test_impossible_pins_are_refused_plainly() -> None:
         )
     with pytest.raises(ParameterError):
         Pin.parse("A:T1")
+
+
+def test_every_bad_pin_is_named_at_once() -> None:
+    """Pins on an unknown site, team and service, and on a day off: one error naming them all."""
+    pins = (Pin("Z", "T1", "sun"), Pin("C", "T9", "sun"), Pin("C", "T1", "mon", "dentistry"))
+    found = pin_problems(pins, sites=four_sites(), teams=layer("teams", [team("T1")]), days=WEEK)
+    assert [(p.index, p.field) for p in found] == [
+        (0, "site"),
+        (1, "team"),
+        (2, "service"),
+        (2, "day"),
+    ]
+    with pytest.raises(PlanningError) as raised:
+        plan(four_sites(), [team("T1")], four_site_matrix(["T1"]), pins=pins)
+    for words in (
+        "pin Z:T1:sun: no site 'Z'",
+        "pin C:T9:sun: team 'T9'",
+        "'dentistry'",
+        "works (sun)",
+    ):
+        assert words in str(raised.value)
+    with pytest.raises(ParameterError, match=r"'A:T1'.*'B'"):
+        parse_pins(["A:T1", "C:T1:sun", "B"])
+    assert parse_pins(["C:T1:sun:health"]) == (Pin("C", "T1", "sun", "health"),)
 
 
 def test_same_seed_same_plan() -> None:

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,17 +42,9 @@ from api.ogc import GEOJSON, JSON, url
 from api.plans import Job, JobsBusyError, PlanSpec
 from api.responses import NOT_FOUND, PROBLEMS, Responses, problem
 from api.settings import Settings
-from geoplan.catalog import get_layer
 from geoplan.errors import ParameterError
 from geoplan.maps import plan_map, render_map
-from geoplan.planning import (
-    PLANNED_LAYERS,
-    Pin,
-    WeekPlan,
-    team_days,
-    week_days,
-    weekday_code,
-)
+from geoplan.planning import PLANNED_LAYERS, Pin, WeekPlan, pin_problems, week_days
 from geoplan.schedules import plan_geojson, write_schedules
 from geoplan.workspace import MAP_LAYERS
 
@@ -266,64 +257,17 @@ def _teams(
 def _pins(
     body: PlanRequest, days: Sequence[dt.date], team_ids: Sequence[str], reader: ReaderDep
 ) -> tuple[list[Pin], list[dict[str, Any]]]:
-    """The pins, and every problem of each, naming the pin's field."""
-    check = _PinCheck.of(days, team_ids, reader)
-    pins, errors = [], []
-    for i, given in enumerate(body.pins):
-        pin = Pin(given.site, given.team, given.day, given.service)
-        errors += [_error(("pins", i, part), reason) for part, reason in check.problems(pin)]
-        pins.append(pin)
-    return pins, errors
-
-
-@dataclass(frozen=True)
-class _PinCheck:
-    """What a pin is checked against: sites, the teams planned and the days they work."""
-
-    sites: frozenset[str]
-    team_ids: tuple[str, ...]
-    working: frozenset[tuple[str, dt.date]]
-    days: tuple[dt.date, ...]
-    services: tuple[str, ...]
-
-    @classmethod
-    def of(cls, days: Sequence[dt.date], team_ids: Sequence[str], reader: ReaderDep) -> _PinCheck:
-        teams = reader.frame("teams")
-        chosen = teams.loc[teams["id"].astype(str).isin(team_ids)]
-        return cls(
-            sites=frozenset(str(i) for layer in PLANNED_LAYERS for i in reader.frame(layer)["id"]),
-            team_ids=tuple(team_ids),
-            working=frozenset((r.team_id, r.day) for r in team_days(chosen, days)),
-            days=tuple(days),
-            services=get_layer("outreach_visits").field("services").allowed,
-        )
-
-    def problems(self, pin: Pin) -> list[tuple[str, str]]:
-        """(field, reason) for everything wrong with the pin."""
-        found = []
-        if pin.site_id not in self.sites:
-            found.append(("site", f"no site {pin.site_id!r} in {', '.join(PLANNED_LAYERS)}"))
-        if pin.team_id not in self.team_ids:
-            teams = ", ".join(self.team_ids) or "none (no team asked for exists)"
-            found.append(("team", f"team {pin.team_id!r} is not planned; teams planned: {teams}"))
-        if pin.service is not None and pin.service not in self.services:
-            known = ", ".join(self.services)
-            found.append(("service", f"unknown service {pin.service!r}; services are: {known}"))
-        return found + self._day_problems(pin)
-
-    def _day_problems(self, pin: Pin) -> list[tuple[str, str]]:
-        day = next((d for d in self.days if pin.day in (d.isoformat(), weekday_code(d))), None)
-        if day is None:
-            return [
-                ("day", f"{pin.day!r} is not a day of the week {self.days[0]}..{self.days[-1]}")
-            ]
-        if pin.team_id not in self.team_ids or (pin.team_id, day) in self.working:
-            return []
-        worked = sorted(
-            {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=lambda w: w.number
-        )
-        works = ", ".join(worked) or "no day this week"
-        return [("day", f"team {pin.team_id} does not work on {day:%a %d %b}; it works {works}")]
+    """The pins, and every problem of each (:func:`~geoplan.planning.pin_problems`), naming
+    the pin's field."""
+    pins = [Pin(p.site, p.team, p.day, p.service) for p in body.pins]
+    teams = reader.frame("teams")
+    problems = pin_problems(
+        pins,
+        sites={layer: reader.frame(layer) for layer in PLANNED_LAYERS},
+        teams=teams.loc[teams["id"].astype(str).isin(team_ids)],
+        days=days,
+    )
+    return pins, [_error(("pins", p.index, p.field), p.reason) for p in problems]
 
 
 # --- answering ----------------------------------------------------------------------------
@@ -352,7 +296,7 @@ def plan_info(request: Request, job: Job) -> PlanInfo:
 
 
 def _input(spec: PlanSpec) -> PlanInput:
-    pins = [":".join(p for p in (x.site_id, x.team_id, x.day, x.service) if p) for x in spec.pins]
+    pins = [pin.text for pin in spec.pins]
     return PlanInput(
         week_start=spec.week_start,
         week_end=spec.week_start + dt.timedelta(days=6),

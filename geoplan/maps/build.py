@@ -60,6 +60,7 @@ from geoplan.maps.content import (
 )
 from geoplan.maps.style import (
     ADMIN_COLOUR,
+    BASE_COLOUR,
     BASE_GLYPH,
     CHOROPLETH,
     CLUSTER_CSS,
@@ -72,6 +73,8 @@ from geoplan.maps.style import (
     LAYER_LOOK,
     LEAFLET_CSS,
     LEAFLET_JS,
+    LEFT_OUT_CLUSTER,
+    LEGEND_BLANK,
     MEASURE_CSS,
     MEASURE_JS,
     NEVER_COLOUR,
@@ -93,11 +96,7 @@ from geoplan.maps.style import (
     popup_html,
     use_assets,
 )
-from geoplan.planning import (
-    WeekPlan,
-    week_closures,
-)
-from geoplan.schedules import route_id
+from geoplan.planning import WeekPlan, route_id, week_closures
 from geoplan.travel.backend import Coords, ReachArea
 from geoplan.zones import Closures, active_zones
 
@@ -204,7 +203,7 @@ def _add_points(
     *,
     show: bool = True,
     cluster_above: int = CLUSTER_ABOVE,
-    colour: str = "#455a64",
+    colour: str = BASE_COLOUR,
 ) -> Layer | None:
     """A toggle named ``title (count)`` holding one marker per point."""
     if not points:
@@ -282,7 +281,10 @@ def _status_legend(m: folium.Map) -> None:
         *((MarkerStyle("circle", c).swatch(), label) for label, c, _ in OVERDUE_BINS),
         (MarkerStyle("circle", NEVER_COLOUR).swatch(), NEVER_LABEL),
         (MarkerStyle("circle", INACCESSIBLE_GREY, classes="gp-off").swatch(), "inaccessible"),
-        (MarkerStyle("circle", "#fff", classes="gp-restricted").swatch(), "restricted access"),
+        (
+            MarkerStyle("circle", LEGEND_BLANK, classes="gp-restricted").swatch(),
+            "restricted access",
+        ),
     ]
 
 
@@ -290,7 +292,7 @@ def add_team_bases(m: folium.Map, teams: pd.DataFrame, *, show: bool = True) -> 
     """Each team's base, in the team's colour, with its shift and services."""
     points, styles = base_markers(teams)
     _add_points(m, "Team bases", points, styles, show=show)
-    swatch = MarkerStyle("base", "#455a64", 18, glyph=BASE_GLYPH).swatch()
+    swatch = MarkerStyle("base", BASE_COLOUR, 18, glyph=BASE_GLYPH).swatch()
     map_frame(m).section("Places").rows.append((swatch, "team base (team colour)"))
 
 
@@ -494,7 +496,7 @@ def _day_groups(m: folium.Map, plan: WeekPlan) -> dict[str, Layer]:
 def _add_left_out(m: folium.Map, plan: WeekPlan, *, cluster_above: int) -> None:
     points, counts = left_out_markers(plan)
     styles: dict[str, MarkerStyle] = {reason: left_out_style(reason) for reason in counts}
-    _add_points(m, "Left out", points, styles, cluster_above=cluster_above, colour="#757575")
+    _add_points(m, "Left out", points, styles, cluster_above=cluster_above, colour=LEFT_OUT_CLUSTER)
     section = map_frame(m).section("Left out (sites)")
     section.rows += [(styles[r].swatch(), f"{r.text} ({n})") for r, n in counts.most_common()]
 
@@ -503,7 +505,7 @@ def _plan_legend(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> N
     names = {r.team_id: r.team_name for r in plan.routes}
     section = map_frame(m).section("Teams")
     section.rows += [(line_swatch(c), names.get(t, t)) for t, c in colours.items()]
-    stop = MarkerStyle("stop", "#455a64", 22)
+    stop = MarkerStyle("stop", BASE_COLOUR, 22)
     map_frame(m).section("Stops").rows.append((stop.swatch(), "visiting order; arrival time below"))
 
 

@@ -27,11 +27,17 @@ from geoplan.coverage import CoverageResult, demand_sites, visit_history
 from geoplan.indicators import Period
 from geoplan.maps.style import (
     ADMIN_COLOUR,
+    AREA_BORDER,
     BASE_GLYPH,
     HATCH_FILL,
     INACCESSIBLE_GREY,
     LAYER_LOOK,
+    LEFT_OUT_CAPACITY,
+    LEFT_OUT_CLOSED,
     LEFT_OUT_GLYPH,
+    LEFT_OUT_NO_TEAM,
+    LEFT_OUT_OUT_OF_REACH,
+    PROPOSAL_COLOUR,
     STAR_GLYPH,
     ZONE_COLOUR,
     MarkerStyle,
@@ -41,7 +47,7 @@ from geoplan.maps.style import (
     popup_html,
     team_colour,
 )
-from geoplan.planning import DayRoute, LeftOut, Stop, WeekPlan
+from geoplan.planning import STOP_LABELS, DayRoute, LeftOut, Stop, WeekPlan, stop_record
 from geoplan.travel.backend import Coords
 from geoplan.vocab import LeftOutReason, SexAge
 from geoplan.zones import Closures
@@ -326,7 +332,7 @@ def gap_markers(sites: pd.DataFrame, *, gap: bool) -> tuple[list[Marker], dict[s
     points: list[Marker] = []
     styles: dict[str, MarkerStyle] = {}
     for row, geom in zip(records(sites), sites.geometry, strict=True):
-        shape, colour = LAYER_LOOK.get(str(row["layer"]), ("circle", "#1f78b4"))
+        shape, colour = LAYER_LOOK.get(str(row["layer"]), LAYER_LOOK["gathering_points"])
         never = bool(row["never_visited"]) or bool(row["services_never_delivered"])
         scale = overdue_colour(_number(row["days_overdue"]), never=never)
         fill = (
@@ -410,18 +416,16 @@ def _route_coords(
 
 def _stop_popup(route: DayRoute, s: Stop) -> str:
     task = s.task
-    people: dict[str, int | None] = dict(zip(SexAge, task.people_by_sex_age, strict=True))
+    times = stop_record(route, s, names=("service", "arrival", "start", "departure"))
+    people = stop_record(route, s, names=tuple(SexAge))
     rows = [
-        ("Service", task.service),
-        ("Arrive", f"{s.arrival:%H:%M}"),
-        ("Start", f"{s.start:%H:%M}"),
-        ("Leave", f"{s.departure:%H:%M}"),
+        *((STOP_LABELS[k], str(v)) for k, v in times.items()),
         (
             "Drive from previous",
             f"{s.travel_seconds / 60:.0f} min, {s.travel_metres / 1000:.1f} km",
         ),
-        ("People", people_text({"people": task.people, **people}, "people")),
-        ("NFI kits", str(task.kits) if task.kits else ""),
+        (STOP_LABELS["people"], people_text({"people": task.people, **people}, "people")),
+        (STOP_LABELS["nfi_kits"], str(task.kits) if task.kits else ""),
         ("Why now", _task_status(task.status, task.days_overdue, never=task.never_visited)),
         ("Site", f"{task.site_id} ({get_layer(task.layer).title})"),
     ]
@@ -467,13 +471,15 @@ MEASURES = {
 REASON_COLOURS = {
     LeftOutReason.INACCESSIBLE: INACCESSIBLE_GREY,
     LeftOutReason.IN_NO_GO_ZONE: ZONE_COLOUR,
-    LeftOutReason.NO_TEAM: "#8d6e63",
-    LeftOutReason.CLOSED: "#5d4037",
-    LeftOutReason.OUT_OF_REACH: "#7b1fa2",
-    LeftOutReason.NO_TEAM_TIME: "#ef6c00",
+    LeftOutReason.NO_TEAM: LEFT_OUT_NO_TEAM,
+    LeftOutReason.CLOSED: LEFT_OUT_CLOSED,
+    LeftOutReason.OUT_OF_REACH: LEFT_OUT_OUT_OF_REACH,
+    LeftOutReason.NO_TEAM_TIME: LEFT_OUT_CAPACITY,
 }
 """Colour of a left-out site by the reason it was left out."""
-PROPOSAL = MarkerStyle("star", "#ffb300", 20, glyph=STAR_GLYPH, dom_class="gp-proposal", z=800)
+PROPOSAL = MarkerStyle(
+    "star", PROPOSAL_COLOUR, 20, glyph=STAR_GLYPH, dom_class="gp-proposal", z=800
+)
 
 
 def base_markers(teams: pd.DataFrame) -> tuple[list[Marker], dict[str, MarkerStyle]]:
@@ -523,7 +529,7 @@ def area_features(
         feature(
             geom,
             {
-                "color": "#555",
+                "color": AREA_BORDER,
                 "weight": 0.8,
                 "fillColor": choropleth_colour(_number(row[measure]) or 0, breaks),
                 "fillOpacity": 0.6 if (_number(row[measure]) or 0) > 0 else 0.15,

@@ -63,8 +63,64 @@ TEAM_PALETTE = (
     "#bcbd22",
     "#7f7f7f",
 )
+BASE_COLOUR = "#455a64"
+"""Team bases and stops where no team colour applies (legend swatches), and marker clusters."""
+AREA_BORDER = "#555"
+"""Outline of choropleth areas and of area swatches in the legend."""
+LEGEND_BLANK = "#fff"
+"""The fill of a legend swatch that shows only a ring (restricted access)."""
+PLAIN_BACKGROUND = "#eef0ec"
+"""The map's background when it is drawn without tiles."""
+HATCH_LIGHT = "#fdecea"
+"""The light stripe of the no-go hatch (the dark one is :data:`ZONE_COLOUR`)."""
+PROPOSAL_COLOUR = "#ffb300"
+"""Proposed new stops (siting)."""
+LEFT_OUT_CLUSTER = "#757575"
+"""Clusters of left-out sites."""
+LEFT_OUT_NO_TEAM = "#8d6e63"
+LEFT_OUT_CLOSED = "#5d4037"
+LEFT_OUT_OUT_OF_REACH = "#7b1fa2"
+LEFT_OUT_CAPACITY = "#ef6c00"
+"""Left-out sites by reason (with :data:`INACCESSIBLE_GREY` and :data:`ZONE_COLOUR`)."""
+
+GAP_RING = "#e31a1c"
+"""The ring around a site with a coverage gap."""
+WARNING_COLOUR = "#b71c1c"
+"""Warnings in popups and the sensitive-locations banner of the title block."""
+CSS_PALETTE: Mapping[str, str] = {
+    "--gp-base": BASE_COLOUR,
+    "--gp-restricted": RESTRICTED_RING,
+    "--gp-gap": GAP_RING,
+    "--gp-warn": WARNING_COLOUR,
+    "--gp-plain": PLAIN_BACKGROUND,
+}
+"""The role colours that static/geoplan-maps.css reads as CSS variables (``var(--gp-base)``);
+its neutral inks, whites and shadows are its own."""
+
+# Printed schedules (geoplan.schedules): HTML pages and the XLSX workbook.
+PRINT_INK = "#000"
+PRINT_SMALL_INK = "#333"
+PRINT_NOTICE = "#a00"
+"""The sensitive-locations notice."""
+PRINT_RULE = "#555"
+"""Table borders."""
+PRINT_HEADER_FILL = "#ddd"
+PRINT_BASE_FILL = "#f2f2f2"
+"""Rows that leave from or come back to the base."""
+
 _NICE_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def palette_css() -> str:
+    """:data:`CSS_PALETTE` as a CSS rule, written before the maps' own style sheet."""
+    return ":root { " + " ".join(f"{k}: {v};" for k, v in CSS_PALETTE.items()) + " }\n"
+
+
+def spreadsheet_colour(colour: str) -> str:
+    """A CSS hex colour (``#ddd``, ``#f2f2f2``) as a spreadsheet writes it: ``DDDDDD``."""
+    digits = colour.removeprefix("#")
+    return (digits if len(digits) == 6 else "".join(c * 2 for c in digits)).upper()
 
 
 def overdue_colour(days_overdue: float | None, *, never: bool) -> tuple[str, str] | None:
@@ -161,7 +217,7 @@ def line_swatch(colour: str) -> str:
     return f'<div class="gp-sw"><div class="gp-line" style="background:{colour}"></div></div>'
 
 
-def area_swatch(fill: str, *, border: str = "#555", opacity: float = 1.0) -> str:
+def area_swatch(fill: str, *, border: str = AREA_BORDER, opacity: float = 1.0) -> str:
     """A legend swatch for an area fill (``fill`` may be any CSS background)."""
     return (
         f'<div class="gp-sw"><div class="gp-area" style="background:{fill};'
@@ -169,7 +225,7 @@ def area_swatch(fill: str, *, border: str = "#555", opacity: float = 1.0) -> str
     )
 
 
-HATCH = f"repeating-linear-gradient(45deg,{ZONE_COLOUR} 0 2px,#fdecea 2px 6px)"
+HATCH = f"repeating-linear-gradient(45deg,{ZONE_COLOUR} 0 2px,{HATCH_LIGHT} 2px 6px)"
 """The no-go hatch as CSS, for the legend (the map uses the SVG pattern ``gp-hatch``)."""
 
 
@@ -383,7 +439,7 @@ class MapFrame(PageElement):
         self.sensitive: dict[str, None] = {}
         self.legend: dict[str, LegendSection] = {}
         self.bounds: list[float] | None = None  # south, west, north, east
-        self.css = own_asset("geoplan-maps.css")
+        self.css = palette_css() + own_asset("geoplan-maps.css")
         self.js = own_asset("geoplan-maps.js")
 
     def section(self, title: str, *, note: str = "") -> LegendSection:
@@ -422,7 +478,11 @@ class MapFrame(PageElement):
 
     def html_text(self) -> str:
         """The hatch pattern, the title block and the legend."""
-        plain = f"<style>#{self.parent_name()}{{background:#eef0ec}}</style>" if self.plain else ""
+        plain = (
+            f"<style>#{self.parent_name()}{{background:{PLAIN_BACKGROUND}}}</style>"
+            if self.plain
+            else ""
+        )
         return plain + _HATCH_SVG + self._title_html() + self._legend_html()
 
     def script_text(self) -> str:
@@ -459,7 +519,8 @@ class MapFrame(PageElement):
 _HATCH_SVG = (
     '<svg class="gp-defs" width="0" height="0" style="position:absolute" aria-hidden="true">'
     '<defs><pattern id="gp-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
-    'patternTransform="rotate(45)"><rect width="8" height="8" fill="#fdecea" fill-opacity="0.5"/>'
+    f'patternTransform="rotate(45)"><rect width="8" height="8" fill="{HATCH_LIGHT}" '
+    'fill-opacity="0.5"/>'
     f'<line x1="0" y1="0" x2="0" y2="8" stroke="{ZONE_COLOUR}" stroke-width="3"/>'
     "</pattern></defs></svg>"
 )
