@@ -31,7 +31,7 @@ from geoplan.errors import (
     StoreError,
     UnknownLayerError,
 )
-from geoplan.layers import ValidationReport
+from geoplan.report import ValidationReport
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("geoplan.api")

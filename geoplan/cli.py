@@ -48,7 +48,8 @@ from geoplan.imports import (
     set_operating_area,
 )
 from geoplan.keys import create_key, list_keys, revoke_key
-from geoplan.layers import ColumnMapping, OperatingArea, ValidationReport
+from geoplan.layers import ColumnMapping, OperatingArea
+from geoplan.report import ValidationReport
 from geoplan.sources import SourceOptions
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
 from geoplan.vocab import Role

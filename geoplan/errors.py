@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from geoplan.layers import ValidationReport
+    from geoplan.report import ValidationReport
 
 
 class GeoplanError(Exception):

@@ -21,9 +21,9 @@ from geoplan.layers import (
     ColumnMapping,
     OperatingArea,
     ValidationContext,
-    ValidationReport,
     validate_table,
 )
+from geoplan.report import ValidationReport
 from geoplan.progress import Progress
 from geoplan.sources import RawTable, SourceOptions, read_source
 from geoplan.store import Store, WriteResult

@@ -14,9 +14,9 @@ from geoplan.layers import (
     ColumnMapping,
     OperatingArea,
     ValidationContext,
-    ValidationReport,
     validate_table,
 )
+from geoplan.report import ValidationReport
 from geoplan.sources import read_source
 
 TRIPOLI = OperatingArea(11.5, 32.0, 14.5, 33.2, name="western Libya")

@@ -580,22 +580,3 @@ def write_maps(
     if plan is not None:
         maps["plan"] = plan_map(plan, frames, tiles=tiles, lines=lines)
     return {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
-
-
-__all__ = [
-    "CLUSTER_ABOVE",
-    "MAP_KINDS",
-    "add_context",
-    "add_coverage",
-    "add_layers",
-    "add_plan",
-    "add_team_bases",
-    "base_map",
-    "coverage_map",
-    "layers_map",
-    "map_frame",
-    "plan_map",
-    "render_map",
-    "save_map",
-    "write_maps",
-]
