@@ -23,8 +23,8 @@ from geoplan.layers import (
     ValidationContext,
     validate_table,
 )
-from geoplan.report import ValidationReport
 from geoplan.progress import Progress
+from geoplan.report import ValidationReport
 from geoplan.sources import RawTable, SourceOptions, read_source
 from geoplan.store import Store, WriteResult
 
