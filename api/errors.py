@@ -21,6 +21,7 @@ from api.models import FieldError, Problem, ValidationProblem
 from geoplan.errors import (
     AlreadyExistsError,
     ConflictError,
+    DiskFullError,
     FormulaError,
     GeoplanError,
     InputFileError,
@@ -31,6 +32,7 @@ from geoplan.errors import (
     StoreError,
     UnknownLayerError,
 )
+from geoplan.outputs import is_disk_full
 from geoplan.report import ValidationReport
 
 PROBLEM_JSON = "application/problem+json"
@@ -47,10 +49,17 @@ STATUS_BY_ERROR: tuple[tuple[type[GeoplanError], int], ...] = (
     (MappingError, 422),
     (FormulaError, 422),
     (InputFileError, 422),
+    (DiskFullError, 507),
     (StoreError, 503),
 )
 STORE_UNAVAILABLE = "the workspace cannot be read or written right now; try again shortly"
-_HIDDEN = {503: STORE_UNAVAILABLE}
+DISK_FULL = (
+    "the server's disk is full: nothing was written; an administrator must free space on it "
+    "before writes can succeed"
+)
+"""507 Insufficient Storage (RFC 4918): unlike 503, it says what is wrong and that waiting
+alone will not help, so clients do not retry in a loop and monitoring can tell it apart."""
+_HIDDEN = {503: STORE_UNAVAILABLE, 507: DISK_FULL}
 _PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}")
 IF_MATCH = "If-Match"
 ETAG_PATTERN = r'^\s*(W/)?"?[^\s",*]+"?\s*$'
@@ -191,6 +200,9 @@ async def _on_domain(request: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    if is_disk_full(exc):  # an upload's or an output's temporary file, outside the store
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return problem_response(507, DISK_FULL)
     log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal error; the server log has the details")
 

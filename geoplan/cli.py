@@ -49,6 +49,7 @@ from geoplan.imports import (
 )
 from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea
+from geoplan.outputs import disk_full, is_disk_full, write_csv
 from geoplan.report import ValidationReport
 from geoplan.sources import SourceOptions
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
@@ -1052,7 +1053,7 @@ def _print_report(report: ValidationReport) -> None:
 
 def _write_report(report: ValidationReport, path: Path | None) -> None:
     if path is not None:
-        report.to_frame().to_csv(path, index=False)
+        write_csv(report.to_frame(), path)
         err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
 
 
@@ -1072,15 +1073,27 @@ def run(argv: Sequence[str] | None = None) -> int:
         err.print(f"[red]error:[/red] {exc}")
         return EXIT_FAILED
     except OSError as exc:
-        err.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}")
+        err.print(f"[red]error:[/red] {_os_error_text(exc)}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("Interrupted; nothing half-written was kept.")
         return 130
     except Exception as exc:  # a bug: say so plainly, without a traceback
+        if is_disk_full(exc):
+            err.print(f"[red]error:[/red] {disk_full('the output folder')}")
+            return EXIT_FAILED
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}. Please report it.")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _os_error_text(exc: OSError) -> str:
+    """What went wrong, in words: a full disk says so and where; anything else as the system
+    says it, with the file."""
+    if is_disk_full(exc):
+        where = Path(exc.filename).parent if exc.filename else "the output folder"
+        return str(disk_full(where))
+    return f"{exc.strerror or exc}: {exc.filename or ''}"
 
 
 def main() -> None:

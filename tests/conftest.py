@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,18 @@ def shared_data() -> Path:
 def fixtures() -> Path:
     """The folder of small hand-made fixture files, ``tests/data``."""
     return FIXTURES
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk with no room left for the workspace: every SQLite connection opened from now on
+    may not grow its file (``max_page_count``), so a write that needs a page fails with
+    SQLITE_FULL ("database or disk is full"), as on a full disk. Nothing is mounted."""
+    connect = sqlite3.connect
+
+    def connect_full(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)  # type: ignore[arg-type]
+        conn.execute("PRAGMA max_page_count = 1")  # SQLite keeps it at the file's size
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect_full)
