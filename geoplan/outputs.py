@@ -42,7 +42,8 @@ FOLDER_MODE = 0o700
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """The first characters that make a spreadsheet read a cell as a formula (OWASP)."""
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-_DISK_FULL_TEXT = tuple(os.strerror(code) for code in _DISK_FULL)
+_DISK_FULL_TEXT = (*(os.strerror(code) for code in _DISK_FULL), "database or disk is full")
+"""How a full disk reads when only words are left: the system's, and SQLite's (via GDAL)."""
 # Characters XML 1.0 cannot hold: openpyxl refuses a workbook with any of them.
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -107,8 +108,11 @@ def private_folder(folder: Path) -> Path:
     DiskFullError
         If the disk is full.
     """
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    with disk_full_as_error(folder):
+    missing, level = [], folder
+    while not level.exists() and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    with disk_full_as_error(level):
         for path in reversed(missing):
             path.mkdir(mode=FOLDER_MODE, exist_ok=True)
     return folder
@@ -178,7 +182,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a full disk or an exhausted quota.
 
-    GDAL reports it in words only, so the system's text for ``ENOSPC`` counts too.
+    GDAL reports it in words only, so the system's text for ``ENOSPC`` and ``EDQUOT`` and
+    SQLite's for ``SQLITE_FULL`` count too.
     """
     chain: list[BaseException] = []
     seen: BaseException | None = exc
