@@ -1079,9 +1079,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         err.print("Interrupted; nothing half-written was kept.")
         return 130
     except Exception as exc:  # a bug: say so plainly, without a traceback
-        if is_disk_full(exc):
-            err.print(f"[red]error:[/red] {disk_full('the output folder')}")
-            return EXIT_FAILED
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}. Please report it.")
         return EXIT_FAILED
     return EXIT_OK
