@@ -32,7 +32,7 @@ def get_docs(request: Request) -> HTMLResponse:
     root = request.scope.get("root_path", "")
     return get_swagger_ui_html(
         openapi_url=f"{root}/openapi.json",
-        title=f"{request.app.title} - documentation",
+        title=f"{request.app.title} - Swagger UI",
         swagger_js_url=_asset_url(root, "swagger-ui-bundle.js"),
         swagger_css_url=_asset_url(root, "swagger-ui.css"),
         swagger_favicon_url=_asset_url(root, "favicon-32x32.png"),
