@@ -7,17 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api_fixtures import Workspace, build_workspace, live_server
-from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 TILES = "https://tile.openstreetmap.org/"
 _REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', (e) =>
     console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));"""
@@ -30,22 +27,6 @@ class Page:
     page: Any
     errors: list[str] = field(default_factory=list)
     elsewhere: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's headless Chromium, driven by Playwright."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"headless Chromium {CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
