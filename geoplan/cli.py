@@ -876,7 +876,7 @@ def serve_command(
 
       geoplan serve --workspace geoplan-demo/geoplan.gpkg
 
-      GEOPLAN_CORS_ORIGINS=https://maps.example.org geoplan serve --host 0.0.0.0 --port 8080
+      GEOPLAN_PUBLIC_URL=https://maps.example.org geoplan serve --host 0.0.0.0 --port 8080
     """
     import os  # noqa: PLC0415
 
@@ -891,8 +891,23 @@ def serve_command(
         err.print(
             "note: keys travel in clear text over HTTP; put the API behind HTTPS (a reverse proxy)"
         )
+        err.print(
+            "note: requests must name a trusted host: set GEOPLAN_PUBLIC_URL (or "
+            "GEOPLAN_TRUSTED_HOSTS) to the address clients use"
+        )
     os.environ["GEOPLAN_WORKSPACE"] = str(workspace.resolve())
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,  # the server's name and version help nobody but a scanner
+        timeout_keep_alive=5,  # idle kept-alive connections close after 5 s
+        timeout_graceful_shutdown=10,  # Ctrl+C waits at most 10 s for requests in flight
+        limit_concurrency=200,  # more connections and requests at once than this get 503
+        backlog=256,
+    )  # request bodies have their own time limit: GEOPLAN_BODY_TIMEOUT (api/limits.py)
 
 
 @keys_app.command("create")
