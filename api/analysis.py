@@ -242,7 +242,9 @@ def tables_of(result: CoverageResult, *, viewer_resolution: int | None) -> Cover
     analysis must then be one of generalised layers, see :func:`compute_coverage`)."""
     exact = records(result.to_frame())
     viewer = viewer_resolution is not None
-    rows = viewer_sites(exact, result.reasons, resolution=viewer_resolution) if viewer else exact
+    rows = exact
+    if viewer_resolution is not None:
+        rows = viewer_sites(exact, result.reasons, resolution=viewer_resolution)
     admin = result.admin
     areas = {"h3": result.hexagons, **({"admin": admin} if admin is not None else {})}
     return CoverageTables(
