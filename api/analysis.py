@@ -79,7 +79,7 @@ EXACT_ONLY = (
 cell centre, given as ``h3_cell``), and travel times to named places."""
 SITE_LAYERS = (None, "gathering_points", "detention_centres")
 COVERAGE_ENTRIES = 8
-"""Analyses kept at most (each holds every site's row twice)."""
+"""Analyses kept at most (a viewer's apart from a planner's)."""
 
 
 # --- the cache ------------------------------------------------------------------------------

@@ -213,7 +213,10 @@ def tables_for(
         resolution=resolution,
         generalised=viewer,
     )
-    return coverage.tables(ask)
+    tables = coverage.tables(ask)
+    if tables.generalised != viewer:  # the cache key keeps them apart: never pass one as the other
+        raise RuntimeError(f"coverage tables for the wrong role ({key.role})")
+    return tables
 
 
 def _limit(asked: int | None, settings: Settings) -> int:
