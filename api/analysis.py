@@ -5,8 +5,14 @@ the workspace does. :class:`CoverageCache` keeps each analysis under the workspa
 (:meth:`geoplan.store.Store.revision`, which moves with every committed write) and its parameters,
 so repeated queries are answered from memory and the first query after a write computes
 afresh. Concurrent requests for the same analysis wait for one computation instead of each
-starting their own. Rows are converted to JSON-ready dictionaries once, for planners (exact)
-and for viewers (generalised, see :func:`viewer_sites`).
+starting their own. Rows are converted to JSON-ready dictionaries once.
+
+A viewer's analysis is a computation of its own (:attr:`CoverageAsk.generalised`, part of the
+cache key): it runs on the layers as viewers see them, each sensitive site at the centre of its
+H3 cell (:func:`geoplan.protect.generalise_frames`), so every answer it gives, at any threshold
+or date, is the same for any position in the cell, and a planner's exact answer is never
+served in its place. Its rows are then cut down to what a viewer may read
+(:func:`viewer_sites`).
 
 Nothing here imports the web framework: routes call it from worker threads.
 """
@@ -69,11 +75,11 @@ EXACT_ONLY = (
     "lon",
     "lat",
 )
-"""Gap-table columns a viewer does not get: a name, the exact position, and travel times to
-named places (from which a position could be worked out)."""
+"""Gap-table columns a viewer does not get: a name, the position (in a viewer's analysis the
+cell centre, given as ``h3_cell``), and travel times to named places."""
 SITE_LAYERS = (None, "gathering_points", "detention_centres")
 COVERAGE_ENTRIES = 8
-"""Analyses kept at most (each holds every site's row twice)."""
+"""Analyses kept at most (a viewer's apart from a planner's)."""
 
 
 # --- the cache ------------------------------------------------------------------------------
@@ -154,18 +160,28 @@ class ResultCache(Generic[T]):
 
 @dataclass(frozen=True)
 class CoverageAsk:
-    """The parameters of one analysis (the options of ``geoplan coverage``)."""
+    """The parameters of one analysis (the options of ``geoplan coverage``); ``generalised``:
+    a viewer's analysis, made from the generalised layers and given as viewers' rows."""
 
     period: str | None = None
     threshold: str | None = None
     today: dt.date | None = None
     resolution: int | None = None
+    generalised: bool = False
 
     def key(self, revision: int) -> tuple[Hashable, ...]:
         """The cache key at a workspace revision (defaults and today filled in, thresholds in
         minutes, so that asks for the same analysis share it)."""
         params = self.params()
-        return (revision, self.period, params.threshold_minutes, params.h3_resolution, self.day())
+        day = self.day()
+        return (
+            revision,
+            self.generalised,
+            self.period,
+            params.threshold_minutes,
+            params.h3_resolution,
+            day,
+        )
 
     def day(self) -> dt.date:
         """The day gaps are measured at, before the period's end is applied."""
@@ -188,14 +204,14 @@ class CoverageAsk:
 class CoverageTables:
     """An analysis with its tables as JSON-ready rows.
 
-    ``sites`` are exact rows (a planner's), ``viewer_sites`` the same sites generalised, both
-    in rank order; ``selections`` holds the row numbers of each (gap kind, layer) filter.
+    ``sites`` are in rank order, exact rows or (``generalised``) viewers' rows; ``selections``
+    holds the row numbers of each (gap kind, layer) filter.
     """
 
     result: CoverageResult
     info: Row
     sites: list[Row]
-    viewer_sites: list[Row]
+    generalised: bool
     selections: Mapping[tuple[GapFilter, str | None], list[int]]
     areas: Mapping[str, list[Row]]
     area_shapes: Mapping[str, list[dict[str, object] | None]]
@@ -214,28 +230,33 @@ def compute_coverage(store: Store, ask: CoverageAsk, *, viewer_resolution: int) 
         If an indicator's formula cannot be read.
     """
     params = ask.params()
-    layers = coverage_layers(store, site_layers=params.site_layers)
+    generalised_to = viewer_resolution if ask.generalised else None
+    layers = coverage_layers(store, site_layers=params.site_layers, generalised_to=generalised_to)
     period = Period.parse(ask.period) if ask.period else None
     result = coverage_from_layers(layers, period=period, today=ask.day(), params=params)
-    return tables_of(result, viewer_resolution=viewer_resolution)
+    return tables_of(result, viewer_resolution=generalised_to)
 
 
-def tables_of(result: CoverageResult, *, viewer_resolution: int) -> CoverageTables:
-    """The rows of an analysis, exact and as viewers see them."""
+def tables_of(result: CoverageResult, *, viewer_resolution: int | None) -> CoverageTables:
+    """The rows of an analysis: exact, or with ``viewer_resolution`` as viewers see them (the
+    analysis must then be one of generalised layers, see :func:`compute_coverage`)."""
     exact = records(result.to_frame())
-    viewer = viewer_sites(exact, result.reasons, resolution=viewer_resolution)
+    viewer = viewer_resolution is not None
+    rows = exact
+    if viewer_resolution is not None:
+        rows = viewer_sites(exact, result.reasons, resolution=viewer_resolution)
     admin = result.admin
     areas = {"h3": result.hexagons, **({"admin": admin} if admin is not None else {})}
     return CoverageTables(
         result=result,
         info=coverage_info(result),
-        sites=exact,
-        viewer_sites=viewer,
+        sites=rows,
+        generalised=viewer,
         selections=selections(exact),
         areas={by: area_rows(frame) for by, frame in areas.items()},
         area_shapes={by: shapes(frame) for by, frame in areas.items()},
         indicators=records(result.indicators),
-        summary=summary_of(result),
+        summary=summary_of(result, viewer=viewer),
     )
 
 
@@ -284,9 +305,9 @@ def _value(value: object) -> object:
 def viewer_sites(
     exact: Sequence[Row], reasons: Mapping[str, Sequence[GapReason]], *, resolution: int
 ) -> list[Row]:
-    """Rows a viewer may see: no name, exact position or times to named places; the H3 cell
-    at the viewers' ``resolution``; and the gaps in the viewers' words (``reasons`` by site
-    id), without free-text notes or travel minutes."""
+    """Rows a viewer may see: no name, position or times to named places; the H3 cell at the
+    viewers' ``resolution``; and the gaps in the viewers' words (``reasons`` by site id),
+    without free-text notes or minutes."""
     rows = []
     for row in exact:
         out = {k: v for k, v in row.items() if k not in EXACT_ONLY}
@@ -336,13 +357,14 @@ def shapes(frame: gpd.GeoDataFrame) -> list[dict[str, object] | None]:
     return [None if t is None else json.loads(t) for t in texts]
 
 
-def summary_of(result: CoverageResult) -> Row:
-    """Totals, gap counts and the indicators behind pace."""
+def summary_of(result: CoverageResult, *, viewer: bool = False) -> Row:
+    """Totals, gap counts and the indicators behind pace; ``viewer``: the text in viewers'
+    words (no minutes)."""
     sites = result.sites
     indicators = result.indicators
     behind = list(indicators.loc[indicators["status"] == "behind", "id"]) if len(indicators) else []
     return {
-        "text": result.summary(),
+        "text": result.summary(viewer=viewer),
         "totals": records(result.totals),
         "gaps": {
             "sites": len(sites),

@@ -713,20 +713,24 @@ class CoverageResult:
         check_by(by)
         return self.admin if by == "admin" and self.admin is not None else self.hexagons
 
-    def summary(self) -> str:
-        """A few lines for people: who is out of reach, what is overdue, unmet, behind."""
+    def summary(self, *, viewer: bool = False) -> str:
+        """A few lines for people: who is out of reach, what is overdue, unmet, behind.
+
+        ``viewer`` words the lines for people who may not see travel times: no minutes (the
+        threshold is "the threshold"), as :func:`gap_reasons_text` does.
+        """
         counts = self.totals.set_index("status").to_dict("index")
         out = {str(k): int(v) for k, v in counts["not covered"].items()}
         people = int(counts["total"]["people"])
         share = out["people"] / people if people else 0.0
         sites = self.sites
+        limit = "the threshold" if viewer else f"{self.params.threshold_minutes:g} min"
+        terms = "" if viewer else f", threshold {limit}"
         lines = [
-            f"Coverage {self.period}, as of {self.as_of} ({self.backend} travel times, "
-            f"threshold {self.params.threshold_minutes:g} min)",
+            f"Coverage {self.period}, as of {self.as_of} ({self.backend} travel times{terms})",
             f"Sites: {len(sites):,}; people: {people:,}",
             f"Spatial: {out['people']:,} people ({share:.0%}) at {out['sites']:,} site(s) beyond "
-            f"{self.params.threshold_minutes:g} min of any clinic or team base "
-            f"({_breakdown_text(out)})",
+            f"{limit} of any clinic or team base ({_breakdown_text(out)})",
             f"Temporal: {int(sites['temporal_gap'].sum()):,} site(s) overdue, "
             f"{int(sites['never_visited'].sum()):,} never visited",
             f"Service: {int(sites['service_gap'].sum()):,} site(s) with needs unmet in the period"
@@ -955,7 +959,8 @@ def gap_reasons_text(reasons: Sequence[GapReason], *, viewer: bool = False) -> s
     """A site's gaps in words, ``; ``-separated: the one place their text is made.
 
     ``viewer`` leaves out what a viewer must not see: the free-text notes (an access reason,
-    a named no-go zone) and travel minutes to the nearest place.
+    a named no-go zone) and minutes (to the nearest place, and the threshold's: viewers read
+    it as ``threshold_minutes`` of the analysis), so that no text of theirs carries a time.
     """
     return "; ".join(_reason_text(r, viewer=viewer) for r in reasons)
 
@@ -966,8 +971,8 @@ def _reason_text(reason: GapReason, *, viewer: bool) -> str:
         case GapReasonKind.INACCESSIBLE | GapReasonKind.UNREACHABLE:
             return words + (f" ({reason.note})" if reason.note and not viewer else "")
         case GapReasonKind.BEYOND_THRESHOLD:
-            nearest = "" if viewer else f" (nearest {reason.minutes:.0f} min)"
-            return f"{words} {reason.limit_minutes:g} min{nearest}"
+            times = f"{reason.limit_minutes:g} min (nearest {reason.minutes:.0f} min)"
+            return f"{words} {'the threshold' if viewer else times}"
         case GapReasonKind.SERVICES_OUT_OF_REACH:
             return f"{words} {services}"
         case GapReasonKind.OVERDUE:

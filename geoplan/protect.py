@@ -4,15 +4,23 @@ Positions of gathering points and detention centres (layers of ``high`` sensitiv
 people to harm. Where they are shown to people who do not plan visits, each site moves to the
 centre of the coarse H3 cell it lies in, and free text (names, notes, reasons, authorities),
 which can describe a place as precisely as coordinates, is left out.
+
+Analyses shown to such people run on the generalised layers (:func:`generalise_frames`), not on
+the exact ones with the output generalised afterwards: an answer computed from cell centres is
+the same for every position in the cell, so no sweep of an analysis' options (thresholds,
+dates) can narrow a site down below its cell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import h3
+import pandas as pd
 import shapely
 
-from geoplan.catalog import LayerDef
+from geoplan.catalog import LayerDef, get_layer
 from geoplan.errors import ParameterError
 
 HIGH = "high"
@@ -63,3 +71,26 @@ def generalise_points(
     out = frame.drop(columns=[c for c in free_text_fields(layer) if c in frame.columns])
     out = out.assign(**{CELL_COLUMN: cells})
     return out.set_geometry(gpd.GeoSeries(centres, index=frame.index, crs=frame.crs))
+
+
+def generalise_frames(
+    frames: Mapping[str, pd.DataFrame], *, resolution: int
+) -> dict[str, pd.DataFrame]:
+    """Layers keyed by name with every protected layer generalised (:func:`generalise_points`)
+    and the others as they are: the input of an analysis meant for people who may not see
+    exact positions.
+
+    Raises
+    ------
+    ParameterError
+        If ``resolution`` is not a generalisation (see :func:`generalise_points`).
+    """
+    return {name: _generalised(frame, name, resolution) for name, frame in frames.items()}
+
+
+def _generalised(frame: pd.DataFrame, name: str, resolution: int) -> pd.DataFrame:
+    layer = get_layer(name)
+    if not is_protected(layer):
+        return frame
+    assert isinstance(frame, gpd.GeoDataFrame)  # a point layer is read with its geometry
+    return generalise_points(frame, layer, resolution=resolution)

@@ -53,6 +53,7 @@ from geoplan.planning import (
     week_matrix,
 )
 from geoplan.progress import Progress, tell
+from geoplan.protect import generalise_frames
 from geoplan.schedules import straight_line
 from geoplan.store import Store
 from geoplan.travel.backend import (
@@ -104,11 +105,18 @@ def read_frames(store: Store) -> dict[str, pd.DataFrame]:
 
 
 def coverage_layers(
-    store: Store, *, site_layers: Sequence[str] = CoverageParams.site_layers
+    store: Store,
+    *,
+    site_layers: Sequence[str] = CoverageParams.site_layers,
+    generalised_to: int | None = None,
 ) -> CoverageLayers:
-    """Every layer the coverage analysis needs, read from a workspace."""
-    names = coverage_layer_names(site_layers)
-    return CoverageLayers.from_frames({n: store.read(n) for n in names}, site_layers=site_layers)
+    """Every layer the coverage analysis needs, read from a workspace; with ``generalised_to``,
+    as viewers see them: sensitive sites at the centres of their H3 cells at that resolution,
+    without free text (:func:`geoplan.protect.generalise_frames`)."""
+    frames = {n: store.read(n) for n in coverage_layer_names(site_layers)}
+    if generalised_to is not None:
+        frames = generalise_frames(frames, resolution=generalised_to)
+    return CoverageLayers.from_frames(frames, site_layers=site_layers)
 
 
 # --- the stages on a workspace ----------------------------------------------------------------

@@ -392,6 +392,14 @@ def test_summary_says_who_is_out_of_reach(result: CoverageResult) -> None:
     assert "Indicators: 1 of 5 behind pace: IND-1 (90 of 150 expected)" in text
 
 
+def test_summary_in_viewer_words_has_no_minutes(result: CoverageResult) -> None:
+    """Viewers read the same counts with the threshold named, never in minutes."""
+    text = result.summary(viewer=True)
+    assert "60 people (27%) at 2 site(s) beyond the threshold of any clinic" in text
+    assert "Temporal: 3 site(s) overdue, 1 never visited" in text
+    assert " min" not in text
+
+
 # --- per admin area and per hexagon -----------------------------------------------------------
 
 
@@ -578,11 +586,11 @@ def test_gap_reasons_in_planner_words() -> None:
 
 
 def test_gap_reasons_in_viewer_words() -> None:
-    """Viewers read the same reasons without free text, named places or travel minutes."""
+    """Viewers read the same reasons without free text, named places or minutes."""
     assert gap_reasons_text(REASONS, viewer=True).split("; ") == [
         "inaccessible",
         "no clinic or base reachable",
-        "no clinic or base within 30 min",
+        "no clinic or base within the threshold",
         "out of reach for health,nfi",
         "never visited",
         "overdue 12 d: health,nfi",

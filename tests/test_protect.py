@@ -6,7 +6,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import h3
+import pandas as pd
 import pytest
+import shapely
 
 from geoplan.catalog import get_layer
 from geoplan.errors import ParameterError
@@ -14,6 +16,7 @@ from geoplan.layers import validate_table
 from geoplan.protect import (
     cell_centre,
     free_text_fields,
+    generalise_frames,
     generalise_points,
     is_protected,
 )
@@ -69,3 +72,21 @@ def test_fine_resolutions_are_refused(sites: gpd.GeoDataFrame, resolution: int) 
     """A resolution finer than 8 (or negative) is not a generalisation."""
     with pytest.raises(ParameterError, match="not a generalisation"):
         generalise_points(sites, get_layer("gathering_points"), resolution=resolution)
+
+
+def test_frames_of_protected_layers_are_generalised_and_others_kept(
+    sites: gpd.GeoDataFrame,
+) -> None:
+    """An analysis' input: gathering points at cell centres without names; clinics as they are."""
+    clinics = gpd.GeoDataFrame(
+        pd.DataFrame({"id": ["CL-1"], "name": ["Clinic one"]}),
+        geometry=[shapely.Point(13.19, 32.87)],
+        crs="EPSG:4326",
+    )
+    frames = {"gathering_points": sites, "clinics": clinics}
+    out = generalise_frames(frames, resolution=7)
+    assert out["clinics"] is clinics
+    points = out["gathering_points"]
+    assert "name" not in points.columns
+    for point, cell in zip(points.geometry, points["h3_cell"], strict=True):
+        assert (point.x, point.y) == cell_centre(cell)

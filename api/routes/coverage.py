@@ -4,9 +4,10 @@ Every route takes the options of ``geoplan coverage`` (``period``, ``threshold``
 ``resolution``) and reads one analysis, computed once per workspace revision and options (see
 :mod:`api.analysis`); the first query after a write computes afresh, in a worker thread. The
 gap table and the area summaries come as JSON or GeoJSON (``f=json|geojson``, or
-``Accept: application/geo+json``), a page at a time. Viewers get the gap table generalised: each
-site at the centre of its coarse H3 cell, without its name, free text or travel times to named
-places.
+``Accept: application/geo+json``), a page at a time. Viewers get an analysis of their own, made
+from each sensitive site's coarse H3 cell centre rather than its position (so that no sweep of
+thresholds and dates locates a site more closely than its cell), and the gap table without
+names, free text, travel times or minutes.
 """
 
 from __future__ import annotations
@@ -69,14 +70,14 @@ def get_gaps(
     query: Annotated[GapsQuery, Query()],
 ) -> Response:
     """The ranked gap table: most kinds of gap first, then most people, never visited, most
-    days overdue. `gap` picks the kind, `layer` the sites' layer. Viewers get each site at the
-    centre of its coarse H3 cell, without name, free text or travel times to named places."""
+    days overdue. `gap` picks the kind, `layer` the sites' layer. Viewers get an analysis made
+    from each sensitive site's coarse H3 cell centre, and each site at that centre, without
+    name, free text, travel times or minutes."""
     viewer = key.role == Role.VIEWER
     tables = tables_for(coverage, query, key, settings)
     chosen = tables.selections[(query.gap, query.layer)]
     offset, limit = query.offset, _limit(query.limit, settings)
-    rows = tables.viewer_sites if viewer else tables.sites
-    page = [rows[i] for i in chosen[offset : offset + limit]]
+    page = [tables.sites[i] for i in chosen[offset : offset + limit]]
     geojson = _wants_geojson(request, query.f)
     body: dict[str, Any] = {
         "numberMatched": len(chosen),
@@ -187,7 +188,8 @@ def get_summary(
 def tables_for(
     coverage: CoverageDep, query: CoverageQuery, key: ApiKey, settings: Settings
 ) -> CoverageTables:
-    """The analysis a query asks for, as the caller's role may ask it.
+    """The analysis a query asks for, as the caller's role may ask it: a viewer's is made from
+    the generalised layers (every route's answer, the areas' and the summary's too).
 
     Raises
     ------
@@ -195,7 +197,8 @@ def tables_for(
         403 when a viewer asks for hexagons finer than the viewers' resolution.
     """
     resolution = query.resolution
-    if key.role == Role.VIEWER:
+    viewer = key.role == Role.VIEWER
+    if viewer:
         allowed = settings.viewer_h3_resolution
         if resolution is not None and resolution > allowed:
             msg = (
@@ -204,9 +207,16 @@ def tables_for(
             raise HTTPException(403, msg + " (smaller numbers); finer cells would locate sites")
         resolution = min(resolution or CoverageParams.h3_resolution, allowed)
     ask = CoverageAsk(
-        period=query.period, threshold=query.threshold, today=query.date, resolution=resolution
+        period=query.period,
+        threshold=query.threshold,
+        today=query.date,
+        resolution=resolution,
+        generalised=viewer,
     )
-    return coverage.tables(ask)
+    tables = coverage.tables(ask)
+    if tables.generalised != viewer:  # the cache key keeps them apart: never pass one as the other
+        raise RuntimeError(f"coverage tables for the wrong role ({key.role})")
+    return tables
 
 
 def _limit(asked: int | None, settings: Settings) -> int:
