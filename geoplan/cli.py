@@ -50,7 +50,7 @@ from geoplan.imports import (
 from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea
 from geoplan.report import ValidationReport
-from geoplan.sources import SourceOptions
+from geoplan.sources import ImportLimits, SourceOptions, limit_hint
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
 from geoplan.vocab import Role
 
@@ -165,6 +165,13 @@ AreaOption = Annotated[
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
 ]
+ImportParamsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--params",
+        help="TOML file whose \\[imports] table sets the import limits (max_bytes, max_rows, ...; see README).",
+    ),
+]
 
 
 # --- import, validate, export ---------------------------------------------------------------
@@ -191,6 +198,7 @@ def import_command(
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
     report: ReportOption = None,
+    params: ImportParamsOption = None,
 ) -> None:
     """Validate FILE and import it into LAYER: all rows, or none if any row has an error.
 
@@ -210,6 +218,7 @@ def import_command(
         id_prefix,
         SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
         area,
+        params,
     )
     store = open_store(workspace)
     importing = f"Importing {file.name} into {layer}"
@@ -253,6 +262,7 @@ def validate_command(
     crs: CrsOption = None,
     area: AreaOption = None,
     report: ReportOption = None,
+    params: ImportParamsOption = None,
 ) -> None:
     """Check FILE against a layer's rules and the workspace, and report every problem.
 
@@ -269,6 +279,7 @@ def validate_command(
         id_prefix,
         SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
         area,
+        params,
     )
     with _progress(f"Checking {file.name} for {layer}"):
         _, result, notes = check_file(file, layer, store=open_store(workspace), options=options)
@@ -947,6 +958,7 @@ def _import_options(
     id_prefix: str,
     source: SourceOptions,
     area: str | None,
+    params: Path | None,
 ) -> ImportOptions:
     mapping = ColumnMapping.from_toml(mapping_file) if mapping_file else ColumnMapping()
     inline = ColumnMapping.build(
@@ -955,7 +967,10 @@ def _import_options(
         id_prefix=id_prefix,
     )
     return ImportOptions(
-        source=source, mapping=mapping.merged(inline), area=_parse_area(area) if area else None
+        source=source,
+        mapping=mapping.merged(inline),
+        area=_parse_area(area) if area else None,
+        limits=_load_params(params).imports if params else ImportLimits(),
     )
 
 
@@ -1045,15 +1060,21 @@ def _print_report(report: ValidationReport) -> None:
         value = f" = {p.value!r}" if p.value is not None else ""
         out.print(f"{mark} {escape(p.where())}{escape(value)}: {escape(p.message)}")
         out.print(f"        [dim]fix:[/dim] {escape(p.fix)}")
-    hidden = len(report.problems) - MAX_PROBLEMS_SHOWN
+    hidden = report.total - min(len(report.problems), MAX_PROBLEMS_SHOWN)
     if hidden > 0:
         out.print(f"... and {hidden} more; write them all with --report problems.csv")
 
 
 def _write_report(report: ValidationReport, path: Path | None) -> None:
-    if path is not None:
-        report.to_frame().to_csv(path, index=False)
-        err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
+    if path is None:
+        return
+    report.to_frame().to_csv(path, index=False)
+    err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
+    if not report.complete:
+        err.print(
+            f"note: {report.total} problem(s) were found and the first {len(report.problems)} "
+            f"kept; to keep more, {limit_hint('max_report_problems')}"
+        )
 
 
 def run(argv: Sequence[str] | None = None) -> int:
