@@ -192,18 +192,21 @@ def check_signature(path: Path, kind: FileKind, *, name: str | None = None) -> N
     name = name or path.name
     with path.open("rb") as handle:
         head = handle.read(64)
-    if kind in (_JSON, _TEXT) and (
-        head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head
-    ):
-        raise InputFileError(
-            f"{name}: the text is not UTF-8 (it is UTF-16 or binary); save it as UTF-8"
-        )
+    text = kind in (_JSON, _TEXT)
+    if text and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _not_utf8(name, "it is UTF-16")
     start = head.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n") if kind is _JSON else head
     if kind.signatures and not start.startswith(kind.signatures):
         raise InputFileError(
             f"{name}: the name says {kind.name} but the content is not one (it starts with "
             f"{start[:8]!r}); save the file as {kind.name}, or name it for what it is"
         )
+    if text and b"\x00" in head:
+        raise _not_utf8(name, "it holds NUL bytes: UTF-16 or binary")
+
+
+def _not_utf8(name: str, why: str) -> InputFileError:
+    return InputFileError(f"{name}: the text is not UTF-8 ({why}); save it as UTF-8")
 
 
 # --- options and results ------------------------------------------------------------------
@@ -326,7 +329,7 @@ class _VectorSource:
     def layers(self) -> list[str]:
         try:
             return [str(n) for n, _ in pyogrio.list_layers(self.target)]
-        except pyogrio.errors.DataSourceError as exc:
+        except Exception as exc:  # pyogrio raises many kinds on a corrupt file
             raise self.unreadable(exc) from None
 
     def unreadable(self, exc: Exception) -> InputFileError:
@@ -406,7 +409,7 @@ def _check_driver(source: _VectorSource, layer: str | None, limits: ImportLimits
         return
     try:
         info = pyogrio.read_info(source.target, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except Exception as exc:  # as in _read_chunk
         raise source.unreadable(exc) from None
     if info["driver"] != source.kind.driver:
         raise InputFileError(
@@ -430,7 +433,7 @@ def _read_chunk(source: _VectorSource, layer: str | None, *, skip: int, size: in
             f"{source.name}: text is not in the encoding the file declares ({exc.reason} at "
             f"byte {exc.start}); save it as UTF-8 (a Shapefile with a .cpg saying UTF-8)"
         ) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except Exception as exc:  # pyogrio raises many kinds on a corrupt file (IndexError too)
         raise source.unreadable(exc) from None
 
 
