@@ -26,7 +26,8 @@ from api.limits import BodyLimitMiddleware
 from api.models import Problem
 from api.plans import PlanJobs
 from api.roles import route_roles
-from api.routes import coverage, keys, layers, maps, meta, plans
+from api.routes import coverage, docs, keys, layers, maps, meta, plans
+from api.security import SecurityHeadersMiddleware, TrustedHostMiddleware
 from api.settings import Settings
 from geoplan.store import open_store
 
@@ -47,6 +48,7 @@ def routers() -> list[APIRouter]:
     """Every router, in the order their routes are matched."""
     return [
         meta.router,
+        docs.router,
         layers.build_router(),
         coverage.router,
         plans.router,
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="geoplan API",
         version="0.1.0",
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # api.routes.docs serves /docs with Swagger UI vendored, not a CDN's
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
@@ -87,8 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_error_handlers(app)
     for router in routers():
         app.include_router(router)
-    # Added innermost first: CORS answers preflights, then keys are checked, then body sizes.
-    app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
+    # Added innermost first. From the outside in: security headers go on every answer, the Host
+    # is checked, CORS answers preflights, keys are checked, then body sizes and times.
+    app.add_middleware(
+        BodyLimitMiddleware, limit=settings.body_limit, timeout=settings.body_timeout
+    )
     app.state.routes = route_patterns(app)
     app.add_middleware(
         AuthMiddleware, routes=lambda: app.state.routes, store=store, roles=route_roles()
@@ -101,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=[KEY_HEADER, "If-Match", "Content-Type"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(TrustedHostMiddleware, hosts=settings.accepted_hosts())
+    app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -20,6 +20,7 @@ from api.models import FieldError, Problem, ValidationProblem
 from geoplan.errors import (
     AlreadyExistsError,
     ConflictError,
+    DiskFullError,
     FormulaError,
     GeoplanError,
     ImportLimitError,
@@ -32,6 +33,7 @@ from geoplan.errors import (
     UnknownLayerError,
     without_paths,
 )
+from geoplan.outputs import is_disk_full
 from geoplan.report import ValidationReport
 
 PROBLEM_JSON = "application/problem+json"
@@ -49,10 +51,17 @@ STATUS_BY_ERROR: tuple[tuple[type[GeoplanError], int], ...] = (
     (FormulaError, 422),
     (ImportLimitError, 413),
     (InputFileError, 422),
+    (DiskFullError, 507),
     (StoreError, 503),
 )
 STORE_UNAVAILABLE = "the workspace cannot be read or written right now; try again shortly"
-_HIDDEN = {503: STORE_UNAVAILABLE}
+DISK_FULL = (
+    "the server's disk is full: nothing was written; an administrator must free space on it "
+    "before writes can succeed"
+)
+"""507 Insufficient Storage (RFC 4918): unlike 503, it says what is wrong and that waiting
+alone will not help, so clients do not retry in a loop and monitoring can tell it apart."""
+_HIDDEN = {503: STORE_UNAVAILABLE, 507: DISK_FULL}
 IF_MATCH = "If-Match"
 ETAG_PATTERN = r'^\s*(W/)?"?[^\s",*]+"?\s*$'
 """One entity tag, quoted or not: edits name the one version they change, never * or a list."""
@@ -204,6 +213,9 @@ def _problem_limit(request: Request) -> int | None:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    if is_disk_full(exc):  # an upload's or an output's temporary file, outside the store
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return problem_response(507, DISK_FULL)
     log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal error; the server log has the details")
 

@@ -93,8 +93,11 @@ def _day(text: str) -> dt.date:
 
 
 def url(request: Request, path: str, query: Mapping[str, str] | None = None) -> str:
-    """An absolute URL on this server (behind a proxy, its root path included)."""
-    text = str(request.base_url).rstrip("/") + path
+    """An absolute URL on this server: under ``GEOPLAN_PUBLIC_URL`` if it is set, otherwise
+    under the request's own address (a trusted Host, see :mod:`api.security`; behind a proxy,
+    its root path included)."""
+    public: str | None = request.app.state.settings.public_url
+    text = (public or str(request.base_url).rstrip("/")) + path
     return f"{text}?{urlencode(query)}" if query else text
 
 

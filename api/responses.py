@@ -33,6 +33,7 @@ PROBLEMS: Responses = {
     422: problem("The request is invalid: `errors` names each field and the reason."),
     500: problem("An unexpected error; the server log has the details."),
     503: problem("The workspace cannot be read or written right now."),
+    507: problem("The server's disk is full: nothing was written until space is freed."),
 }
 NOT_FOUND: Responses = {404: problem("No such feature, key or layer.")}
 CONFLICT: Responses = {409: problem("A feature with that id already exists.")}

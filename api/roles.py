@@ -50,6 +50,7 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/health", OPEN, "liveness; says nothing about the data"),
     Rule("GET", "/openapi.json", OPEN, "the API's description; no data"),
     Rule("GET", "/docs", OPEN, "interactive documentation; no data"),
+    Rule("GET", "/docs/assets/{asset}", OPEN, "the documentation's script and styles; no data"),
     Rule("GET", "/", Role.VIEWER, "OGC API landing page"),
     Rule("GET", "/conformance", Role.VIEWER),
     Rule("GET", "/collections", Role.VIEWER),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +27,20 @@ class Settings(BaseSettings):
         (), description="Origins allowed by CORS, comma-separated; none (closed) by default."
     )
     body_limit: int = Field(10 * MIB, ge=1024, description="Largest request body, in bytes.")
+    body_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request body may take to arrive in full (then 408)."
+    )
+    public_url: str | None = Field(
+        None,
+        description=(
+            "The address clients reach the API at (https://maps.example.org/geoplan); links "
+            "are built from it. Unset: from the Host header, which must be a trusted host."
+        ),
+    )
+    trusted_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("127.0.0.1", "localhost", "::1"),
+        description="Host header names accepted, comma-separated (the public URL's host too).",
+    )
     page_limit_default: int = Field(100, ge=1, description="Features per page unless asked.")
     page_limit_max: int = Field(
         10_000, ge=1, description="Most features per page (larger asks are capped)."
@@ -79,9 +94,33 @@ class Settings(BaseSettings):
             max_report_problems=self.import_max_report_problems,
         )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
         return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _lower_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.lower().removeprefix("[").removesuffix("]") for h in value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            msg = f"public_url {value!r} must be an absolute http(s) URL such as https://maps.example.org"
+            raise ValueError(msg)
+        if parts.query or parts.fragment or parts.username or parts.password:
+            msg = f"public_url {value!r} must have no query, fragment or user name"
+            raise ValueError(msg)
+        return value.rstrip("/")
+
+    def accepted_hosts(self) -> frozenset[str]:
+        """The Host header names requests may carry: the trusted hosts and the public URL's."""
+        public = urlsplit(self.public_url).hostname if self.public_url else None
+        return frozenset(self.trusted_hosts) | ({public} if public else set())

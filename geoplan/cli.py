@@ -49,6 +49,7 @@ from geoplan.imports import (
 )
 from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea
+from geoplan.outputs import disk_full, is_disk_full, write_csv
 from geoplan.report import ValidationReport
 from geoplan.sources import ImportLimits, SourceOptions, limit_hint
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
@@ -886,7 +887,7 @@ def serve_command(
 
       geoplan serve --workspace geoplan-demo/geoplan.gpkg
 
-      GEOPLAN_CORS_ORIGINS=https://maps.example.org geoplan serve --host 0.0.0.0 --port 8080
+      GEOPLAN_PUBLIC_URL=https://maps.example.org geoplan serve --host 0.0.0.0 --port 8080
     """
     import os  # noqa: PLC0415
 
@@ -901,8 +902,23 @@ def serve_command(
         err.print(
             "note: keys travel in clear text over HTTP; put the API behind HTTPS (a reverse proxy)"
         )
+        err.print(
+            "note: requests must name a trusted host: set GEOPLAN_PUBLIC_URL (or "
+            "GEOPLAN_TRUSTED_HOSTS) to the address clients use"
+        )
     os.environ["GEOPLAN_WORKSPACE"] = str(workspace.resolve())
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,  # the server's name and version help nobody but a scanner
+        timeout_keep_alive=5,  # idle kept-alive connections close after 5 s
+        timeout_graceful_shutdown=10,  # Ctrl+C waits at most 10 s for requests in flight
+        limit_concurrency=200,  # more connections and requests at once than this get 503
+        backlog=256,
+    )  # request bodies have their own time limit: GEOPLAN_BODY_TIMEOUT (api/limits.py)
 
 
 @keys_app.command("create")
@@ -1068,7 +1084,7 @@ def _print_report(report: ValidationReport) -> None:
 def _write_report(report: ValidationReport, path: Path | None) -> None:
     if path is None:
         return
-    report.to_frame().to_csv(path, index=False)
+    write_csv(report.to_frame(), path)
     err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
     if not report.complete:
         err.print(
@@ -1093,7 +1109,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         err.print(f"[red]error:[/red] {exc}")
         return EXIT_FAILED
     except OSError as exc:
-        err.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}")
+        err.print(f"[red]error:[/red] {_os_error_text(exc)}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("Interrupted; nothing half-written was kept.")
@@ -1102,6 +1118,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}. Please report it.")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _os_error_text(exc: OSError) -> str:
+    """What went wrong, in words: a full disk says so and where; anything else as the system
+    says it, with the file."""
+    if is_disk_full(exc):
+        where = Path(exc.filename).parent if exc.filename else "the output folder"
+        return str(disk_full(where))
+    return f"{exc.strerror or exc}: {exc.filename or ''}"
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ from geoplan.areas import assign_areas, h3_cells, h3_polygons, totals_by_area
 from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_list
 from geoplan.errors import ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
+from geoplan.outputs import private_file, private_folder, write_csv
 from geoplan.siting import SitingResult, maximal_covering
 from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.vocab import GapKind, GapReasonKind, Service, SexAge
@@ -1291,7 +1292,7 @@ def save_coverage(result: CoverageResult, folder: Path, *, by: str = "admin") ->
     ``coverage_areas`` (admin areas or hexagons, as ``by`` says) and ``coverage_next`` (the
     proposed places, when any).
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     areas = result.areas(by)
     tables = {
         "coverage_sites.csv": result.to_frame(),
@@ -1302,21 +1303,19 @@ def save_coverage(result: CoverageResult, folder: Path, *, by: str = "admin") ->
     }
     if result.siting is not None:
         tables["coverage_next.csv"] = result.siting.to_frame()
-    written = []
-    for name, table in tables.items():
-        _exportable(table).to_csv(folder / name, index=False)
-        written.append(folder / name)
+    written = [write_csv(_exportable(table), folder / name) for name, table in tables.items()]
     written.append(_write_geopackage(result, areas, folder / "coverage.gpkg"))
     return tuple(written)
 
 
 def _write_geopackage(result: CoverageResult, areas: gpd.GeoDataFrame, path: Path) -> Path:
-    path.unlink(missing_ok=True)
-    _exportable(result.sites).to_file(path, layer="coverage_sites", driver="GPKG", engine="pyogrio")
     drawn = areas.loc[areas.geometry.notna()]
-    _exportable(drawn).to_file(path, layer="coverage_areas", driver="GPKG", engine="pyogrio")
+    layers = {"coverage_sites": _exportable(result.sites), "coverage_areas": _exportable(drawn)}
     if result.siting is not None and len(result.siting.choices):
-        _next_places(result).to_file(path, layer="coverage_next", driver="GPKG", engine="pyogrio")
+        layers["coverage_next"] = _next_places(result)
+    with private_file(path) as partial:
+        for layer, frame in layers.items():
+            frame.to_file(partial, layer=layer, driver="GPKG", engine="pyogrio")
     return path
 
 

@@ -57,6 +57,10 @@ class StoreError(GeoplanError, RuntimeError):
     """The workspace store cannot complete an operation."""
 
 
+class DiskFullError(GeoplanError, OSError):
+    """The disk (or the user's quota) is full: geoplan cannot write until space is freed."""
+
+
 class ConflictError(GeoplanError, RuntimeError):
     """A write based on a stale version of a row (optimistic concurrency)."""
 

@@ -23,6 +23,7 @@ from geoplan.layers import (
     ValidationContext,
     validate_table,
 )
+from geoplan.outputs import private_file, write_csv
 from geoplan.progress import Progress
 from geoplan.report import ValidationReport
 from geoplan.sources import ImportLimits, RawTable, SourceOptions, read_source
@@ -167,15 +168,14 @@ def export_layer(store: Store, layer: str, path: Path, *, fmt: ExportFormat | No
     """
     fmt = fmt or _format_from_suffix(path)
     frame = _exportable(store.read(layer))
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        _to_csv(frame, path)
+        write_csv(_csv_table(frame), path)
         return len(frame)
     if not isinstance(frame, gpd.GeoDataFrame):  # visits: features without geometry
         frame = gpd.GeoDataFrame(frame, geometry=[None] * len(frame), crs="EPSG:4326")
-    path.unlink(missing_ok=True)
     driver = "GeoJSON" if fmt == "geojson" else "GPKG"
-    frame.to_file(path, driver=driver, layer=layer, engine="pyogrio")
+    with private_file(path) as partial:
+        frame.to_file(partial, driver=driver, layer=layer, engine="pyogrio")
     return len(frame)
 
 
@@ -196,13 +196,13 @@ def _exportable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _to_csv(frame: pd.DataFrame, path: Path) -> None:
+def _csv_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The layer as a plain table: points as lon/lat columns, other geometries as WKT."""
     if not isinstance(frame, gpd.GeoDataFrame):
-        frame.to_csv(path, index=False)
-        return
+        return frame
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if (frame.geom_type == "Point").all():
         table["lon"], table["lat"] = frame.geometry.x, frame.geometry.y
     else:
         table["wkt"] = frame.geometry.to_wkt()
-    table.to_csv(path, index=False)
+    return table

@@ -43,6 +43,7 @@ from geoplan.maps.style import (
     PRINT_SMALL_INK,
     spreadsheet_colour,
 )
+from geoplan.outputs import append_row, private_file, private_folder, write_csv, write_text
 from geoplan.planning import (
     DAY,
     STOP_LABELS,
@@ -105,7 +106,7 @@ def write_schedules(
         If a format is unknown.
     """
     check_formats(formats)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     written: dict[str, Path] = {}
     for name in dict.fromkeys(formats):
         for path in _WRITERS[name](plan, folder, lines or {}):
@@ -180,15 +181,13 @@ def people_text(task: VisitTask) -> str:
 
 
 def _write_csv(plan: WeekPlan, folder: Path, _lines: RouteLines) -> list[Path]:
-    stops, left_out = folder / "schedule.csv", folder / "left_out.csv"
     frame = plan.to_frame()
     frame.insert(3, "weekday", [dt.date.fromisoformat(d).strftime("%a") for d in frame["date"]])
     frame["admin_code"] = [s.task.admin_code or "" for s in plan.stops]
     frame["access"] = [access_text(s.task) for s in plan.stops]
     frame = frame.astype(dict.fromkeys(SexAge, "Int64"))  # where known; blank otherwise
-    frame.to_csv(stops, index=False, encoding="utf-8")
-    plan.left_out_frame().to_csv(left_out, index=False, encoding="utf-8")
-    return [stops, left_out]
+    stops = write_csv(frame, folder / "schedule.csv")
+    return [stops, write_csv(plan.left_out_frame(), folder / "left_out.csv")]
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -266,7 +265,8 @@ def _write_xlsx(plan: WeekPlan, folder: Path, _lines: RouteLines) -> list[Path]:
         sheet = book.create_sheet(_sheet_name(team_id, names))
         _team_sheet(sheet, routes, plan)
     _left_out_sheet(book.create_sheet("Left out"), plan.left_out)
-    book.save(path)
+    with private_file(path) as partial:
+        book.save(partial)
     return [path]
 
 
@@ -291,7 +291,8 @@ def _sheet_name(team_id: str, taken: set[str]) -> str:
 def _week_sheet(sheet: Worksheet, plan: WeekPlan) -> None:
     _table_header(sheet, WEEK_COLUMNS, title=f"Week of {plan.days[0]:%d %b %Y}: team-days")
     for r in plan.routes:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 r.team_id,
                 r.team_name,
@@ -303,12 +304,12 @@ def _week_sheet(sheet: Worksheet, plan: WeekPlan) -> None:
                 round(r.metres / 1000, 1),
                 round(r.driving_seconds / 3600, 2),
                 round(r.on_site_seconds / 3600, 2),
-            ]
+            ],
         )
     _formats(sheet, {3: "yyyy-mm-dd", 5: _TIME, 6: _TIME})
     sheet.append([])
     for key, value in plan.totals().items():
-        sheet.append([key.replace("_", " "), value])
+        append_row(sheet, [key.replace("_", " "), value])
 
 
 def _team_sheet(sheet: Worksheet, routes: Sequence[DayRoute], plan: WeekPlan) -> None:
@@ -318,7 +319,7 @@ def _team_sheet(sheet: Worksheet, routes: Sequence[DayRoute], plan: WeekPlan) ->
         base = plan.base_positions.get(route.team_id)
         _base_row(sheet, route, "Leave base", base, leave=route.depart)
         for stop in route.stops:
-            sheet.append(_stop_row(route, stop))
+            append_row(sheet, _stop_row(route, stop))
         _base_row(sheet, route, "Back at base", base, arrive=route.back)
     _formats(sheet, {1: "yyyy-mm-dd", 7: _TIME, 8: _TIME, 9: _TIME, 14: _DEGREES, 15: _DEGREES})
     for row in sheet.iter_rows(min_row=2):
@@ -359,7 +360,8 @@ def _base_row(
     arrive: dt.datetime | None = None,
 ) -> None:
     back = arrive is not None
-    sheet.append(
+    append_row(
+        sheet,
         [
             route.day,
             f"{route.day:%a}",
@@ -376,7 +378,7 @@ def _base_row(
             None,
             round(base[1], 6) if base else None,
             round(base[0], 6) if base else None,
-        ]
+        ],
     )
     for cell in sheet[sheet.max_row]:
         cell.fill = _BASE_FILL
@@ -388,7 +390,8 @@ def _left_out_sheet(sheet: Worksheet, left_out: Sequence[LeftOut]) -> None:
     ranked = sorted(left_out, key=lambda lo: -lo.task.score)
     for lo in ranked:
         t = lo.task
-        sheet.append(
+        append_row(
+            sheet,
             [
                 t.id,
                 t.site_id,
@@ -403,14 +406,14 @@ def _left_out_sheet(sheet: Worksheet, left_out: Sequence[LeftOut]) -> None:
                 lo.detail,
                 round(t.lat, 6),
                 round(t.lon, 6),
-            ]
+            ],
         )
     _formats(sheet, {12: _DEGREES, 13: _DEGREES})
 
 
 def _table_header(sheet: Worksheet, columns: Sequence[Column], *, title: str) -> None:
     """Header row, frozen and repeated on every printed page; landscape A4, one page wide."""
-    sheet.append([name for name, _ in columns])
+    append_row(sheet, [name for name, _ in columns])
     for k, (_, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(k)].width = width
         cell = sheet.cell(row=1, column=k)
@@ -548,22 +551,17 @@ _INDEX_TEMPLATE = _JINJA.from_string(_INDEX_PAGE.replace("@STYLE@", _STYLE))
 
 def _write_html(plan: WeekPlan, folder: Path, _lines: RouteLines) -> list[Path]:
     pages = _route_files(plan, folder / "html", "html", lambda route: day_page(plan, route))
-    index = folder / "html" / "index.html"
-    index.write_text(index_page(plan), encoding="utf-8")
-    return [index, *pages]
+    return [write_text(folder / "html" / "index.html", index_page(plan)), *pages]
 
 
 def _route_files(
     plan: WeekPlan, folder: Path, suffix: str, text: Callable[[DayRoute], str]
 ) -> list[Path]:
     """One file per team-day in ``folder`` (created if needed): ``TEAM_YYYY-MM-DD.suffix``."""
-    folder.mkdir(exist_ok=True)
-    paths = []
-    for route in plan.routes:
-        path = folder / f"{file_stem(route)}.{suffix}"
-        path.write_text(text(route), encoding="utf-8")
-        paths.append(path)
-    return paths
+    private_folder(folder)
+    return [
+        write_text(folder / f"{file_stem(route)}.{suffix}", text(route)) for route in plan.routes
+    ]
 
 
 def day_page(plan: WeekPlan, route: DayRoute) -> str:
@@ -726,10 +724,8 @@ def _route_feature(plan: WeekPlan, route: DayRoute, road: Coords | None) -> dict
 
 
 def _write_geojson(plan: WeekPlan, folder: Path, lines: RouteLines) -> list[Path]:
-    path = folder / "plan.geojson"
     text = json.dumps(plan_geojson(plan, lines=lines), ensure_ascii=False, indent=1)
-    path.write_text(text, encoding="utf-8")
-    return [path]
+    return [write_text(folder / "plan.geojson", text)]
 
 
 # --- GPX ------------------------------------------------------------------------------------

@@ -76,8 +76,11 @@ def copy_workspace(template: Workspace, folder: Path) -> Workspace:
 
 
 def client_for(workspace: Workspace, **settings: object) -> TestClient:
-    """An in-process client of the app on this workspace; server errors become responses."""
-    app = create_app(Settings(workspace=workspace.path, **settings))  # type: ignore[arg-type]
+    """An in-process client of the app on this workspace; server errors become responses.
+
+    The client's Host is ``testserver``: it is trusted unless ``trusted_hosts`` says otherwise."""
+    chosen = {"trusted_hosts": ("testserver",), **settings}
+    app = create_app(Settings(workspace=workspace.path, **chosen))  # type: ignore[arg-type]
     return TestClient(app, raise_server_exceptions=False)
 
 

@@ -1,14 +1,17 @@
 """The app as a whole: settings from GEOPLAN_* variables, open and closed routes, keys, CORS,
-the body limit, strict inputs and problem+json errors without tracebacks or paths."""
+the body limits (size and time), strict inputs and problem+json errors without tracebacks or paths."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Message, Scope
 
 from api.app import create_app
 from api.errors import scrub
@@ -151,6 +154,64 @@ def test_bodies_over_the_limit_get_413(ws: Workspace) -> None:
 def test_the_default_limit_is_ten_mebibytes() -> None:
     """The body limit defaults to 10 MiB."""
     assert Settings.model_fields["body_limit"].default == 10 * 1024 * 1024
+
+
+def test_a_body_that_stops_arriving_gets_408(ws: Workspace) -> None:
+    """A body still incomplete when GEOPLAN_BODY_TIMEOUT is up gets 408 problem+json naming
+    the limit and the setting, with Connection: close; nothing is written."""
+    app = client_for(ws, body_timeout=0.3).app
+    body = json.dumps(_feature()).encode()
+    headers = [
+        (b"host", b"testserver"),
+        (b"x-api-key", ws.keys["admin"].encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": GP_ITEMS,
+        "raw_path": GP_ITEMS.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+    chunks = [body[:10]]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(), "more_body": True}
+        await asyncio.sleep(30)  # the rest never comes
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def call() -> None:
+        await app(scope, receive, send)
+
+    started = time.monotonic()
+    asyncio.run(call())
+    assert time.monotonic() - started < 5
+    start = sent[0]
+    assert start["status"] == 408
+    response_headers = dict(start["headers"])
+    assert response_headers[b"connection"] == b"close"
+    detail = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["detail"]
+    assert "0.3 seconds" in detail
+    assert "GEOPLAN_BODY_TIMEOUT" in detail
+    assert "GP-9" not in ws.store.ids("gathering_points")
+
+
+def test_the_default_body_timeout_is_thirty_seconds() -> None:
+    """Request bodies must arrive within 30 s by default."""
+    assert Settings.model_fields["body_timeout"].default == 30.0
 
 
 # --- strict inputs --------------------------------------------------------------------------

@@ -113,7 +113,8 @@ def _schema(switch: Switch) -> Any:
 
 
 def _app(workspace: Path) -> FastAPI:
-    return create_app(Settings(workspace=workspace))  # type: ignore[call-arg]
+    """The app, trusting the Host schemathesis' in-process client sends."""
+    return create_app(Settings(workspace=workspace, trusted_hosts=("testserver",)))  # type: ignore[call-arg]
 
 
 SWITCH = Switch()

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.api_fixtures import build_workspace, free_port
+from tests.api_fixtures import FIXTURES, Workspace, build_workspace, free_port
+
+GP = "/collections/gathering_points"
 
 
 def _command() -> list[str]:
@@ -32,11 +40,11 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("geoplan serve did not answer within 60 s")
 
 
-def test_geoplan_serve_answers_over_http(tmp_path: Path) -> None:
-    """The served API answers /health without a key and layers with one, on loopback."""
-    ws = build_workspace(tmp_path)
+@contextmanager
+def _serve(ws: Workspace, **env: str) -> Iterator[int]:
+    """``geoplan serve`` on 127.0.0.1 at a free port, with extra GEOPLAN_* variables; yields
+    the port and always stops the server."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     command = [
         *_command(),
         "serve",
@@ -47,17 +55,85 @@ def test_geoplan_serve_answers_over_http(tmp_path: Path) -> None:
         "--port",
         str(port),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    environment = {**os.environ, **env}
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
+    )
     try:
-        _wait_until_up(url, process)
+        _wait_until_up(f"http://127.0.0.1:{port}", process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_geoplan_serve_answers_over_http(tmp_path: Path) -> None:
+    """The served API answers /health without a key and layers with one, on loopback, with
+    no-store and nosniff; a Host that is not trusted gets 400."""
+    ws = build_workspace(tmp_path)
+    with _serve(ws) as port:
+        url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/health").json() == {"status": "ok", "workspace": True}
         assert httpx.get(f"{url}/collections").status_code == 401
         items = httpx.get(f"{url}/collections/gathering_points/items", headers=ws.headers("viewer"))
         assert items.headers["content-type"] == "application/geo+json"
         assert items.json()["numberMatched"] == 3
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        assert items.headers["cache-control"] == "no-store"
+        assert items.headers["x-content-type-options"] == "nosniff"
+        assert "server" not in items.headers
+        evil = {**ws.headers("viewer"), "Host": "evil.example"}
+        assert httpx.get(f"{url}/collections", headers=evil).status_code == 400
+
+
+def _send_slowly(port: int, head: bytes, body: bytes, *, every: float) -> tuple[bytes, float]:
+    """Send ``head`` at once and ``body`` one byte per ``every`` seconds until the server
+    answers; the answer (read until the server closes) and the seconds the body took."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        for byte in body:
+            readable, _, _ = select.select([sock], [], [], every)
+            if readable:
+                break
+            sock.sendall(bytes([byte]))
+        answered = time.monotonic() - started
+        answer = b""
+        while chunk := sock.recv(65536):  # b"" once the server has closed the connection
+            answer += chunk
+    return answer, answered
+
+
+def test_a_slow_body_is_cut_off_with_408(tmp_path: Path) -> None:
+    """A body sent a byte every 0.5 s gets 408 within GEOPLAN_BODY_TIMEOUT (2 s) plus a margin,
+    and the server closes the connection; a normal feature and a normal upload still work."""
+    ws = build_workspace(tmp_path)
+    feature = {
+        "type": "Feature",
+        "id": "GP-9",
+        "geometry": {"type": "Point", "coordinates": [13.1, 32.9]},
+        "properties": {"name": "Camp west", "setting": "camp"},
+    }
+    body = json.dumps(feature).encode()
+    with _serve(ws, GEOPLAN_BODY_TIMEOUT="2") as port:
+        head = (
+            f"POST {GP}/items HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"X-API-Key: {ws.keys['admin']}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        answer, seconds = _send_slowly(port, head, body, every=0.5)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"connection: close" in answer.lower()
+        assert b"GEOPLAN_BODY_TIMEOUT" in answer
+        assert 1.5 <= seconds < 2 + 3
+        url = f"http://127.0.0.1:{port}"
+        created = httpx.post(f"{url}{GP}/items", json=feature, headers=ws.headers("admin"))
+        assert created.status_code == 201, created.text
+        csv = (FIXTURES / "valid" / "gathering_points.csv").read_bytes()
+        files = {"file": ("gathering_points.csv", csv, "text/csv")}
+        upload = httpx.post(
+            f"{url}{GP}/import?dry_run=true", files=files, headers=ws.headers("admin")
+        )
+        assert upload.status_code == 200, upload.text
 
 
 def test_serve_refuses_a_missing_workspace(tmp_path: Path) -> None:

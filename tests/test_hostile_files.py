@@ -450,6 +450,10 @@ def test_an_upload_lists_the_first_problems_and_their_total(ws: Workspace, tmp_p
     assert as_file.status_code == 422
     assert as_file.headers["content-type"].startswith("text/csv")
     assert len(as_file.text.strip().splitlines()) == problem.problems_total + 1
+    formula = b"id,name,setting,lon,lat\nGP-1,x,=HYPERLINK(1),13.2,32.8\n"
+    files = {"file": ("f.csv", formula, "text/csv")}
+    as_file = client.post(f"{GP}/import?report=csv", files=files, headers=ws.headers("admin"))
+    assert "'=HYPERLINK(1)" in as_file.text
     ok = _upload(client, ws, "ok.csv", b"id,name,setting,lon,lat\nGP-7,Ok,camp,13.2,32.8\n")
     assert ImportReport.model_validate(ok.json()).problems_total == len(ok.json()["problems"])
 

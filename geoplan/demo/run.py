@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geoplan.outputs import private_folder
 from geoplan.progress import Progress, tell
 from geoplan.store import Store, open_store
 
@@ -69,7 +70,7 @@ def run_demo(
     ``progress`` is told the name of each stage as it starts.
     """
     run = DemoRun(out_dir=out_dir, options=options or DemoOptions())
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)
     for name, stage in STAGES:
         tell(progress, name)
         stage(run)

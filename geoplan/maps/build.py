@@ -96,6 +96,7 @@ from geoplan.maps.style import (
     popup_html,
     use_assets,
 )
+from geoplan.outputs import write_text
 from geoplan.planning import WeekPlan, route_id, week_closures
 from geoplan.travel.backend import Coords, ReachArea
 from geoplan.zones import Closures, active_zones
@@ -174,9 +175,7 @@ def render_map(m: folium.Map, *, inline: bool = True) -> str:
 
 def save_map(m: folium.Map, path: Path, *, inline: bool = True) -> Path:
     """Write the map to ``path`` (see :func:`render_map`) and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_map(m, inline=inline), encoding="utf-8")
-    return path
+    return write_text(path, render_map(m, inline=inline))
 
 
 def _group(m: folium.Map, name: str, *, show: bool = True, cluster: str | None = None) -> Layer:

@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
 from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import column_from_values
+from geoplan.outputs import create_private, disk_full, is_disk_full
 from geoplan.progress import Progress
 from geoplan.store import (
     BBox,
@@ -298,21 +299,27 @@ class GeoPackageStore:
         try:
             yield conn
         except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL or is_disk_full(exc):
+                raise disk_full(self.path.parent) from exc
             raise StoreError(f"workspace {self.path}: {exc}") from exc
         finally:
             conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One serialised transaction: committed whole at the end, or rolled back."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """One serialised transaction: committed whole at the end, or rolled back.
+
+        A new workspace file is created mode 0600; SQLite gives its journal the same mode.
+        """
+        create_private(self.path)
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 _ensure_schema(conn)
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself on a full disk
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 

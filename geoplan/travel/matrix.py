@@ -32,6 +32,7 @@ import shapely
 from numba import njit, prange
 
 from geoplan.errors import ParameterError
+from geoplan.outputs import write_csv
 from geoplan.travel.backend import BackendOptions, Coords, ReachArea, TravelTimeBackend
 from geoplan.zones import Closures, inside_zone_reason, no_closures
 
@@ -202,12 +203,7 @@ def save_matrix(matrix: TravelTimeMatrix, path: Path) -> Path:
     Seconds and metres are rounded to one decimal; unreachable pairs have them empty and say
     why in ``reason``. The file is written whole or not at all.
     """
-    frame = matrix.to_frame().round({"seconds": 1, "metres": 1})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    frame.to_csv(partial, index=False)
-    partial.replace(path)
-    return path
+    return write_csv(matrix.to_frame().round({"seconds": 1, "metres": 1}), path)
 
 
 def _index(ids: tuple[str, ...]) -> dict[str, int]:

@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -40,6 +39,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geoplan.errors import InputFileError, NetworkError, ParameterError
+from geoplan.outputs import private_file
 from geoplan.progress import Progress, tell
 from geoplan.travel.backend import BackendOptions, Coords, ReachArea
 from geoplan.travel.hierarchy import Hierarchy, build_hierarchy, many_to_many
@@ -780,14 +780,8 @@ def _network(
 
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write an ``.npz`` so that a reader never sees half a file (write, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            np.savez(stream, **cast(dict[str, Any], arrays))
-        Path(tmp).replace(path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with private_file(path) as partial, partial.open("wb") as stream:
+        np.savez(stream, **cast(dict[str, Any], arrays))
 
 
 # --- helpers ------------------------------------------------------------------------------
