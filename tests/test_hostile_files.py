@@ -486,12 +486,16 @@ def test_limits_are_settable_from_a_params_file(
 
 
 def test_the_api_limits_are_settings(ws: Workspace) -> None:
-    """GEOPLAN_IMPORT_MAX_ROWS (here as a setting) refuses an upload over it with 413."""
+    """GEOPLAN_IMPORT_MAX_ROWS and _MAX_BYTES (here as settings) refuse uploads with 413."""
     client = client_for(ws, import_max_rows=1)
     data = b"id,name,setting,lon,lat\nGP-7,A,camp,13.2,32.8\nGP-8,B,camp,13.2,32.8\n"
     answer = _upload(client, ws, "two.csv", data)
     assert answer.status_code == 413
     assert "GEOPLAN_IMPORT_MAX_ROWS" in Problem.model_validate(answer.json()).detail
+    small = client_for(ws, import_max_bytes=50)
+    answer = _upload(small, ws, "two.csv", data)
+    assert answer.status_code == 413
+    assert "max_bytes" in answer.json()["detail"]
 
 
 # --- encodings and paths ---------------------------------------------------------------------

@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -587,16 +588,25 @@ def _import_upload(
 
 
 def _save_upload(file: UploadFile, path: Path, name: str, limits: ImportLimits) -> None:
-    written = 0
     with path.open("wb") as target:
-        while chunk := file.file.read(MIB):
-            written += len(chunk)
-            if written > limits.max_bytes:
-                raise ImportLimitError(
-                    f"{name}: more than {limits.max_bytes:,} bytes, over the import limit "
-                    f"max_bytes; split the file, or {limit_hint('max_bytes')}"
-                )
-            target.write(chunk)
+        shutil.copyfileobj(_Capped(file.file, name, limits.max_bytes), target, MIB)
+
+
+class _Capped:
+    """A file read through, refused with :class:`ImportLimitError` past ``limit`` bytes."""
+
+    def __init__(self, file: BinaryIO, name: str, limit: int) -> None:
+        self._file, self._name, self._limit, self._read = file, name, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._read += len(chunk)
+        if self._read > self._limit:
+            raise ImportLimitError(
+                f"{self._name}: more than {self._limit:,} bytes, over the import limit "
+                f"max_bytes; split the file, or {limit_hint('max_bytes')}"
+            )
+        return chunk
 
 
 def _import_report(result: ImportResult, limits: ImportLimits) -> ImportReport:
