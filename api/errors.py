@@ -7,7 +7,6 @@ through :func:`scrub`, and anything unexpected becomes a plain 500.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -24,6 +23,7 @@ from geoplan.errors import (
     DiskFullError,
     FormulaError,
     GeoplanError,
+    ImportLimitError,
     InputFileError,
     LayerValidationError,
     MappingError,
@@ -31,6 +31,7 @@ from geoplan.errors import (
     ParameterError,
     StoreError,
     UnknownLayerError,
+    without_paths,
 )
 from geoplan.outputs import is_disk_full
 from geoplan.report import ValidationReport
@@ -48,6 +49,7 @@ STATUS_BY_ERROR: tuple[tuple[type[GeoplanError], int], ...] = (
     (ParameterError, 422),
     (MappingError, 422),
     (FormulaError, 422),
+    (ImportLimitError, 413),
     (InputFileError, 422),
     (DiskFullError, 507),
     (StoreError, 503),
@@ -60,7 +62,6 @@ DISK_FULL = (
 """507 Insufficient Storage (RFC 4918): unlike 503, it says what is wrong and that waiting
 alone will not help, so clients do not retry in a loop and monitoring can tell it apart."""
 _HIDDEN = {503: STORE_UNAVAILABLE, 507: DISK_FULL}
-_PATH = re.compile(r"(?<![\w.:/])(?:/[\w.@+-]+){2,}")
 IF_MATCH = "If-Match"
 ETAG_PATTERN = r'^\s*(W/)?"?[^\s",*]+"?\s*$'
 """One entity tag, quoted or not: edits name the one version they change, never * or a list."""
@@ -76,8 +77,9 @@ class ProblemResponse(JSONResponse):
 
 
 def scrub(text: str) -> str:
-    """A message without absolute file paths (only their last part is kept)."""
-    return _PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
+    """A message without server paths: absolute paths (``/vsizip/`` ones too) are cut to
+    their last part (:func:`geoplan.errors.without_paths`)."""
+    return without_paths(text)
 
 
 def problem_response(
@@ -86,6 +88,7 @@ def problem_response(
     *,
     errors: Sequence[FieldError] | None = None,
     problems: Sequence[ValidationProblem] | None = None,
+    problems_total: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> ProblemResponse:
     """A problem+json response; ``detail`` is scrubbed of file paths."""
@@ -95,6 +98,7 @@ def problem_response(
         detail=scrub(detail),
         errors=list(errors) if errors is not None else None,
         problems=list(problems) if problems is not None else None,
+        problems_total=problems_total,
     )
     return ProblemResponse(
         body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers
@@ -106,8 +110,10 @@ def status_for(exc: GeoplanError) -> int:
     return next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
 
 
-def report_problems(report: ValidationReport) -> list[ValidationProblem]:
-    """A validation report's problems, as `geoplan import` lists them."""
+def report_problems(
+    report: ValidationReport, *, limit: int | None = None
+) -> list[ValidationProblem]:
+    """A validation report's problems (the first ``limit``), as `geoplan import` lists them."""
     return [
         ValidationProblem(
             severity=p.severity,
@@ -121,15 +127,15 @@ def report_problems(report: ValidationReport) -> list[ValidationProblem]:
             value=p.value,
             line=p.line,
         )
-        for p in report.problems
+        for p in report.problems[:limit]
     ]
 
 
-def report_errors(report: ValidationReport) -> list[FieldError]:
-    """A validation report's errors as request fields and reasons."""
+def report_errors(report: ValidationReport, *, limit: int | None = None) -> list[FieldError]:
+    """A validation report's errors (the first ``limit``) as request fields and reasons."""
     return [
         FieldError(field=_report_field(p.field), reason=scrub(f"{p.message}; {p.fix}"))
-        for p in report.errors
+        for p in report.errors[:limit]
     ]
 
 
@@ -190,13 +196,20 @@ async def _on_domain(request: Request, exc: Exception) -> ProblemResponse:
         log.error("%s %s: %s", request.method, request.url.path, exc)
         return problem_response(status, _HIDDEN[status])
     if isinstance(exc, LayerValidationError):
+        limit = _problem_limit(request)
         return problem_response(
             status,
             exc.report.headline(),
-            errors=report_errors(exc.report),
-            problems=report_problems(exc.report),
+            errors=report_errors(exc.report, limit=limit),
+            problems=report_problems(exc.report, limit=limit),
+            problems_total=exc.report.total,
         )
     return problem_response(status, str(exc))
+
+
+def _problem_limit(request: Request) -> int | None:
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "import_max_problems", None)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:

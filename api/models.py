@@ -80,7 +80,12 @@ class Problem(BaseModel):
     detail: str
     errors: list[FieldError] | None = Field(None, description="Invalid request parts.")
     problems: list[ValidationProblem] | None = Field(
-        None, description="Every problem layer validation found, as `geoplan import` reports."
+        None,
+        description="The problems layer validation found, as `geoplan import` reports them "
+        "(the first GEOPLAN_IMPORT_MAX_PROBLEMS).",
+    )
+    problems_total: int | None = Field(
+        None, description="How many problems were found, listed or not."
     )
 
 
@@ -190,7 +195,11 @@ class ImportReport(BaseModel):
     rows: int
     ok: bool
     headline: str
-    problems: list[ValidationProblem]
+    problems: list[ValidationProblem] = Field(
+        description="The first problems found (GEOPLAN_IMPORT_MAX_PROBLEMS of them at most); "
+        "ask ?report=csv for all of them as a file."
+    )
+    problems_total: int = Field(description="How many problems were found, listed or not.")
     notes: list[str]
     write: WriteSummary | None = Field(description="What was written; null for a dry run.")
 

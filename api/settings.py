@@ -10,8 +10,10 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geoplan.protect import MAX_RESOLUTION
+from geoplan.sources import ImportLimits
 
 MIB = 1024 * 1024
+_LIMITS = ImportLimits()
 
 
 class Settings(BaseSettings):
@@ -58,6 +60,39 @@ class Settings(BaseSettings):
     cache_entries: int = Field(
         32, ge=0, description="Derived results kept in memory (0 turns the cache off)."
     )
+    import_max_bytes: int = Field(
+        _LIMITS.max_bytes, gt=0, description="Largest upload, in bytes once unzipped."
+    )
+    import_max_ratio: float = Field(
+        _LIMITS.max_ratio, gt=0, description="Largest compression ratio of a zipped upload."
+    )
+    import_max_rows: int = Field(_LIMITS.max_rows, gt=0, description="Most rows in an upload.")
+    import_max_vertices: int = Field(
+        _LIMITS.max_vertices, gt=0, description="Most vertices in one geometry of an upload."
+    )
+    import_max_total_vertices: int = Field(
+        _LIMITS.max_total_vertices, gt=0, description="Most vertices in all of an upload."
+    )
+    import_max_problems: int = Field(
+        _LIMITS.max_problems, gt=0, description="Most problems an import answer lists."
+    )
+    import_max_report_problems: int = Field(
+        _LIMITS.max_report_problems,
+        gt=0,
+        description="Most problems kept for an import's problem file (?report=csv).",
+    )
+
+    def import_limits(self) -> ImportLimits:
+        """The ``import_*`` settings, as the readers take them."""
+        return ImportLimits(
+            max_bytes=self.import_max_bytes,
+            max_ratio=self.import_max_ratio,
+            max_rows=self.import_max_rows,
+            max_vertices=self.import_max_vertices,
+            max_total_vertices=self.import_max_total_vertices,
+            max_problems=self.import_max_problems,
+            max_report_problems=self.import_max_report_problems,
+        )
 
     @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod

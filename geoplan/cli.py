@@ -51,7 +51,7 @@ from geoplan.keys import create_key, list_keys, revoke_key
 from geoplan.layers import ColumnMapping, OperatingArea
 from geoplan.outputs import disk_full, is_disk_full, write_csv
 from geoplan.report import ValidationReport
-from geoplan.sources import SourceOptions
+from geoplan.sources import ImportLimits, SourceOptions, limit_hint
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
 from geoplan.vocab import Role
 
@@ -166,6 +166,13 @@ AreaOption = Annotated[
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
 ]
+ImportParamsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--params",
+        help="TOML file whose \\[imports] table sets the import limits (max_bytes, max_rows, ...; see README).",
+    ),
+]
 
 
 # --- import, validate, export ---------------------------------------------------------------
@@ -192,6 +199,7 @@ def import_command(
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
     report: ReportOption = None,
+    params: ImportParamsOption = None,
 ) -> None:
     """Validate FILE and import it into LAYER: all rows, or none if any row has an error.
 
@@ -211,6 +219,7 @@ def import_command(
         id_prefix,
         SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
         area,
+        params,
     )
     store = open_store(workspace)
     importing = f"Importing {file.name} into {layer}"
@@ -254,6 +263,7 @@ def validate_command(
     crs: CrsOption = None,
     area: AreaOption = None,
     report: ReportOption = None,
+    params: ImportParamsOption = None,
 ) -> None:
     """Check FILE against a layer's rules and the workspace, and report every problem.
 
@@ -270,6 +280,7 @@ def validate_command(
         id_prefix,
         SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
         area,
+        params,
     )
     with _progress(f"Checking {file.name} for {layer}"):
         _, result, notes = check_file(file, layer, store=open_store(workspace), options=options)
@@ -963,6 +974,7 @@ def _import_options(
     id_prefix: str,
     source: SourceOptions,
     area: str | None,
+    params: Path | None,
 ) -> ImportOptions:
     mapping = ColumnMapping.from_toml(mapping_file) if mapping_file else ColumnMapping()
     inline = ColumnMapping.build(
@@ -971,7 +983,10 @@ def _import_options(
         id_prefix=id_prefix,
     )
     return ImportOptions(
-        source=source, mapping=mapping.merged(inline), area=_parse_area(area) if area else None
+        source=source,
+        mapping=mapping.merged(inline),
+        area=_parse_area(area) if area else None,
+        limits=_load_params(params).imports if params else ImportLimits(),
     )
 
 
@@ -1061,15 +1076,21 @@ def _print_report(report: ValidationReport) -> None:
         value = f" = {p.value!r}" if p.value is not None else ""
         out.print(f"{mark} {escape(p.where())}{escape(value)}: {escape(p.message)}")
         out.print(f"        [dim]fix:[/dim] {escape(p.fix)}")
-    hidden = len(report.problems) - MAX_PROBLEMS_SHOWN
+    hidden = report.total - min(len(report.problems), MAX_PROBLEMS_SHOWN)
     if hidden > 0:
         out.print(f"... and {hidden} more; write them all with --report problems.csv")
 
 
 def _write_report(report: ValidationReport, path: Path | None) -> None:
-    if path is not None:
-        write_csv(report.to_frame(), path)
-        err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
+    if path is None:
+        return
+    write_csv(report.to_frame(), path)
+    err.print(f"Wrote {len(report.problems)} problem(s) to {path}")
+    if not report.complete:
+        err.print(
+            f"note: {report.total} problem(s) were found and the first {len(report.problems)} "
+            f"kept; to keep more, {limit_hint('max_report_problems')}"
+        )
 
 
 def run(argv: Sequence[str] | None = None) -> int:

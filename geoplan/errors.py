@@ -7,6 +7,10 @@ the fix; the command line prints them as they are, without a traceback.
 
 from __future__ import annotations
 
+import re
+import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,6 +34,11 @@ class UnknownLayerError(GeoplanError, KeyError):
 
 class InputFileError(GeoplanError, OSError):
     """A file that cannot be read as a layer (missing, unsupported or corrupt)."""
+
+
+class ImportLimitError(InputFileError):
+    """A file over one of the import limits (size, compression ratio, rows, vertices); the
+    message names the limit, the value seen and how to raise it."""
 
 
 class MappingError(GeoplanError, ValueError):
@@ -78,3 +87,28 @@ class PlanningError(GeoplanError, RuntimeError):
 
 class FormulaError(GeoplanError, ValueError):
     """An indicator formula that does not follow the grammar or names unknown visit fields."""
+
+
+# --- paths in messages --------------------------------------------------------------------
+
+_VSI_PREFIX = re.compile(r"/vsi[a-z0-9_]+/+", re.IGNORECASE)
+"""GDAL's virtual file system prefixes (``/vsizip/``, ``/vsicurl/`` ...)."""
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~-])(?:/[^\s/'\"(),;:<>|*?`]+){2,}/?")
+"""Two or more ``/part``s not glued to a word: ``/tmp/x/sites.zip``, ``CSV:/etc/passwd``."""
+
+
+def without_paths(text: str) -> str:
+    """A message with no server path in it: every absolute path (after any GDAL ``/vsi...``
+    prefix) is cut to its last part, so ``/vsizip//tmp/geoplan-upload-x/sites.zip/sites.shp``
+    reads ``sites.shp``. Folders whose names may hold spaces (the temporary folder, the home
+    and Python folders, the current one) are cut first, whole."""
+    for folder in _known_folders():
+        text = text.replace(folder + "/", "/")
+    text = _VSI_PREFIX.sub("/", text)
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
+def _known_folders() -> list[str]:
+    folders = {tempfile.gettempdir(), sys.prefix, sys.base_prefix, str(Path.cwd())}
+    folders.add(str(Path.home()))
+    return sorted((f for f in folders if f.count("/") >= 2), key=len, reverse=True)

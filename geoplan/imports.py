@@ -26,7 +26,7 @@ from geoplan.layers import (
 from geoplan.outputs import private_file, write_csv
 from geoplan.progress import Progress
 from geoplan.report import ValidationReport
-from geoplan.sources import RawTable, SourceOptions, read_source
+from geoplan.sources import ImportLimits, RawTable, SourceOptions, read_source
 from geoplan.store import Store, WriteResult
 
 AREA_SETTING = "operating_area"
@@ -36,9 +36,11 @@ EXPORT_SUFFIXES: dict[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "csv"
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read and check a file: reading options, column mapping, operating area override."""
+    """How to read and check a file: reading options, what reading may cost, column mapping,
+    operating area override."""
 
     source: SourceOptions = field(default_factory=SourceOptions)
+    limits: ImportLimits = field(default_factory=ImportLimits)
     mapping: ColumnMapping = field(default_factory=ColumnMapping)
     area: OperatingArea | None = None
     today: dt.date | None = None
@@ -71,18 +73,27 @@ def set_operating_area(store: Store, area: OperatingArea | None) -> None:
 
 
 def check_file(
-    path: Path, layer: str, *, store: Store, options: ImportOptions | None = None
+    path: Path,
+    layer: str,
+    *,
+    store: Store,
+    options: ImportOptions | None = None,
+    name: str | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport, tuple[str, ...]]:
     """Read and validate a file for a layer against the workspace; writes nothing.
+
+    ``name`` is the file's name as its sender gave it (an upload's), for messages.
 
     Raises
     ------
     UnknownLayerError, InputFileError, MappingError
         When the layer, the file or the mapping cannot be used at all.
+    ImportLimitError
+        When the file is over one of ``options.limits``.
     """
     options = options or ImportOptions()
     get_layer(layer)  # an unknown layer is reported before the file is read
-    table = read_source(path, options=options.source)
+    table = read_source(path, options=options.source, limits=options.limits, name=name)
     frame, report = check_table(table, layer, store=store, options=options)
     return frame, report, tuple(table.notes)
 
@@ -101,7 +112,13 @@ def check_table(
     options = options or ImportOptions()
     definition = get_layer(layer)
     context = _context(definition, store, options)
-    return validate_table(table, definition, mapping=options.mapping, context=context)
+    return validate_table(
+        table,
+        definition,
+        mapping=options.mapping,
+        context=context,
+        keep_problems=options.limits.max_report_problems,
+    )
 
 
 def import_file(
@@ -112,15 +129,18 @@ def import_file(
     options: ImportOptions | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> ImportResult:
     """Validate a file and, when every row is valid, upsert all of it in one transaction.
+
+    ``name`` is the file's name as its sender gave it (an upload's), for messages.
 
     Raises
     ------
     LayerValidationError
         If any row has an error; its ``report`` lists every problem and nothing is written.
     """
-    frame, report, notes = check_file(path, layer, store=store, options=options)
+    frame, report, notes = check_file(path, layer, store=store, options=options, name=name)
     if not report.ok:
         raise LayerValidationError(report)
     if dry_run:

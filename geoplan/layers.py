@@ -33,7 +33,7 @@ from geoplan.catalog import (
     parse_value,
 )
 from geoplan.errors import MappingError
-from geoplan.report import Problem, ValidationReport
+from geoplan.report import Problem, ProblemLog, ValidationReport
 from geoplan.sources import WGS84, RawTable
 
 # --- options ------------------------------------------------------------------------------
@@ -161,8 +161,12 @@ def validate_table(
     *,
     mapping: ColumnMapping | None = None,
     context: ValidationContext | None = None,
+    keep_problems: int | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Check every row of a raw table against a layer definition.
+
+    Every problem is counted; with ``keep_problems``, only the first that many (by row) are
+    kept in the report, so that a file with very many bad cells stays cheap to check.
 
     Returns
     -------
@@ -176,7 +180,9 @@ def validate_table(
     """
     mapping = mapping or ColumnMapping()
     context = context or ValidationContext()
-    cells, problems = _map_columns(table, layer, mapping)
+    cells, found = _map_columns(table, layer, mapping)
+    problems = ProblemLog(keep_problems)
+    problems += found
     values = _parse_cells(cells, layer, table, problems)
     geometry = (
         _check_geometry(table, layer, values, context, problems) if layer.has_geometry else None
@@ -184,8 +190,7 @@ def validate_table(
     for rule in _ROW_RULES:
         problems += rule(values, layer, table, context)
     frame = _frame_from_values(values, layer, geometry)
-    ordered = sorted(problems, key=lambda p: (p.row or 0, p.severity != "error"))
-    report = ValidationReport(layer.name, table.file, len(table.frame), tuple(ordered))
+    report = problems.report(layer.name, table.file, len(table.frame))
     return frame.loc[~frame.index.isin([r - 1 for r in report.bad_rows])], report
 
 
@@ -262,7 +267,7 @@ def _unused_columns(table: RawTable, used: set[str]) -> list[Problem]:
 
 
 def _parse_cells(
-    cells: dict[str, list[object]], layer: LayerDef, table: RawTable, problems: list[Problem]
+    cells: dict[str, list[object]], layer: LayerDef, table: RawTable, problems: ProblemLog
 ) -> dict[str, list[Value]]:
     ids = [_id_text(v) if not is_missing(v) else None for v in cells[layer.id_field]]
     values: dict[str, list[Value]] = {}
@@ -294,7 +299,7 @@ class _Where:
         )
 
 
-def _parse_cell(f: FieldDef, raw: object, where: _Where, problems: list[Problem]) -> Value:
+def _parse_cell(f: FieldDef, raw: object, where: _Where, problems: ProblemLog) -> Value:
     if is_missing(raw):
         if f.required:
             fix = f"fill in {f.name}: {f.description}"
@@ -346,7 +351,7 @@ def _check_geometry(
     layer: LayerDef,
     values: dict[str, list[Value]],
     context: ValidationContext,
-    problems: list[Problem],
+    problems: ProblemLog,
 ) -> list[BaseGeometry | None]:
     ids = values[layer.id_field]
     if table.geometry is None:
@@ -382,7 +387,7 @@ def _as_id(value: Value) -> str | None:
 
 
 def _points_from_columns(
-    table: RawTable, ids: list[Value], problems: list[Problem]
+    table: RawTable, ids: list[Value], problems: ProblemLog
 ) -> list[BaseGeometry | None]:
     assert table.lon_column is not None
     assert table.lat_column is not None
@@ -401,7 +406,7 @@ def _points_from_columns(
 
 
 def _coordinate(
-    raw: object, axis: str, column: str, where: _Where, problems: list[Problem]
+    raw: object, axis: str, column: str, where: _Where, problems: ProblemLog
 ) -> float | None:
     if is_missing(raw):
         fix = f"fill in the {axis} in column {column}, or drop the row"
@@ -422,7 +427,7 @@ def _coordinate(
 
 
 def _bad_coordinate(
-    raw: object, axis: str, column: str, where: _Where, problems: list[Problem]
+    raw: object, axis: str, column: str, where: _Where, problems: ProblemLog
 ) -> None:
     text = str(raw).strip()
     numbers = re.findall(r"-?\d+(?:\.\d+)?", text)
@@ -443,7 +448,7 @@ def _check_one_geometry(
     layer: LayerDef,
     where: _Where,
     context: ValidationContext,
-    problems: list[Problem],
+    problems: ProblemLog,
 ) -> BaseGeometry | None:
     found = _geometry_problem(geom, layer, where)
     if found is not None:

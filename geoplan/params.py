@@ -12,6 +12,7 @@ table               parameters                                         used by
 ``[coverage]``      :class:`~geoplan.coverage.CoverageParams`          coverage gaps
 ``[planning]``      :class:`~geoplan.planning.PlanningParams`          the week's plan
 ``[solver]``        :class:`~geoplan.solver.SolverParams`              the search, as planning runs it
+``[imports]``       :class:`~geoplan.sources.ImportLimits`             what reading a file may cost
 =================== ================================================== ==========================
 
 A missing table or key keeps its default. An unknown table or key, or a value of the wrong
@@ -33,6 +34,7 @@ from geoplan.coverage import CoverageParams
 from geoplan.errors import InputFileError, ParameterError
 from geoplan.planning import PlanningParams
 from geoplan.solver import SolverParams
+from geoplan.sources import ImportLimits
 from geoplan.travel.matrix import StraightLineParams
 from geoplan.travel.roads import NetworkParams
 
@@ -55,6 +57,7 @@ class Params:
     road_network: NetworkParams = field(default_factory=NetworkParams)
     coverage: CoverageParams = field(default_factory=CoverageParams)
     planning: PlanningParams = field(default_factory=PlanningParams)
+    imports: ImportLimits = field(default_factory=ImportLimits)
 
     @property
     def solver(self) -> SolverParams:
@@ -68,6 +71,7 @@ TABLES: Mapping[str, type] = {
     "coverage": CoverageParams,
     "planning": PlanningParams,
     "solver": SolverParams,
+    "imports": ImportLimits,
 }
 """The tables a parameter file may hold, and the dataclass each becomes."""
 
@@ -94,6 +98,7 @@ def load_params(path: Path) -> Params:
         road_network=table(NetworkParams, "road_network"),
         coverage=table(CoverageParams, "coverage"),
         planning=replace(planning, solver=table(SolverParams, "solver")),
+        imports=table(ImportLimits, "imports"),
     )
 
 

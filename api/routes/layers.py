@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, create_model
 
 from api.deps import KeyDep, ReaderDep, SettingsDep, StoreDep
-from api.errors import ETAG_PATTERN, IF_MATCH, report_problems
+from api.errors import ETAG_PATTERN, IF_MATCH, report_problems, scrub
 from api.features import edit_from, feature_dicts, shape_of
 from api.models import (
     DATE_TEXT,
@@ -55,8 +55,9 @@ from api.responses import (
     PRECONDITIONS,
     PROBLEMS,
     GeoJSONResponse,
+    problem,
 )
-from api.settings import Settings
+from api.settings import MIB, Settings
 from geoplan.catalog import FieldDef, LayerDef, load_catalog
 from geoplan.edits import (
     Versioned,
@@ -66,12 +67,21 @@ from geoplan.edits import (
     replace_feature,
     update_feature,
 )
-from geoplan.errors import NotFoundError
-from geoplan.imports import ImportOptions, import_file
+from geoplan.errors import ImportLimitError, LayerValidationError, NotFoundError
+from geoplan.imports import ImportOptions, ImportResult, import_file
 from geoplan.keys import ApiKey
 from geoplan.layers import ColumnMapping
+from geoplan.outputs import safe_frame
 from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
-from geoplan.sources import TABLE_SUFFIXES, VECTOR_SUFFIXES, SourceOptions
+from geoplan.report import ValidationReport
+from geoplan.sources import (
+    TABLE_SUFFIXES,
+    VECTOR_SUFFIXES,
+    ImportLimits,
+    SourceOptions,
+    limit_hint,
+)
+from geoplan.store import Store
 from geoplan.vocab import Role
 
 TAG = "OGC API - Features"
@@ -131,7 +141,7 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
         ("PUT", item, _replace_handler(layer), _write_doc(layer, 200, NOT_FOUND, PRECONDITIONS)),
         ("PATCH", item, _update_handler(layer), _write_doc(layer, 200, NOT_FOUND, PRECONDITIONS)),
         ("DELETE", item, _delete_handler(layer), _delete_doc()),
-        ("POST", f"{base}/import", _import_handler(layer), {"response_model": ImportReport}),
+        ("POST", f"{base}/import", _import_handler(layer), _import_doc()),
     ]
     for method, path, handler, doc in [*reads, *writes]:
         summary = (handler.__doc__ or "").strip().splitlines()[0].format(layer=layer.title)
@@ -508,10 +518,15 @@ SUFFIXES = tuple(dict.fromkeys((*VECTOR_SUFFIXES, *TABLE_SUFFIXES)))
 TextParam = Annotated[str | None, Query(max_length=200)]
 
 
+CSV = "text/csv; charset=utf-8"
+ReportFormat = Literal["json", "csv"]
+
+
 def _import_handler(layer: LayerDef) -> Callable[..., Any]:
     def import_(
         *,
         store: StoreDep,
+        settings: SettingsDep,
         file: Annotated[
             UploadFile,
             File(
@@ -519,38 +534,127 @@ def _import_handler(layer: LayerDef) -> Callable[..., Any]:
             ),
         ],
         dry_run: Annotated[bool, Query(description="Check and report; write nothing.")] = False,
+        report: Annotated[
+            ReportFormat,
+            Query(
+                description="json: the answer lists the first problems and their total; csv: "
+                "the answer is every problem kept, as a CSV file (as `geoplan import --report`)."
+            ),
+        ] = "json",
         lon_column: TextParam = None,
         lat_column: TextParam = None,
         crs: TextParam = None,
         sheet: TextParam = None,
         source_layer: TextParam = None,
         id_prefix: Annotated[str, Query(max_length=40)] = "",
-    ) -> ImportReport:
+    ) -> Any:
         """{layer}: import a whole file, all rows or none (as `geoplan import`)"""
         name = _upload_name(file.filename)
+        limits = settings.import_limits()
         options = ImportOptions(
             source=SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
             mapping=ColumnMapping.build(id_prefix=id_prefix),
+            limits=limits,
         )
-        with tempfile.TemporaryDirectory(prefix="geoplan-upload-") as folder:
-            path = Path(folder) / name
-            with path.open("wb") as target:
-                shutil.copyfileobj(file.file, target)
-            result = import_file(path, layer.name, store=store, options=options, dry_run=dry_run)
-        write = None if result.write is None else WriteSummary(**vars(result.write))
-        report = result.report
-        return ImportReport(
-            layer=report.layer,
-            file=report.file,
-            rows=report.rows,
-            ok=report.ok,
-            headline=report.headline(),
-            problems=report_problems(report),
-            notes=list(result.notes),
-            write=write,
-        )
+        try:
+            result = _import_upload(file, name, layer, store, options, dry_run=dry_run)
+        except LayerValidationError as exc:
+            if report == "csv":
+                return _problems_file(exc.report, status=422)
+            raise
+        if report == "csv":
+            return _problems_file(result.report, status=200)
+        return _import_report(result, limits)
 
     return import_
+
+
+def _import_upload(
+    file: UploadFile,
+    name: str,
+    layer: LayerDef,
+    store: Store,
+    options: ImportOptions,
+    *,
+    dry_run: bool,
+) -> ImportResult:
+    """Save the upload in a folder of its own (never named in any answer) and import it."""
+    with tempfile.TemporaryDirectory(prefix="geoplan-upload-") as folder:
+        path = Path(folder) / name
+        _save_upload(file, path, name, options.limits)
+        return import_file(
+            path, layer.name, store=store, options=options, dry_run=dry_run, name=name
+        )
+
+
+def _save_upload(file: UploadFile, path: Path, name: str, limits: ImportLimits) -> None:
+    with path.open("wb") as target:
+        shutil.copyfileobj(_Capped(file.file, name, limits.max_bytes), target, MIB)
+
+
+class _Capped:
+    """A file read through, refused with :class:`ImportLimitError` past ``limit`` bytes."""
+
+    def __init__(self, file: BinaryIO, name: str, limit: int) -> None:
+        self._file, self._name, self._limit, self._read = file, name, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._read += len(chunk)
+        if self._read > self._limit:
+            raise ImportLimitError(
+                f"{self._name}: more than {self._limit:,} bytes, over the import limit "
+                f"max_bytes; split the file, or {limit_hint('max_bytes')}"
+            )
+        return chunk
+
+
+def _import_report(result: ImportResult, limits: ImportLimits) -> ImportReport:
+    write = None if result.write is None else WriteSummary(**vars(result.write))
+    report = result.report
+    return ImportReport(
+        layer=report.layer,
+        file=report.file,
+        rows=report.rows,
+        ok=report.ok,
+        headline=report.headline(),
+        problems=report_problems(report, limit=limits.max_problems),
+        problems_total=report.total,
+        notes=[scrub(note) for note in result.notes],
+        write=write,
+    )
+
+
+def _problems_file(report: ValidationReport, *, status: int) -> Response:
+    scrubbed = report.to_frame().map(lambda v: scrub(v) if isinstance(v, str) else v)
+    body = safe_frame(scrubbed)  # cells from the upload: no formula runs in a spreadsheet
+    stem = Path(report.file).stem or "upload"
+    return Response(
+        body.to_csv(index=False),
+        status_code=status,
+        media_type=CSV,
+        headers={"Content-Disposition": f'attachment; filename="{stem}-problems.csv"'},
+    )
+
+
+def _import_doc() -> dict[str, Any]:
+    csv = {CSV: {"schema": {"type": "string"}}}
+    responses = {
+        200: {
+            "description": "The import's report (or with ?report=csv, its problems).",
+            "content": csv,
+        },
+        413: problem(
+            "The file is over an import limit (GEOPLAN_IMPORT_*): size, ratio, rows, vertices."
+        ),
+        422: {
+            **problem(
+                "The file cannot be read, or rows are invalid (with ?report=csv: the problems as CSV)."
+            ),
+            "content": {**problem("")["content"], **csv},
+        },
+    }
+    return {"response_model": ImportReport, "responses": responses}
 
 
 def _upload_name(filename: str | None) -> str:

@@ -593,7 +593,25 @@ def _check_osm_path(path: Path) -> Path:
     if not path.is_file():
         msg = f"roads: file {path} does not exist; check the path."
         raise InputFileError(msg)
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if not _looks_like_osm(path.name.lower(), head):
+        msg = (
+            f"roads: cannot read {path.name} as OpenStreetMap data: the name says an extract "
+            f"but the content is not one (it starts with {head[:8]!r}); download it again."
+        )
+        raise InputFileError(msg)
     return path
+
+
+def _looks_like_osm(name: str, head: bytes) -> bool:
+    """Whether a file's first bytes are those its suffix promises: a PBF's first blob header
+    (``OSMHeader``), bzip2's magic, or an XML document."""
+    if name.endswith(".osm.pbf"):
+        return b"OSMHeader" in head[:24]
+    if name.endswith(".osm.bz2"):
+        return head.startswith(b"BZh")
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<?xml", b"<osm"))
 
 
 def _read_segments(path: Path, params: NetworkParams) -> _Segments:
