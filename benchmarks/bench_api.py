@@ -5,7 +5,8 @@ Anchors (issue 7), on a workspace of 5,000 gathering points and 200,000 outreach
 - coverage queries at one client: p95 within 50 ms;
 - coverage queries at 16 concurrent clients: at least 300 requests/s, with 0 errors;
 - an items page of 1,000 features (``/collections/gathering_points/items?limit=1000``): p95,
-  reported (no target).
+  reported (no target);
+- a small-bbox items query (about 2 km around one gathering point): p50 and p95, reported.
 
 The workspace comes from the demo generator (:func:`geoplan.demo.scenario.build_demo_workspace`,
 ``validate=False``). An admin key is made with :func:`geoplan.keys.create_key`, then
@@ -51,6 +52,8 @@ TODAY = dt.date(2026, 11, 30)
 P95_MS, THROUGHPUT_RPS, PAGE = 50.0, 300.0, 1000
 COVERAGE = ("/coverage/gaps", "/coverage/areas", "/coverage/summary", "/coverage/indicators")
 ITEMS = f"/collections/gathering_points/items?limit={PAGE}"
+BBOX_DEG = 0.01
+"""Half the side of the small bbox, in degrees (about 1 km)."""
 START_S, COLD_S = 60.0, 120.0
 
 
@@ -108,6 +111,22 @@ def _measure(client: httpx.Client, url: str, token: str, args: argparse.Namespac
         f"items page of {PAGE:,} features ({size:.1f} MB GeoJSON), 1 client, {args.pages} "
         f"requests: p50 {np.median(pages):.0f} ms, p95 {np.percentile(pages, 95):.0f} ms"
     )
+    small = _small_bbox(client)
+    boxes = _sequential(client, [small] * args.pages)
+    found = len(_get(client, small).json()["features"])
+    print(
+        f"small bbox ({found} features), 1 client, {args.pages} requests: "
+        f"p50 {np.median(boxes):.1f} ms, p95 {np.percentile(boxes, 95):.1f} ms"
+    )
+
+
+def _small_bbox(client: httpx.Client) -> str:
+    """The items of a box about 2 km wide around the first gathering point."""
+    x, y = _get(client, f"{ITEMS[: ITEMS.index('?')]}?limit=1").json()["features"][0]["geometry"][
+        "coordinates"
+    ]
+    box = f"{x - BBOX_DEG},{y - BBOX_DEG},{x + BBOX_DEG},{y + BBOX_DEG}"
+    return f"{ITEMS}&bbox={box}"
 
 
 # --- the server ---------------------------------------------------------------------------

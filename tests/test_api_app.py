@@ -4,6 +4,7 @@ the body limits (size and time), strict inputs and problem+json errors without t
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from starlette.types import Message, Scope
 
-from api.app import create_app
+from api.app import GC_THRESHOLDS, create_app
 from api.errors import scrub
 from api.models import Health, Problem
 from api.settings import Settings
@@ -321,3 +322,18 @@ def test_blank_required_text_is_refused(client: TestClient, ws: Workspace) -> No
     problem = _problem(client.post(GP_ITEMS, json=body, headers=ws.headers("admin")), 422)
     assert problem.errors is not None
     assert [e.field for e in problem.errors] == ["body.properties.name"]
+
+
+# --- the garbage collector ------------------------------------------------------------------
+
+
+def test_the_collector_is_frozen_and_tuned_while_serving(ws: Workspace) -> None:
+    """While the app runs, start-up objects are frozen and thresholds raised; at shutdown the
+    collector is as it was."""
+    before = gc.get_threshold()
+    with client_for(ws) as client:
+        assert client.get("/health").status_code == 200
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

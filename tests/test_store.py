@@ -10,11 +10,15 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 import pytest
 import shapely
 
@@ -385,3 +389,165 @@ def test_import_killed_midway_leaves_the_workspace_as_it_was(
     pd.testing.assert_frame_equal(pd.DataFrame(after), pd.DataFrame(before))
     assert gpd.read_file(store.path, layer="gathering_points").shape[0] == 3
     assert store.upsert("gathering_points", sites.iloc[:1].assign(name="renamed")).updated == 1
+
+
+# --- the spatial index --------------------------------------------------------------------
+
+
+def _spatial_layers() -> list[str]:
+    from geoplan.catalog import load_catalog
+
+    return sorted(name for name, d in load_catalog().items() if d.has_geometry)
+
+
+def _random_sites(sites: gpd.GeoDataFrame, count: int, seed: int) -> gpd.GeoDataFrame:
+    """``count`` copies of the first site at random places around Tripoli, some without a place."""
+    rng = np.random.default_rng(seed)
+    frame = pd.concat([sites.iloc[[0]]] * count, ignore_index=True)
+    frame["id"] = [f"R-{i}" for i in range(count)]
+    xs, ys = rng.uniform(12.0, 14.0, count), rng.uniform(32.0, 33.5, count)
+    geoms = [
+        None if i % 17 == 0 else shapely.Point(x, y)
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+    ]
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geoms, crs=4326)
+
+
+def _brute_force(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float]) -> list[str]:
+    return sorted(frame.loc[frame.intersects(shapely.box(*bbox)), "id"])
+
+
+def _random_boxes(seed: int, count: int) -> list[tuple[float, float, float, float]]:
+    rng = np.random.default_rng(seed)
+    boxes = []
+    for _ in range(count):
+        x, y = rng.uniform(11.9, 14.0), rng.uniform(31.9, 33.5)
+        w, h = rng.uniform(0.0, 0.6, 2)
+        boxes.append((float(x), float(y), float(x + w), float(y + h)))
+    return boxes
+
+
+def test_every_geometry_layer_has_an_rtree_and_an_extension_row(store: GeoPackageStore) -> None:
+    """sqlite3 shows rtree_<layer>_geom (an R-tree) and a gpkg_rtree_index row per layer."""
+    store.initialise()
+    with sqlite3.connect(store.path) as conn:
+        virtual = dict(
+            conn.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'rtree_%_geom'")
+        )
+        rows = conn.execute(
+            "SELECT table_name, column_name, extension_name, definition, scope "
+            "FROM gpkg_extensions ORDER BY table_name"
+        ).fetchall()
+        triggers = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+    layers = _spatial_layers()
+    assert sorted(virtual) == [f"rtree_{name}_geom" for name in layers]
+    assert all("USING rtree(id, minx, maxx, miny, maxy)" in sql for sql in virtual.values())
+    spec = "http://www.geopackage.org/spec120/#extension_rtree"
+    assert rows == [(name, "geom", "gpkg_rtree_index", spec, "write-only") for name in layers]
+    suffixes = ("insert", "update2", "update4", "update5", "update6", "update7", "delete")
+    assert triggers == {f"rtree_{n}_geom_{s}" for n in layers for s in suffixes}
+
+
+def test_bbox_reads_stay_right_through_upserts_updates_and_deletes(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """After inserts, moves, geometries cleared and set, and deletes, every bbox read equals
+    a brute-force filter of the rows, and the R-tree holds exactly the rows with a place."""
+    frame = _random_sites(sites, 600, seed=3)
+    store.upsert("gathering_points", frame)
+    moved = _random_sites(sites, 600, seed=4).iloc[::3]  # new places, cleared and set ones
+    store.upsert("gathering_points", moved)
+    store.delete("gathering_points", [f"R-{i}" for i in range(0, 600, 5)])
+    expected = store.read("gathering_points")
+    for bbox in _random_boxes(seed=5, count=40):
+        got = sorted(store.read("gathering_points", bbox=bbox)["id"])
+        assert got == _brute_force(expected, bbox), bbox
+    with sqlite3.connect(store.path) as conn:
+        indexed = conn.execute("SELECT count(*) FROM rtree_gathering_points_geom").fetchone()[0]
+    assert indexed == int(expected.geometry.notna().sum())
+
+
+def test_bbox_reads_use_the_rtree(store: GeoPackageStore, sites: gpd.GeoDataFrame) -> None:
+    """The bbox query asks the R-tree for row ids (SQLite's plan), not a scan of the layer."""
+    from geoplan.store.geopackage import _select_sql
+
+    store.upsert("gathering_points", sites)
+    sql, params = _select_sql(get_layer("gathering_points"), {}, None, (13.2, 32.8, 13.4, 32.9))
+    with sqlite3.connect(store.path) as conn:
+        plan = " ".join(r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "rtree_gathering_points_geom VIRTUAL TABLE INDEX" in plan
+    assert "SEARCH gathering_points USING INTEGER PRIMARY KEY" in plan
+
+
+def _drop_spatial_index(path: Path) -> None:
+    """Make the file as geoplan wrote it before the spatial index existed."""
+    with sqlite3.connect(path) as conn:
+        names = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type = 'trigger' OR "
+            "(type = 'table' AND name LIKE 'rtree_%' AND sql LIKE 'CREATE VIRTUAL%')"
+        ).fetchall()
+        for kind, name in names:
+            conn.execute(f'DROP {kind.upper()} "{name}"')
+        conn.execute("DELETE FROM gpkg_extensions")
+
+
+def test_an_old_workspace_gets_the_index_on_first_open_once(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """A workspace without R-trees gets them, filled, at its first read; later opens write
+    nothing."""
+    store.upsert("gathering_points", sites)
+    _drop_spatial_index(store.path)
+    reopened = GeoPackageStore(store.path)
+    bbox = (13.2, 32.8, 13.4, 32.9)
+    assert list(reopened.read("gathering_points", bbox=bbox)["id"]) == ["GP-2", "GP-3"]
+    with sqlite3.connect(store.path) as conn:
+        extensions = conn.execute("SELECT count(*) FROM gpkg_extensions").fetchone()[0]
+        indexed = conn.execute("SELECT count(*) FROM rtree_gathering_points_geom").fetchone()[0]
+    assert (extensions, indexed) == (len(_spatial_layers()), 3)
+    revision = reopened.revision()
+    assert list(GeoPackageStore(store.path).read("gathering_points", bbox=bbox)["id"]) == [
+        "GP-2",
+        "GP-3",
+    ]
+    assert GeoPackageStore(store.path).revision() == revision
+
+
+def test_an_old_workspace_that_cannot_be_written_is_read_by_scanning(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace without R-trees whose migration fails (a read-only copy) still answers
+    bbox reads, by scanning."""
+    store.upsert("gathering_points", sites)
+    _drop_spatial_index(store.path)
+
+    @contextmanager
+    def read_only(self: GeoPackageStore) -> Iterator[sqlite3.Connection]:
+        raise StoreError("attempt to write a readonly database")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(GeoPackageStore, "_write", read_only)
+    reopened = GeoPackageStore(store.path)
+    assert list(reopened.read("gathering_points", bbox=(13.2, 32.8, 13.4, 32.9))["id"]) == [
+        "GP-2",
+        "GP-3",
+    ]
+
+
+def test_gdal_reports_the_spatial_index_and_reads_with_it(
+    store: GeoPackageStore, sites: gpd.GeoDataFrame
+) -> None:
+    """GDAL sees an R-tree on every geometry layer (HasSpatialIndex, fast spatial filter) and
+    its bbox read agrees with the store's."""
+    frame = _random_sites(sites, 300, seed=7)
+    store.upsert("gathering_points", frame)
+    for layer in _spatial_layers():
+        sql = f"SELECT HasSpatialIndex('{layer}', 'geom') AS indexed"
+        _, _, _, values = pyogrio.raw.read(store.path, sql=sql)
+        assert values[0][0] == 1, layer
+        assert pyogrio.read_info(store.path, layer=layer)["capabilities"]["fast_spatial_filter"]
+    bbox = (12.5, 32.2, 13.1, 32.9)
+    gdal = gpd.read_file(store.path, layer="gathering_points", bbox=bbox)
+    assert sorted(gdal["id"]) == sorted(store.read("gathering_points", bbox=bbox)["id"])

@@ -11,10 +11,11 @@ holds a :class:`geoplan.store.Store`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sqlite3
 import struct
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar, cast
@@ -78,6 +79,7 @@ class GeoPackageStore:
         self._watch: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
         self._revision: tuple[FileVersion, int | None] | None = None
+        self._indexed = False
         self._lock = threading.Lock()
 
     # -- reading ---------------------------------------------------------------------------
@@ -112,9 +114,9 @@ class GeoPackageStore:
     ) -> pd.DataFrame:
         """Rows of a layer as a typed frame (a GeoDataFrame in EPSG:4326 for spatial layers)."""
         definition = get_layer(layer)
-        rows = self._select(definition, where or {}, ids)
+        rows = self._select(definition, where or {}, ids, bbox)
         frame = _frame_from_rows(definition, rows)
-        if bbox is not None and isinstance(frame, gpd.GeoDataFrame):
+        if bbox is not None and isinstance(frame, gpd.GeoDataFrame):  # the index is coarse
             frame = frame.loc[frame.intersects(shapely.box(*bbox))]
         return frame.reset_index(drop=True)
 
@@ -294,6 +296,7 @@ class GeoPackageStore:
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
             conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            _add_geometry_functions(conn)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open workspace {self.path}: {exc}") from exc
         try:
@@ -367,15 +370,40 @@ class GeoPackageStore:
         return int(conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0])  # noqa: S608
 
     def _select(
-        self, definition: LayerDef, where: Mapping[str, object], ids: Iterable[str] | None
+        self,
+        definition: LayerDef,
+        where: Mapping[str, object],
+        ids: Iterable[str] | None,
+        bbox: BBox | None,
     ) -> list[tuple[object, ...]]:
         if not self.exists():
             return []
-        sql, params = _select_sql(definition, where, ids)
+        self._index_once()
         with self._connection() as conn:
             if not _has_table(conn, definition.name):
                 return []
+            indexed = bbox is not None and _has_table(conn, _rtree_name(definition))
+            sql, params = _select_sql(definition, where, ids, bbox if indexed else None)
             return conn.execute(sql, params).fetchall()
+
+    def _index_once(self) -> None:
+        """Give a workspace made before the spatial index its R-trees, once per store.
+
+        A workspace that cannot be written (a read-only copy) is read without them: bbox reads
+        then scan the layer, as they did before.
+        """
+        with self._lock:
+            if self._indexed:
+                return
+            self._indexed = True
+        with self._connection() as conn:
+            missing = _unindexed(conn)
+        if missing:
+            try:
+                with self._write():
+                    pass  # _ensure_schema adds the missing indexes
+            except StoreError:
+                return
 
 
 # --- schema -------------------------------------------------------------------------------
@@ -386,6 +414,8 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
         _create_core(conn)
     for definition in load_catalog().values():
         _ensure_layer(conn, definition)
+        if definition.has_geometry and not _has_table(conn, _rtree_name(definition)):
+            _create_rtree(conn, definition)
 
 
 def _create_core(conn: sqlite3.Connection) -> None:
@@ -460,6 +490,137 @@ def _create_layer(conn: sqlite3.Connection, definition: LayerDef) -> None:
             "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
             (name, _geometry_type(definition)),
         )
+
+
+# --- spatial index ------------------------------------------------------------------------
+# The GeoPackage RTree Spatial Indexes extension (specification 1.4, annex F.3): a virtual
+# table rtree_<table>_<column> of (id, minx, maxx, miny, maxy) kept by the spec's triggers, so
+# that GDAL and QGIS find the index and keep it right when they edit the file. The triggers
+# call ST_IsEmpty and ST_Min/MaxX/Y, which GDAL provides; this store registers its own on
+# every connection (:func:`_add_geometry_functions`).
+
+RTREE_EXTENSION = "gpkg_rtree_index"
+_RTREE_DEFINITION = "http://www.geopackage.org/spec120/#extension_rtree"
+_RTREE_TRIGGERS = (
+    # The spec's triggers, verbatim but for quoting: {t} table, {c} column, {i} id, {r} R-tree.
+    """CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}"
+    WHEN (NEW."{c}" NOT NULL AND NOT ST_IsEmpty(NEW."{c}"))
+    BEGIN
+      INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
+        ST_MinX(NEW."{c}"), ST_MaxX(NEW."{c}"), ST_MinY(NEW."{c}"), ST_MaxY(NEW."{c}"));
+    END""",
+    """CREATE TRIGGER "{r}_update6" AFTER UPDATE OF "{c}" ON "{t}"
+    WHEN OLD."{i}" = NEW."{i}" AND
+         (NEW."{c}" NOTNULL AND NOT ST_IsEmpty(NEW."{c}")) AND
+         (OLD."{c}" NOTNULL AND NOT ST_IsEmpty(OLD."{c}"))
+    BEGIN
+      UPDATE "{r}" SET minx = ST_MinX(NEW."{c}"), maxx = ST_MaxX(NEW."{c}"),
+                       miny = ST_MinY(NEW."{c}"), maxy = ST_MaxY(NEW."{c}")
+      WHERE id = NEW."{i}";
+    END""",
+    """CREATE TRIGGER "{r}_update7" AFTER UPDATE OF "{c}" ON "{t}"
+    WHEN OLD."{i}" = NEW."{i}" AND
+         (NEW."{c}" NOTNULL AND NOT ST_IsEmpty(NEW."{c}")) AND
+         (OLD."{c}" ISNULL OR ST_IsEmpty(OLD."{c}"))
+    BEGIN
+      INSERT INTO "{r}" VALUES (NEW."{i}",
+        ST_MinX(NEW."{c}"), ST_MaxX(NEW."{c}"), ST_MinY(NEW."{c}"), ST_MaxY(NEW."{c}"));
+    END""",
+    """CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{c}" ON "{t}"
+    WHEN OLD."{i}" = NEW."{i}" AND (NEW."{c}" ISNULL OR ST_IsEmpty(NEW."{c}"))
+    BEGIN
+      DELETE FROM "{r}" WHERE id = OLD."{i}";
+    END""",
+    """CREATE TRIGGER "{r}_update5" AFTER UPDATE ON "{t}"
+    WHEN OLD."{i}" != NEW."{i}" AND (NEW."{c}" NOTNULL AND NOT ST_IsEmpty(NEW."{c}"))
+    BEGIN
+      DELETE FROM "{r}" WHERE id = OLD."{i}";
+      INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
+        ST_MinX(NEW."{c}"), ST_MaxX(NEW."{c}"), ST_MinY(NEW."{c}"), ST_MaxY(NEW."{c}"));
+    END""",
+    """CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}"
+    WHEN OLD."{i}" != NEW."{i}" AND (NEW."{c}" ISNULL OR ST_IsEmpty(NEW."{c}"))
+    BEGIN
+      DELETE FROM "{r}" WHERE id IN (OLD."{i}", NEW."{i}");
+    END""",
+    """CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}"
+    WHEN OLD."{c}" NOT NULL
+    BEGIN
+      DELETE FROM "{r}" WHERE id = OLD."{i}";
+    END""",
+)
+
+
+def _rtree_name(definition: LayerDef) -> str:
+    return f"rtree_{definition.name}_geom"
+
+
+def _unindexed(conn: sqlite3.Connection) -> list[str]:
+    """Geometry layers of the file without their R-tree."""
+    return [
+        d.name
+        for d in load_catalog().values()
+        if d.has_geometry and _has_table(conn, d.name) and not _has_table(conn, _rtree_name(d))
+    ]
+
+
+def _create_rtree(conn: sqlite3.Connection, definition: LayerDef) -> None:
+    """The layer's R-tree filled from its rows, its triggers, and its extension row."""
+    names = {"t": definition.name, "c": "geom", "i": "fid", "r": _rtree_name(definition)}
+    conn.execute(f'CREATE VIRTUAL TABLE "{names["r"]}" USING rtree(id, minx, maxx, miny, maxy)')
+    conn.execute(
+        f'INSERT OR REPLACE INTO "{names["r"]}" '  # noqa: S608
+        "SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom) "
+        f'FROM "{definition.name}" WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)'
+    )
+    for trigger in _RTREE_TRIGGERS:
+        conn.execute(trigger.format(**names))
+    conn.execute(
+        "INSERT OR REPLACE INTO gpkg_extensions VALUES (?, 'geom', ?, ?, 'write-only')",
+        (definition.name, RTREE_EXTENSION, _RTREE_DEFINITION),
+    )
+
+
+def _add_geometry_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the R-tree triggers call, on GeoPackage geometry blobs."""
+    conn.create_function("ST_IsEmpty", 1, _blob_is_empty, deterministic=True)
+    for name, index in (("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, _bound_function(index), deterministic=True)
+
+
+def _blob_is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return int(_blob_envelope(blob) is None)
+
+
+def _bound_function(index: int) -> Callable[[bytes | None], float | None]:
+    def bound(blob: bytes | None) -> float | None:
+        envelope = None if blob is None else _blob_envelope(blob)
+        return None if envelope is None else envelope[index]
+
+    return bound
+
+
+def _blob_envelope(blob: bytes) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a geometry blob, None for an empty geometry: the header's
+    envelope when it has one, a point's coordinates, or else the decoded geometry's bounds."""
+    flags = blob[3]
+    if flags & 0b00010000:
+        return None
+    if (flags >> 1) & 0b111:
+        order = "<" if flags & 1 else ">"
+        return cast(tuple[float, float, float, float], struct.unpack_from(f"{order}4d", blob, 8))
+    wkb = _strip_header(blob)
+    order = "<" if wkb[0] == 1 else ">"
+    if struct.unpack_from(f"{order}I", wkb, 1)[0] == 1:  # a 2D point
+        x, y = struct.unpack_from(f"{order}2d", wkb, 5)
+        return None if math.isnan(x) or math.isnan(y) else (x, x, y, y)  # NaN: empty
+    geom = shapely.from_wkb(wkb)
+    if geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return (minx, maxx, miny, maxy)
 
 
 def _column_sql(f: FieldDef, definition: LayerDef) -> str:
@@ -570,7 +731,10 @@ def _apply_upsert(
 
 
 def _select_sql(
-    definition: LayerDef, where: Mapping[str, object], ids: Iterable[str] | None
+    definition: LayerDef,
+    where: Mapping[str, object],
+    ids: Iterable[str] | None,
+    bbox: BBox | None = None,
 ) -> tuple[str, list[object]]:
     clauses, params = [], []
     for name, value in where.items():
@@ -582,6 +746,13 @@ def _select_sql(
         id_list = list(ids)
         clauses.append(f"id IN ({','.join('?' * len(id_list))})")
         params += id_list
+    if bbox is not None:
+        west, south, east, north = bbox
+        clauses.append(
+            f'fid IN (SELECT id FROM "{_rtree_name(definition)}" '  # noqa: S608
+            "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
+        )
+        params += [max(west, east), min(west, east), north, south]
     columns = ", ".join(f'"{c}"' for c in _column_names(definition))
     where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     return f'SELECT {columns} FROM "{definition.name}"{where_sql} ORDER BY fid', params  # noqa: S608
