@@ -60,7 +60,8 @@ def _finite(text: str) -> float:
 
 def parse_interval(text: str) -> DateRange:
     """An OGC ``datetime``: one instant, or ``START/END`` with ``..`` (or nothing) for an open
-    end; instants are days (``2024-03-01``) or RFC 3339 times, taken as their UTC day.
+    end; instants are days (``2024-03-01``) or RFC 3339 times, taken as their UTC day. A day
+    with a bare trailing ``T`` (``2024-03-01T``, as GDAL's OAPIF driver sends a date) is that day.
 
     Raises
     ------
@@ -81,7 +82,7 @@ def parse_interval(text: str) -> DateRange:
 
 def _day(text: str) -> dt.date:
     try:
-        moment = dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text.removesuffix("T"))
     except ValueError:
         msg = (
             f"datetime {text!r} is not YYYY-MM-DD or an RFC 3339 time such as 2024-03-01T08:00:00Z"

@@ -72,7 +72,7 @@ from geoplan.imports import ImportOptions, ImportResult, import_file
 from geoplan.keys import ApiKey
 from geoplan.layers import ColumnMapping
 from geoplan.outputs import safe_frame
-from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
+from geoplan.query import RowFilter, filter_rows, filterable_fields, time_span
 from geoplan.report import ValidationReport
 from geoplan.sources import (
     TABLE_SUFFIXES,
@@ -92,9 +92,18 @@ _LAT = r"\s*[-+]?(90(\.0*)?|[0-8]?\d(\.\d*)?|\.\d+)\s*"
 _HEIGHT = r"\s*[-+]?(\d{1,6}(\.\d*)?|\.\d+)\s*"
 BBOX_PATTERN = rf"^({_LON},{_LAT},{_LON},{_LAT}|{_LON},{_LAT},{_HEIGHT},{_LON},{_LAT},{_HEIGHT})$"
 _TIME = r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
-_INSTANT = rf"{DATE_TEXT}({_TIME})?"  # a day, or an RFC 3339 time
+_INSTANT = rf"{DATE_TEXT}(T|{_TIME})?"  # a day (a bare trailing T too), or an RFC 3339 time
 DATETIME_PATTERN = rf"^({_INSTANT}|{_INSTANT}/({_INSTANT}|\.\.)?|(\.\.)?/{_INSTANT})$"
-"""A day or time, or an interval with at least one end (``/``, ``../..`` are refused)."""
+"""A day or time, or an interval with at least one end (``/``, ``../..`` are refused).
+
+``2026-09-28T`` is no RFC 3339 time, but GDAL's OAPIF driver sends it for ``date =
+'2026-09-28'``: it is taken as the whole day."""
+DATETIME_DOC = (
+    "An instant or an interval (OGC API - Features `datetime`): a day `2026-03-01`, an RFC 3339 "
+    "time `2026-03-01T08:00:00Z` (taken as its UTC day), or START/END with `..` or nothing for "
+    "an open end. A day followed by a bare `T` (`2026-03-01T`, as GDAL sends it) is that whole "
+    "day. {semantics}"
+)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGING = ("limit", "offset", "bbox", "datetime", "f")
 
@@ -342,12 +351,37 @@ def _extent(frame: pd.DataFrame, layer: LayerDef) -> Extent | None:
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
         bounds = [float(v) for v in frame.geometry.total_bounds]
         spatial = SpatialExtent(bbox=[bounds])
-    name = date_field(layer)
-    if name is not None and frame[name].notna().any():
-        days = frame[name].dropna()
-        first, last = days.min().date().isoformat(), days.max().date().isoformat()
-        temporal = TemporalExtent(interval=[[first, last]])
+    span = time_span(layer)
+    if span is not None and frame[list(span)].notna().any().any():
+        temporal = TemporalExtent(interval=[_time_interval(frame, *span)])
     return Extent(spatial=spatial, temporal=temporal) if spatial or temporal else None
+
+
+def _time_semantics(layer: LayerDef) -> str:
+    """What ``datetime`` selects in this layer, for its OpenAPI description."""
+    span = time_span(layer)
+    if span is None:
+        return "This layer has no time: every feature matches."
+    first, last = span
+    if first == last:
+        return f"Features whose `{first}` is one of the days asked."
+    return (
+        f"Features valid on at least one of the days asked: their `{first}`..`{last}` "
+        f"(both included; an empty `{last}` means still valid) overlaps them."
+    )
+
+
+def _time_interval(frame: pd.DataFrame, first: str, last: str) -> list[str | None]:
+    """From the first day's start to the last day's end (RFC 3339, UTC); None for an open end
+    of a validity interval: a row without a start, or one without an end (still valid)."""
+    starts, ends = pd.to_datetime(frame[first]), pd.to_datetime(frame[last])
+    interval = first != last
+    start = None if interval and starts.isna().any() else starts.min()
+    end = None if interval and ends.isna().any() else ends.max()
+    return [
+        None if start is None else f"{start.date().isoformat()}T00:00:00Z",
+        None if end is None else f"{end.date().isoformat()}T23:59:59Z",
+    ]
 
 
 # --- query parameters ---------------------------------------------------------------------
@@ -400,15 +434,14 @@ def items_query(name: str) -> type[BaseModel]:
             Field(None, description="Response format (GeoJSON)."),
         ),
     }
-    if date_field(layer):
-        fields["datetime"] = (
-            Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_check_interval)] | None,
-            Field(
-                None,
-                description="A day, or START/END with .. for an open end (OGC datetime).",
-                examples=["2024-03-01/2024-03-31"],
-            ),
-        )
+    fields["datetime"] = (
+        Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_check_interval)] | None,
+        Field(
+            None,
+            description=DATETIME_DOC.format(semantics=_time_semantics(layer)),
+            examples=["2026-03-01/2026-03-31"],
+        ),
+    )
     for f in filterable_fields(layer):
         kind = "contains" if f.type == "enum_list" else "equals"
         fields[f.name] = (

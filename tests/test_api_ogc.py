@@ -1,0 +1,143 @@
+"""OGC API - Features Part 1 as real clients (GDAL, QGIS, OWSLib) use it: the requirements of
+issue 21, one assertion each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import shapely
+
+from geoplan.edits import Edit, create_feature
+from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
+
+ZONES = "/collections/no_go_zones"
+VISITS = "/collections/outreach_visits"
+GP = "/collections/gathering_points"
+CLOSED = {"id": "NGZ-01", "name": "Port road", "reason": "clashes"}
+OPEN = {"id": "NGZ-02", "name": "Market", "reason": "raids"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The small workspace, with a zone closed 29 Nov-27 Dec and one still closed."""
+    ws = build_workspace(tmp_path_factory.mktemp("ogc-template"))
+    square = shapely.box(13.2, 32.85, 13.25, 32.9)
+    store = ws.store
+    dates = {"valid_from": dt.date(2026, 11, 29), "valid_to": dt.date(2026, 12, 27)}
+    create_feature(store, "no_go_zones", Edit({**CLOSED, **dates}, square))
+    since = {"valid_from": dt.date(2027, 1, 10)}
+    create_feature(store, "no_go_zones", Edit({**OPEN, **since}, square))
+    return ws
+
+
+@pytest.fixture
+def ws(template: Workspace, tmp_path: Path) -> Workspace:
+    """A fresh copy of the workspace."""
+    return copy_workspace(template, tmp_path)
+
+
+@pytest.fixture
+def client(ws: Workspace) -> TestClient:
+    """A client of the app on the copy."""
+    return client_for(ws)
+
+
+def _ids(client: TestClient, ws: Workspace, path: str, when: str) -> list[str]:
+    response = client.get(f"{path}/items", params={"datetime": when}, headers=ws.headers("admin"))
+    assert response.status_code == 200, response.text
+    return [f["id"] for f in response.json()["features"]]
+
+
+# --- datetime -----------------------------------------------------------------------------
+
+
+def test_a_zone_is_found_on_a_day_inside_its_validity(client: TestClient, ws: Workspace) -> None:
+    """A zone closed 29 Nov-27 Dec is found on 10 Dec (the overlap, not valid_from alone)."""
+    assert _ids(client, ws, ZONES, "2026-12-10") == ["NGZ-01"]
+
+
+def test_a_zone_is_found_on_its_last_day(client: TestClient, ws: Workspace) -> None:
+    """valid_to is included."""
+    assert _ids(client, ws, ZONES, "2026-12-27") == ["NGZ-01"]
+
+
+def test_a_zone_is_not_found_after_its_last_day(client: TestClient, ws: Workspace) -> None:
+    """The day after valid_to finds no closed zone."""
+    assert _ids(client, ws, ZONES, "2026-12-28") == []
+
+
+def test_a_zone_without_end_is_still_valid(client: TestClient, ws: Workspace) -> None:
+    """An empty valid_to means still valid, years later."""
+    assert _ids(client, ws, ZONES, "2030-01-01T12:00:00Z") == ["NGZ-02"]
+
+
+def test_an_interval_overlapping_two_zones_finds_both(client: TestClient, ws: Workspace) -> None:
+    """An interval finds every zone valid on one of its days."""
+    assert _ids(client, ws, ZONES, "2026-12-20/2027-01-10") == ["NGZ-01", "NGZ-02"]
+
+
+def test_an_open_interval_finds_zones_valid_before(client: TestClient, ws: Workspace) -> None:
+    """../END finds zones that start on or before END."""
+    assert _ids(client, ws, ZONES, "../2026-11-29") == ["NGZ-01"]
+
+
+def test_visits_are_selected_by_their_date(client: TestClient, ws: Workspace) -> None:
+    """A visit is found on its day."""
+    assert _ids(client, ws, VISITS, "2026-10-05") == ["V-2"]
+
+
+def test_a_month_interval_ending_on_the_31st_is_accepted(client: TestClient, ws: Workspace) -> None:
+    """The README's datetime=2026-03-01/2026-03-31 is a valid interval."""
+    assert _ids(client, ws, VISITS, "2026-10-01/2026-10-31") == ["V-1", "V-2"]
+
+
+def test_a_day_with_a_trailing_t_is_that_whole_day(client: TestClient, ws: Workspace) -> None:
+    """GDAL's datetime=2026-10-04T (for date = '2026-10-04') is the whole day."""
+    assert _ids(client, ws, VISITS, "2026-10-04T") == ["V-1"]
+
+
+def test_a_layer_without_time_keeps_every_feature(client: TestClient, ws: Workspace) -> None:
+    """datetime on gathering points (no time) keeps every feature."""
+    assert _ids(client, ws, GP, "2026-10-04") == ["GP-1", "GP-2", "GP-3"]
+
+
+def test_every_collection_takes_datetime(client: TestClient) -> None:
+    """Every items operation in the OpenAPI has the datetime parameter."""
+    paths = client.get("/openapi.json").json()["paths"]
+    items = [p for p in paths if p.endswith("/items")]
+    missing = [
+        p for p in items if "datetime" not in [q["name"] for q in paths[p]["get"]["parameters"]]
+    ]
+    assert missing == []
+
+
+def test_the_datetime_pattern_takes_a_trailing_t(client: TestClient) -> None:
+    """The schema's pattern describes what is accepted: a bare trailing T too."""
+    params = client.get("/openapi.json").json()["paths"][f"{VISITS}/items"]["get"]["parameters"]
+    datetime = next(q for q in params if q["name"] == "datetime")
+    pattern = next(s["pattern"] for s in datetime["schema"]["anyOf"] if "pattern" in s)
+    assert re.fullmatch(pattern, "2026-09-28T")
+
+
+def test_the_datetime_description_states_the_trailing_t(client: TestClient) -> None:
+    """The OpenAPI description says a bare trailing T is the whole day."""
+    params = client.get("/openapi.json").json()["paths"][f"{VISITS}/items"]["get"]["parameters"]
+    datetime = next(q for q in params if q["name"] == "datetime")
+    assert "bare `T`" in datetime["description"]
+
+
+def test_the_temporal_extent_covers_validity_intervals(client: TestClient, ws: Workspace) -> None:
+    """The zones' extent runs from the first valid_from and stays open (a zone still closed)."""
+    body = client.get(ZONES, headers=ws.headers("admin")).json()
+    assert body["extent"]["temporal"]["interval"] == [["2026-11-29T00:00:00Z", None]]
+
+
+def test_the_temporal_extent_is_in_rfc3339_date_times(client: TestClient, ws: Workspace) -> None:
+    """The visits' extent runs from the first day's start to the last day's end."""
+    body = client.get(VISITS, headers=ws.headers("admin")).json()
+    assert body["extent"]["temporal"]["interval"] == [
+        ["2026-10-04T00:00:00Z", "2026-10-05T23:59:59Z"]
+    ]
