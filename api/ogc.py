@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 
 from api.models import Link
 from geoplan.catalog import check_year
@@ -105,3 +106,25 @@ def url(request: Request, path: str, query: Mapping[str, str] | None = None) -> 
 def link(request: Request, path: str, rel: str, media: str = JSON, title: str = "") -> Link:
     """A link to a path on this server."""
     return Link(href=url(request, path), rel=rel, type=media, title=title or None)
+
+
+def only_params(**allowed: tuple[str, ...]) -> Callable[[Request], None]:
+    """A dependency refusing query parameters other than ``allowed`` (name -> its values), as
+    OGC API - Features Part 1 requires of every route (answered 400, see :mod:`api.errors`)."""
+
+    def check(request: Request) -> None:
+        takes = ", ".join(allowed) or "no query parameters"
+        errors = [
+            {"loc": ("query", name), "msg": f"unknown parameter; this route takes {takes}"}
+            for name in request.query_params
+            if name not in allowed
+        ]
+        errors += [
+            {"loc": ("query", name), "msg": f"must be one of {', '.join(allowed[name])}"}
+            for name, value in request.query_params.multi_items()
+            if name in allowed and value not in allowed[name]
+        ]
+        if errors:
+            raise RequestValidationError(errors)
+
+    return check

@@ -209,8 +209,8 @@ def test_datetime_selects_visits_by_day(client: TestClient, ws: Workspace) -> No
 def test_bad_item_queries_name_the_parameter(
     client: TestClient, ws: Workspace, query: str, field: str
 ) -> None:
-    """Invalid or unknown parameters (free text too) get 422."""
-    problem = _problem(client.get(f"{GP}/items?{query}", headers=ws.headers("viewer")), 422)
+    """Invalid or unknown parameters (free text too) get 400, as OGC API - Features requires."""
+    problem = _problem(client.get(f"{GP}/items?{query}", headers=ws.headers("viewer")), 400)
     assert problem.errors is not None
     assert field in [e.field for e in problem.errors]
 

@@ -141,3 +141,47 @@ def test_the_temporal_extent_is_in_rfc3339_date_times(client: TestClient, ws: Wo
     assert body["extent"]["temporal"]["interval"] == [
         ["2026-10-04T00:00:00Z", "2026-10-05T23:59:59Z"]
     ]
+
+
+# --- 400 for invalid or unknown parameters ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["foo=1", "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "limit=0", "bbox=abc"],
+)
+def test_bad_item_parameters_are_400_problems(
+    client: TestClient, ws: Workspace, query: str
+) -> None:
+    """Invalid or unknown item parameters are 400 with a problem+json body."""
+    response = client.get(f"{GP}/items?{query}", headers=ws.headers("viewer"))
+    assert (response.status_code, response.headers["content-type"]) == (
+        400,
+        "application/problem+json",
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/conformance", "/collections", GP, f"{GP}/items/GP-1"])
+def test_every_ogc_read_refuses_unknown_parameters(
+    client: TestClient, ws: Workspace, path: str
+) -> None:
+    """The landing page, conformance, collections, a collection and an item refuse foo=1."""
+    response = client.get(path, params={"foo": "1"}, headers=ws.headers("viewer"))
+    assert response.status_code == 400
+
+
+def test_the_400_names_the_unknown_parameter(client: TestClient, ws: Workspace) -> None:
+    """The problem's errors name the parameter."""
+    body = client.get("/collections?foo=1", headers=ws.headers("viewer")).json()
+    assert [e["field"] for e in body["errors"]] == ["query.foo"]
+
+
+def test_f_json_is_still_taken(client: TestClient, ws: Workspace) -> None:
+    """f=json, which clients send, is not refused on the landing page."""
+    assert client.get("/?f=json", headers=ws.headers("viewer")).status_code == 200
+
+
+def test_bad_queries_elsewhere_stay_422(client: TestClient, ws: Workspace) -> None:
+    """Outside the OGC reads, a bad query stays 422 (the API's rule for invalid input)."""
+    response = client.post(f"{GP}/import?report=pdf", headers=ws.headers("admin"))
+    assert response.status_code == 422

@@ -23,7 +23,7 @@ from typing import Annotated, Any, BinaryIO, Literal
 
 import geopandas as gpd
 import pandas as pd
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, create_model
 
@@ -48,8 +48,9 @@ from api.models import (
     generalised_feature_out,
     generalised_for,
 )
-from api.ogc import GEOJSON, JSON, link, parse_bbox, parse_interval, url
+from api.ogc import GEOJSON, JSON, link, only_params, parse_bbox, parse_interval, url
 from api.responses import (
+    BAD_QUERY,
     CONFLICT,
     NOT_FOUND,
     PRECONDITIONS,
@@ -118,6 +119,7 @@ def build_router() -> APIRouter:
         tags=[TAG],
         summary="The layers",
         response_model=Collections,
+        **_json_doc(),
     )
     for layer in load_catalog().values():
         _add_layer(router, layer)
@@ -141,7 +143,7 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
     base = f"/collections/{layer.name}"
     item = f"{base}/items/{{feature_id}}"
     reads: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
-        ("GET", base, _describe_handler(layer), {"response_model": Collection}),
+        ("GET", base, _describe_handler(layer), {"response_model": Collection, **_json_doc()}),
         ("GET", f"{base}/items", _items_handler(layer), _items_doc(layer)),
         ("GET", item, _item_handler(layer), _item_doc(layer)),
     ]
@@ -703,18 +705,28 @@ def _upload_name(filename: str | None) -> str:
 # --- OpenAPI ------------------------------------------------------------------------------
 
 
+def _json_doc() -> dict[str, Any]:
+    """An OGC API JSON document: unknown query parameters are refused (400)."""
+    return {"dependencies": [Depends(only_params(f=("json",)))], "responses": BAD_QUERY}
+
+
 def _items_doc(layer: LayerDef) -> dict[str, Any]:
     model: Any = collection_out(layer.name)
     if generalised_for(layer, Role.VIEWER):
         model = model | collection_out(layer.name, viewer=True)
-    return {"response_model": model, "response_class": GeoJSONResponse}
+    return {"response_model": model, "response_class": GeoJSONResponse, "responses": BAD_QUERY}
 
 
 def _item_doc(layer: LayerDef) -> dict[str, Any]:
     model: Any = feature_out(layer.name)
     if generalised_for(layer, Role.VIEWER):
         model = model | generalised_feature_out(layer.name)
-    return {"response_model": model, "response_class": GeoJSONResponse, "responses": NOT_FOUND}
+    return {
+        "response_model": model,
+        "response_class": GeoJSONResponse,
+        "responses": {**NOT_FOUND, **BAD_QUERY},
+        "dependencies": [Depends(only_params(f=("json", "geojson")))],
+    }
 
 
 def _write_doc(layer: LayerDef, status: int, *extra: dict[int | str, Any]) -> dict[str, Any]:
