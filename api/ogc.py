@@ -22,7 +22,9 @@ CONFORMANCE = (
 )
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+"""The service-desc link's type: the one OWSLib's ``api()`` looks for (OGC API - Features Part 1
+names the OpenAPI 3.0 media type)."""
 
 
 def parse_bbox(text: str) -> BBox:

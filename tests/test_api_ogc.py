@@ -185,3 +185,82 @@ def test_bad_queries_elsewhere_stay_422(client: TestClient, ws: Workspace) -> No
     """Outside the OGC reads, a bad query stays 422 (the API's rule for invalid input)."""
     response = client.post(f"{GP}/import?report=pdf", headers=ws.headers("admin"))
     assert response.status_code == 422
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+
+def _nulls(value: object, path: str = "") -> list[str]:
+    """Where a JSON document has a member whose value is null (list items not counted)."""
+    if isinstance(value, dict):
+        here = [f"{path}.{k}" for k, v in value.items() if v is None]
+        return here + [n for k, v in value.items() for n in _nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in _nulls(v, f"{path}[{i}]")]
+    return []
+
+
+def test_collections_have_no_null_members(client: TestClient, ws: Workspace) -> None:
+    """No extent, spatial, temporal or link title is null in /collections."""
+    assert _nulls(client.get("/collections", headers=ws.headers("admin")).json()) == []
+
+
+def test_the_landing_page_has_no_null_members(client: TestClient, ws: Workspace) -> None:
+    """No link on the landing page has a null title."""
+    assert _nulls(client.get("/", headers=ws.headers("viewer")).json()) == []
+
+
+def test_an_undated_collection_has_no_temporal_member(client: TestClient, ws: Workspace) -> None:
+    """Gathering points have no time: their extent has no temporal member at all."""
+    body = client.get(GP, headers=ws.headers("admin")).json()
+    assert "temporal" not in body["extent"]
+
+
+def test_the_service_desc_link_is_the_one_owslib_follows(client: TestClient, ws: Workspace) -> None:
+    """The service-desc link's type is the OpenAPI 3.0 media type."""
+    links = client.get("/", headers=ws.headers("viewer")).json()["links"]
+    desc = next(x for x in links if x["rel"] == "service-desc")
+    assert desc["type"] == "application/vnd.oai.openapi+json;version=3.0"
+
+
+def _limit(client: TestClient) -> dict[str, object]:
+    params = client.get("/openapi.json").json()["paths"][f"{GP}/items"]["get"]["parameters"]
+    return next(q["schema"] for q in params if q["name"] == "limit")
+
+
+def test_limit_has_a_default_in_the_openapi(client: TestClient) -> None:
+    """limit states its default (100)."""
+    assert _limit(client)["default"] == 100
+
+
+def test_limit_has_a_maximum_in_the_openapi(client: TestClient) -> None:
+    """limit states its maximum (10,000)."""
+    assert _limit(client)["maximum"] == 10_000
+
+
+def test_without_limit_a_page_has_the_default_size(ws: Workspace) -> None:
+    """The server's GEOPLAN_PAGE_LIMIT_DEFAULT still sizes a page when limit is not sent."""
+    body = client_for(ws, page_limit_default=2).get(f"{GP}/items", headers=ws.headers("admin"))
+    assert body.json()["numberReturned"] == 2
+
+
+def test_head_on_items_answers_like_get_without_body(client: TestClient, ws: Workspace) -> None:
+    """HEAD on items is 200 with GeoJSON headers and no body."""
+    response = client.head(f"{GP}/items", headers=ws.headers("viewer"))
+    assert (response.status_code, response.headers["content-type"], response.content) == (
+        200,
+        "application/geo+json",
+        b"",
+    )
+
+
+def test_head_on_an_item_answers_like_get(client: TestClient, ws: Workspace) -> None:
+    """HEAD on one item is 200 with its ETag (as GET gives it)."""
+    response = client.head(f"{GP}/items/GP-1", headers=ws.headers("planner"))
+    get = client.get(f"{GP}/items/GP-1", headers=ws.headers("planner"))
+    assert response.headers["etag"] == get.headers["etag"]
+
+
+def test_head_on_a_missing_item_is_404(client: TestClient, ws: Workspace) -> None:
+    """HEAD on an item that does not exist is 404, as GET."""
+    assert client.head(f"{GP}/items/GP-404", headers=ws.headers("planner")).status_code == 404

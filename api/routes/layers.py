@@ -107,6 +107,10 @@ DATETIME_DOC = (
 )
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGING = ("limit", "offset", "bbox", "datetime", "f")
+PAGE_DEFAULT = int(Settings.model_fields["page_limit_default"].default)
+PAGE_MAX = int(Settings.model_fields["page_limit_max"].default)
+"""``limit``'s default and maximum in the OpenAPI (the settings' defaults), for clients such as
+GDAL that page by what the API definition states."""
 
 
 def build_router() -> APIRouter:
@@ -119,6 +123,7 @@ def build_router() -> APIRouter:
         tags=[TAG],
         summary="The layers",
         response_model=Collections,
+        response_model_exclude_none=True,
         **_json_doc(),
     )
     for layer in load_catalog().values():
@@ -143,7 +148,12 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
     base = f"/collections/{layer.name}"
     item = f"{base}/items/{{feature_id}}"
     reads: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
-        ("GET", base, _describe_handler(layer), {"response_model": Collection, **_json_doc()}),
+        (
+            "GET",
+            base,
+            _describe_handler(layer),
+            {"response_model": Collection, "response_model_exclude_none": True, **_json_doc()},
+        ),
         ("GET", f"{base}/items", _items_handler(layer), _items_doc(layer)),
         ("GET", item, _item_handler(layer), _item_doc(layer)),
     ]
@@ -154,6 +164,15 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
         ("DELETE", item, _delete_handler(layer), _delete_doc()),
         ("POST", f"{base}/import", _import_handler(layer), _import_doc()),
     ]
+    for _, path, handler, doc in reads[1:]:  # items and an item answer HEAD as GET
+        router.add_api_route(
+            path,
+            _head(handler),
+            methods=["HEAD"],
+            name=f"{layer.name}:head_{handler.__name__}",
+            include_in_schema=False,
+            dependencies=doc.get("dependencies"),
+        )
     for method, path, handler, doc in [*reads, *writes]:
         summary = (handler.__doc__ or "").strip().splitlines()[0].format(layer=layer.title)
         router.add_api_route(
@@ -165,6 +184,17 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
             name=f"{layer.name}:{handler.__name__}",
             **doc,
         )
+
+
+def _head(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The GET handler answering HEAD: its status and headers (Content-Length too), no body."""
+
+    def head(**kwargs: Any) -> Response:
+        answer: Response = handler(**kwargs)
+        return Response(status_code=answer.status_code, headers=dict(answer.headers))
+
+    head.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
+    return head
 
 
 def _typed(handler: Callable[..., Any], **types: Any) -> Callable[..., Any]:
@@ -215,7 +245,8 @@ def _items_handler(layer: LayerDef) -> Callable[..., Any]:
         viewer = generalised_for(layer, key.role)
         frame = _frame(reader, layer, settings, viewer=viewer)
         matched = filter_rows(frame, layer, _selection(layer, query))
-        asked = getattr(query, "limit", None) or settings.page_limit_default
+        chosen = "limit" in query.model_fields_set
+        asked = getattr(query, "limit", PAGE_DEFAULT) if chosen else settings.page_limit_default
         limit = min(asked, settings.page_limit_max)
         offset = int(getattr(query, "offset", 0))
         page = matched.iloc[offset : offset + limit]
@@ -419,8 +450,15 @@ def items_query(name: str) -> type[BaseModel]:
     layer = load_catalog()[name]
     fields: dict[str, Any] = {
         "limit": (
-            int | None,
-            Field(None, ge=1, description="Features per page; larger asks are capped."),
+            int,
+            Field(
+                PAGE_DEFAULT,
+                ge=1,
+                le=PAGE_MAX,
+                description=f"Features per page: {PAGE_DEFAULT} unless asked (the server's "
+                f"GEOPLAN_PAGE_LIMIT_DEFAULT), at most {PAGE_MAX:,}; the server may cap lower "
+                "(GEOPLAN_PAGE_LIMIT_MAX); follow the `next` link for more.",
+            ),
         ),
         "offset": (int, Field(0, ge=0, description="Features to skip (use the `next` link).")),
         "bbox": (

@@ -24,6 +24,7 @@ def health(store: StoreDep) -> Health:
     "/",
     tags=["OGC API - Features"],
     summary="Landing page",
+    response_model_exclude_none=True,
     dependencies=OGC_JSON,
     responses=BAD_QUERY,
 )
