@@ -3,6 +3,7 @@ issue 21, one assertion each."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from pathlib import Path
@@ -264,3 +265,56 @@ def test_head_on_an_item_answers_like_get(client: TestClient, ws: Workspace) -> 
 def test_head_on_a_missing_item_is_404(client: TestClient, ws: Workspace) -> None:
     """HEAD on an item that does not exist is 404, as GET."""
     assert client.head(f"{GP}/items/GP-404", headers=ws.headers("planner")).status_code == 404
+
+
+# --- authentication QGIS 3.22 can use -----------------------------------------------------
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_basic_auth_with_the_key_as_password_is_let_in(client: TestClient, ws: Workspace) -> None:
+    """HTTP Basic with any user name and the key as password reads the collections."""
+    response = client.get("/collections", headers=_basic("qgis", ws.keys["viewer"]))
+    assert response.status_code == 200
+
+
+def test_a_bearer_key_is_let_in(client: TestClient, ws: Workspace) -> None:
+    """Authorization: Bearer <key> reads the collections."""
+    headers = {"Authorization": f"Bearer {ws.keys['viewer']}"}
+    assert client.get("/collections", headers=headers).status_code == 200
+
+
+def test_basic_auth_keeps_the_role_checks(client: TestClient, ws: Workspace) -> None:
+    """A viewer's key by Basic may not add a feature (403), as by X-API-Key."""
+    response = client.post(f"{GP}/items", json={}, headers=_basic("any", ws.keys["viewer"]))
+    assert response.status_code == 403
+
+
+def test_a_wrong_basic_password_is_challenged_for_basic(client: TestClient) -> None:
+    """A wrong key by Basic is 401 with WWW-Authenticate: Basic realm="geoplan"."""
+    response = client.get("/collections", headers=_basic("qgis", "gpk_wrong"))
+    assert (response.status_code, response.headers["www-authenticate"]) == (
+        401,
+        'Basic realm="geoplan"',
+    )
+
+
+def test_a_wrong_header_key_is_not_challenged_for_basic(client: TestClient) -> None:
+    """A wrong X-API-Key is 401 without a Basic challenge (no browser prompt)."""
+    response = client.get("/collections", headers={"X-API-Key": "gpk_wrong"})
+    assert "Basic" not in response.headers["www-authenticate"]
+
+
+def test_a_wrong_bearer_key_is_401(client: TestClient) -> None:
+    """A wrong Bearer key is 401."""
+    response = client.get("/collections", headers={"Authorization": "Bearer gpk_wrong"})
+    assert response.status_code == 401
+
+
+def test_basic_responses_are_not_stored(client: TestClient, ws: Workspace) -> None:
+    """An answer to a Basic-authenticated request is never cached (as for X-API-Key)."""
+    response = client.get(f"{GP}/items", headers=_basic("qgis", ws.keys["viewer"]))
+    assert response.headers["cache-control"] == "no-store"
