@@ -318,3 +318,15 @@ def test_basic_responses_are_not_stored(client: TestClient, ws: Workspace) -> No
     """An answer to a Basic-authenticated request is never cached (as for X-API-Key)."""
     response = client.get(f"{GP}/items", headers=_basic("qgis", ws.keys["viewer"]))
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_openapi_is_served_under_the_service_desc_type(client: TestClient) -> None:
+    """Asked for by the service-desc type, /openapi.json answers with that type."""
+    accept = {"Accept": "application/vnd.oai.openapi+json;version=3.0"}
+    response = client.get("/openapi.json", headers=accept)
+    assert response.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.0"
+
+
+def test_the_openapi_is_still_json_by_default(client: TestClient) -> None:
+    """Without that Accept, /openapi.json stays application/json."""
+    assert client.get("/openapi.json").headers["content-type"] == "application/json"
