@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # api.routes.docs serves /docs with Swagger UI vendored, not a CDN's
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # api.routes.docs serves /openapi.json, as JSON or as OpenAPI
         lifespan=_lifespan,
     )
     store = open_store(settings.workspace)

@@ -3,10 +3,16 @@
 :class:`AuthMiddleware` finds the route a request is for, looks its least role up in
 :mod:`api.roles`, and answers 401 (no valid key) or 403 (a role that may not) before the body is
 read. The key it found is left in ``request.state.key`` for handlers (see :mod:`api.deps`).
+
+A key is presented in the ``X-API-Key`` header, as ``Authorization: Bearer <key>``, or as the
+password of HTTP Basic (any user name): QGIS 3.22 can send only Basic. Every way gets the same
+role checks; a wrong key is 401, with a Basic challenge only where Basic was tried.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +32,10 @@ api_key_scheme = APIKeyHeader(
     auto_error=False,
     description="An API key made with `geoplan keys create --role ROLE`.",
 )
+AUTHORIZATION = b"authorization"
 _CHALLENGE = {"WWW-Authenticate": f'ApiKey header="{KEY_HEADER}"'}
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="geoplan"'}
+"""Asked again of a client that tried Basic: QGIS and browsers then prompt for the password."""
 
 RoutePattern = tuple[str, re.Pattern[str], str]
 """A method, the regular expression of a route's path and the route's path template."""
@@ -64,15 +73,20 @@ class AuthMiddleware:
         if least is not None and allows(least, None):
             await self.app(scope, receive, send)
             return
+        token, basic = presented_token(scope)
         try:
-            key = _presented_key(scope, self.keys)
+            key = None if token is None else self.keys.verify(token)
         except StoreError as exc:  # middleware errors skip the app's handlers: answer here
             log.error("checking a key: %s", exc)
             await problem_response(503, STORE_UNAVAILABLE)(scope, receive, send)
             return
         if key is None:
-            detail = f"send a valid API key in the {KEY_HEADER} header"
-            await problem_response(401, detail, headers=_CHALLENGE)(scope, receive, send)
+            detail = (
+                f"send a valid API key in the {KEY_HEADER} header, as "
+                "'Authorization: Bearer <key>', or as the password of HTTP Basic"
+            )
+            challenge = BASIC_CHALLENGE if basic else _CHALLENGE
+            await problem_response(401, detail, headers=challenge)(scope, receive, send)
             return
         if least is None or not allows(least, key.role):
             detail = f"a {key.role} key may not {scope['method']} {path}" + (
@@ -95,12 +109,32 @@ def _route_path(patterns: Sequence[RoutePattern], method: str, scope: Scope) -> 
     return None
 
 
-def _presented_key(scope: Scope, keys: KeyCache) -> ApiKey | None:
-    wanted = KEY_HEADER.lower().encode()
-    for name, value in scope.get("headers", []):
-        if name == wanted:
-            return keys.verify(value.decode("latin-1").strip())
-    return None
+def presented_token(scope: Scope) -> tuple[str | None, bool]:
+    """The key a request presents (``X-API-Key`` first, then ``Authorization``) and whether
+    it came by HTTP Basic; ``(None, basic)`` if none can be read."""
+    headers = dict(scope.get("headers", []))
+    header = headers.get(KEY_HEADER.lower().encode())
+    if header is not None:
+        return header.decode("latin-1").strip(), False
+    authorization = headers.get(AUTHORIZATION)
+    if authorization is None:
+        return None, False
+    scheme, _, credentials = authorization.decode("latin-1").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials.strip() or None, False
+    if scheme.lower() == "basic":
+        return _basic_password(credentials.strip()), True
+    return None, False
+
+
+def _basic_password(credentials: str) -> str | None:
+    """The password of Basic credentials (``base64(user:password)``); the user is any name."""
+    try:
+        text = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _, colon, password = text.partition(":")
+    return password if colon and password else None
 
 
 class KeyCache:

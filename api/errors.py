@@ -7,6 +7,7 @@ through :func:`scrub`, and anything unexpected becomes a plain 500.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -68,6 +69,12 @@ ETAG_PATTERN = r'^\s*(W/)?"?[^\s",*]+"?\s*$'
 PRECONDITION_REQUIRED = (
     "send If-Match with the ETag of the one version you edited (GET the feature to read it)"
 )
+
+
+OGC_READ = re.compile(r"^/(conformance|collections(/[^/]+(/items(/[^/]+)?)?)?)?$")
+"""Paths of the OGC API - Features reads (landing page, conformance, collections, items, an
+item): an invalid or unknown query parameter there is 400, as Part 1 requires
+(``/req/core/query-param-invalid``, ``/req/core/query-param-unknown``); elsewhere 422."""
 
 
 class ProblemResponse(JSONResponse):
@@ -163,7 +170,14 @@ async def _on_request_validation(request: Request, exc: Exception) -> ProblemRes
             428, PRECONDITION_REQUIRED, errors=[FieldError(field=errors[0].field, reason=reason)]
         )
     fields = ", ".join(dict.fromkeys(e.field for e in errors))
-    return problem_response(422, f"invalid request: {fields}", errors=errors)
+    queried = bool(errors) and all(e.field.startswith("query.") for e in errors)
+    status = 400 if queried and _ogc_read(request) else 422
+    return problem_response(status, f"invalid request: {fields}", errors=errors)
+
+
+def _ogc_read(request: Request) -> bool:
+    path = request.url.path.removeprefix(request.scope.get("root_path", "")) or "/"
+    return request.method in ("GET", "HEAD") and OGC_READ.match(path) is not None
 
 
 _UNREADABLE_BODY = ("parsing the body", "multipart")

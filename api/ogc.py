@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 
 from api.models import Link
 from geoplan.catalog import check_year
@@ -21,7 +22,9 @@ CONFORMANCE = (
 )
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+"""The service-desc link's type: the one OWSLib's ``api()`` looks for (OGC API - Features Part 1
+names the OpenAPI 3.0 media type)."""
 
 
 def parse_bbox(text: str) -> BBox:
@@ -60,7 +63,8 @@ def _finite(text: str) -> float:
 
 def parse_interval(text: str) -> DateRange:
     """An OGC ``datetime``: one instant, or ``START/END`` with ``..`` (or nothing) for an open
-    end; instants are days (``2024-03-01``) or RFC 3339 times, taken as their UTC day.
+    end; instants are days (``2024-03-01``) or RFC 3339 times, taken as their UTC day. A day
+    with a bare trailing ``T`` (``2024-03-01T``, as GDAL's OAPIF driver sends a date) is that day.
 
     Raises
     ------
@@ -81,7 +85,7 @@ def parse_interval(text: str) -> DateRange:
 
 def _day(text: str) -> dt.date:
     try:
-        moment = dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text.removesuffix("T"))
     except ValueError:
         msg = (
             f"datetime {text!r} is not YYYY-MM-DD or an RFC 3339 time such as 2024-03-01T08:00:00Z"
@@ -104,3 +108,25 @@ def url(request: Request, path: str, query: Mapping[str, str] | None = None) -> 
 def link(request: Request, path: str, rel: str, media: str = JSON, title: str = "") -> Link:
     """A link to a path on this server."""
     return Link(href=url(request, path), rel=rel, type=media, title=title or None)
+
+
+def only_params(**allowed: tuple[str, ...]) -> Callable[[Request], None]:
+    """A dependency refusing query parameters other than ``allowed`` (name -> its values), as
+    OGC API - Features Part 1 requires of every route (answered 400, see :mod:`api.errors`)."""
+
+    def check(request: Request) -> None:
+        takes = ", ".join(allowed) or "no query parameters"
+        errors = [
+            {"loc": ("query", name), "msg": f"unknown parameter; this route takes {takes}"}
+            for name in request.query_params
+            if name not in allowed
+        ]
+        errors += [
+            {"loc": ("query", name), "msg": f"must be one of {', '.join(allowed[name])}"}
+            for name, value in request.query_params.multi_items()
+            if name in allowed and value not in allowed[name]
+        ]
+        if errors:
+            raise RequestValidationError(errors)
+
+    return check

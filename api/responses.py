@@ -35,6 +35,9 @@ PROBLEMS: Responses = {
     503: problem("The workspace cannot be read or written right now."),
     507: problem("The server's disk is full: nothing was written until space is freed."),
 }
+BAD_QUERY: Responses = {
+    400: problem("A query parameter is invalid or unknown (OGC API - Features): `errors` names it.")
+}
 NOT_FOUND: Responses = {404: problem("No such feature, key or layer.")}
 CONFLICT: Responses = {409: problem("A feature with that id already exists.")}
 PRECONDITIONS: Responses = {

@@ -60,7 +60,9 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        keyed = _has_header(scope, KEY_HEADER.lower().encode())
+        keyed = _has_header(scope, KEY_HEADER.lower().encode()) or _has_header(
+            scope, b"authorization"
+        )
         held: Message | None = None
         chunks: list[bytes] = []
 

@@ -47,7 +47,8 @@ class RowFilter:
     equals
         Field -> value; a list field matches when it holds the value.
     dates
-        Days of the layer's date field (see :func:`date_field`).
+        Days the row's time span must overlap (see :func:`time_span`); every row of a layer
+        without time matches.
     """
 
     bbox: BBox | None = None
@@ -67,14 +68,30 @@ def date_field(layer: LayerDef) -> str | None:
     return next((f.name for f in layer.fields if f.type == "date" and f.required), None)
 
 
+def time_span(layer: LayerDef) -> tuple[str, str] | None:
+    """The fields giving a row's time: its first and last day, both included.
+
+    A validity interval is a date field with another date field ``after`` it (a no-go zone's
+    ``valid_from``/``valid_to``, a CIP site's ``start_date``/``end_date``); otherwise a row is
+    dated by one day, its :func:`date_field` (a visit's ``date``) as both ends. None for a layer
+    without time.
+    """
+    dates = {f.name for f in layer.fields if f.type == "date"}
+    ends = ((f.after, f.name) for f in layer.fields if f.type == "date" and f.after in dates)
+    span = next(ends, None)
+    if span is not None:
+        return span
+    name = date_field(layer)
+    return (name, name) if name else None
+
+
 def filter_rows(frame: pd.DataFrame, layer: LayerDef, selection: RowFilter) -> pd.DataFrame:
     """The rows of a typed frame that match, in their order.
 
     Raises
     ------
     ParameterError
-        If ``equals`` names a field that cannot be matched on, or ``dates`` is given for a
-        layer without a date field.
+        If ``equals`` names a field that cannot be matched on.
     """
     keep = np.ones(len(frame), dtype=bool)
     if selection.bbox is not None and isinstance(frame, gpd.GeoDataFrame):
@@ -120,13 +137,19 @@ def _equals(frame: pd.DataFrame, f: FieldDef, value: Value) -> np.ndarray:
 
 
 def _in_range(frame: pd.DataFrame, layer: LayerDef, dates: DateRange) -> np.ndarray:
-    name = date_field(layer)
-    if name is None:
-        raise ParameterError(f"layer {layer.name} has no date to select by")
-    days = pd.to_datetime(frame[name])
-    keep = np.array(days.notna().to_numpy(dtype=bool), copy=True)  # pandas may hand a view
-    if dates.start is not None:
-        keep &= (days >= pd.Timestamp(dates.start)).to_numpy(dtype=bool)
-    if dates.end is not None:
-        keep &= (days <= pd.Timestamp(dates.end)).to_numpy(dtype=bool)
+    """Rows whose time span overlaps ``dates``: a visit on one of its days, a zone or a site
+    valid on at least one of them. An empty end of a validity interval is open (a zone still
+    closed); a row dated by one day needs that day. Layers without time keep every row."""
+    span = time_span(layer)
+    if span is None:
+        return np.ones(len(frame), dtype=bool)
+    first, last = (pd.to_datetime(frame[name]) for name in span)
+    if span[0] == span[1]:  # one day: a row without it has no time to match
+        keep = np.array(first.notna().to_numpy(dtype=bool), copy=True)  # pandas may hand a view
+    else:
+        keep = np.ones(len(frame), dtype=bool)
+    if dates.start is not None:  # the row ends on or after the start (or never ends)
+        keep &= (last.isna() | (last >= pd.Timestamp(dates.start))).to_numpy(dtype=bool)
+    if dates.end is not None:  # the row starts on or before the end (or has no start)
+        keep &= (first.isna() | (first <= pd.Timestamp(dates.end))).to_numpy(dtype=bool)
     return keep

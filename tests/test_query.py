@@ -105,7 +105,7 @@ def test_date_ranges_include_both_ends(visits: pd.DataFrame) -> None:
         DateRange(dt.date(2024, 2, 1), dt.date(2024, 1, 1))
 
 
-def test_dates_on_a_layer_without_dates(sites: gpd.GeoDataFrame) -> None:
-    """Gathering points have no date to select by."""
-    with pytest.raises(ParameterError, match="no date"):
-        filter_rows(sites, GP, RowFilter(dates=DateRange(start=dt.date(2024, 1, 1))))
+def test_dates_on_a_layer_without_time_keep_every_row(sites: gpd.GeoDataFrame) -> None:
+    """Gathering points have no time: a date range keeps every one (OGC API datetime)."""
+    kept = filter_rows(sites, GP, RowFilter(dates=DateRange(start=dt.date(2024, 1, 1))))
+    assert len(kept) == len(sites)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from api.ogc import OPENAPI
 
 SWAGGER_UI = "5.35.0"
 """The vendored version of the npm package ``swagger-ui-dist``."""
@@ -24,6 +26,15 @@ CACHED = {"Cache-Control": "public, max-age=31536000, immutable"}
 """Assets are named by version (``?v=``), so a browser may keep them."""
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/openapi.json")
+def get_openapi_document(request: Request) -> JSONResponse:
+    """The OpenAPI document: typed ``application/vnd.oai.openapi+json;version=3.0`` (the
+    landing page's service-desc type, which OWSLib follows) when the client asks for that
+    type, ``application/json`` otherwise."""
+    asked = "application/vnd.oai.openapi+json" in request.headers.get("accept", "")
+    return JSONResponse(request.app.openapi(), media_type=OPENAPI if asked else None)
 
 
 @router.get("/docs")

@@ -23,7 +23,7 @@ from typing import Annotated, Any, BinaryIO, Literal
 
 import geopandas as gpd
 import pandas as pd
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, create_model
 
@@ -48,8 +48,9 @@ from api.models import (
     generalised_feature_out,
     generalised_for,
 )
-from api.ogc import GEOJSON, JSON, link, parse_bbox, parse_interval, url
+from api.ogc import GEOJSON, JSON, link, only_params, parse_bbox, parse_interval, url
 from api.responses import (
+    BAD_QUERY,
     CONFLICT,
     NOT_FOUND,
     PRECONDITIONS,
@@ -72,7 +73,7 @@ from geoplan.imports import ImportOptions, ImportResult, import_file
 from geoplan.keys import ApiKey
 from geoplan.layers import ColumnMapping
 from geoplan.outputs import safe_frame
-from geoplan.query import RowFilter, date_field, filter_rows, filterable_fields
+from geoplan.query import RowFilter, filter_rows, filterable_fields, time_span
 from geoplan.report import ValidationReport
 from geoplan.sources import (
     TABLE_SUFFIXES,
@@ -92,11 +93,24 @@ _LAT = r"\s*[-+]?(90(\.0*)?|[0-8]?\d(\.\d*)?|\.\d+)\s*"
 _HEIGHT = r"\s*[-+]?(\d{1,6}(\.\d*)?|\.\d+)\s*"
 BBOX_PATTERN = rf"^({_LON},{_LAT},{_LON},{_LAT}|{_LON},{_LAT},{_HEIGHT},{_LON},{_LAT},{_HEIGHT})$"
 _TIME = r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
-_INSTANT = rf"{DATE_TEXT}({_TIME})?"  # a day, or an RFC 3339 time
+_INSTANT = rf"{DATE_TEXT}(T|{_TIME})?"  # a day (a bare trailing T too), or an RFC 3339 time
 DATETIME_PATTERN = rf"^({_INSTANT}|{_INSTANT}/({_INSTANT}|\.\.)?|(\.\.)?/{_INSTANT})$"
-"""A day or time, or an interval with at least one end (``/``, ``../..`` are refused)."""
+"""A day or time, or an interval with at least one end (``/``, ``../..`` are refused).
+
+``2026-09-28T`` is no RFC 3339 time, but GDAL's OAPIF driver sends it for ``date =
+'2026-09-28'``: it is taken as the whole day."""
+DATETIME_DOC = (
+    "An instant or an interval (OGC API - Features `datetime`): a day `2026-03-01`, an RFC 3339 "
+    "time `2026-03-01T08:00:00Z` (taken as its UTC day), or START/END with `..` or nothing for "
+    "an open end. A day followed by a bare `T` (`2026-03-01T`, as GDAL sends it) is that whole "
+    "day. {semantics}"
+)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _PAGING = ("limit", "offset", "bbox", "datetime", "f")
+PAGE_DEFAULT = int(Settings.model_fields["page_limit_default"].default)
+PAGE_MAX = int(Settings.model_fields["page_limit_max"].default)
+"""``limit``'s default and maximum in the OpenAPI (the settings' defaults), for clients such as
+GDAL that page by what the API definition states."""
 
 
 def build_router() -> APIRouter:
@@ -109,6 +123,8 @@ def build_router() -> APIRouter:
         tags=[TAG],
         summary="The layers",
         response_model=Collections,
+        response_model_exclude_none=True,
+        **_json_doc(),
     )
     for layer in load_catalog().values():
         _add_layer(router, layer)
@@ -132,7 +148,12 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
     base = f"/collections/{layer.name}"
     item = f"{base}/items/{{feature_id}}"
     reads: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = [
-        ("GET", base, _describe_handler(layer), {"response_model": Collection}),
+        (
+            "GET",
+            base,
+            _describe_handler(layer),
+            {"response_model": Collection, "response_model_exclude_none": True, **_json_doc()},
+        ),
         ("GET", f"{base}/items", _items_handler(layer), _items_doc(layer)),
         ("GET", item, _item_handler(layer), _item_doc(layer)),
     ]
@@ -143,6 +164,15 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
         ("DELETE", item, _delete_handler(layer), _delete_doc()),
         ("POST", f"{base}/import", _import_handler(layer), _import_doc()),
     ]
+    for _, path, handler, doc in reads[1:]:  # items and an item answer HEAD as GET
+        router.add_api_route(
+            path,
+            _head(handler),
+            methods=["HEAD"],
+            name=f"{layer.name}:head_{handler.__name__}",
+            include_in_schema=False,
+            dependencies=doc.get("dependencies"),
+        )
     for method, path, handler, doc in [*reads, *writes]:
         summary = (handler.__doc__ or "").strip().splitlines()[0].format(layer=layer.title)
         router.add_api_route(
@@ -154,6 +184,17 @@ def _add_layer(router: APIRouter, layer: LayerDef) -> None:
             name=f"{layer.name}:{handler.__name__}",
             **doc,
         )
+
+
+def _head(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The GET handler answering HEAD: its status and headers (Content-Length too), no body."""
+
+    def head(**kwargs: Any) -> Response:
+        answer: Response = handler(**kwargs)
+        return Response(status_code=answer.status_code, headers=dict(answer.headers))
+
+    head.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
+    return head
 
 
 def _typed(handler: Callable[..., Any], **types: Any) -> Callable[..., Any]:
@@ -204,7 +245,8 @@ def _items_handler(layer: LayerDef) -> Callable[..., Any]:
         viewer = generalised_for(layer, key.role)
         frame = _frame(reader, layer, settings, viewer=viewer)
         matched = filter_rows(frame, layer, _selection(layer, query))
-        asked = getattr(query, "limit", None) or settings.page_limit_default
+        chosen = "limit" in query.model_fields_set
+        asked = getattr(query, "limit", PAGE_DEFAULT) if chosen else settings.page_limit_default
         limit = min(asked, settings.page_limit_max)
         offset = int(getattr(query, "offset", 0))
         page = matched.iloc[offset : offset + limit]
@@ -342,12 +384,37 @@ def _extent(frame: pd.DataFrame, layer: LayerDef) -> Extent | None:
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
         bounds = [float(v) for v in frame.geometry.total_bounds]
         spatial = SpatialExtent(bbox=[bounds])
-    name = date_field(layer)
-    if name is not None and frame[name].notna().any():
-        days = frame[name].dropna()
-        first, last = days.min().date().isoformat(), days.max().date().isoformat()
-        temporal = TemporalExtent(interval=[[first, last]])
+    span = time_span(layer)
+    if span is not None and frame[list(span)].notna().any().any():
+        temporal = TemporalExtent(interval=[_time_interval(frame, *span)])
     return Extent(spatial=spatial, temporal=temporal) if spatial or temporal else None
+
+
+def _time_semantics(layer: LayerDef) -> str:
+    """What ``datetime`` selects in this layer, for its OpenAPI description."""
+    span = time_span(layer)
+    if span is None:
+        return "This layer has no time: every feature matches."
+    first, last = span
+    if first == last:
+        return f"Features whose `{first}` is one of the days asked."
+    return (
+        f"Features valid on at least one of the days asked: their `{first}`..`{last}` "
+        f"(both included; an empty `{last}` means still valid) overlaps them."
+    )
+
+
+def _time_interval(frame: pd.DataFrame, first: str, last: str) -> list[str | None]:
+    """From the first day's start to the last day's end (RFC 3339, UTC); None for an open end
+    of a validity interval: a row without a start, or one without an end (still valid)."""
+    starts, ends = pd.to_datetime(frame[first]), pd.to_datetime(frame[last])
+    interval = first != last
+    start = None if interval and starts.isna().any() else starts.min()
+    end = None if interval and ends.isna().any() else ends.max()
+    return [
+        None if start is None else f"{start.date().isoformat()}T00:00:00Z",
+        None if end is None else f"{end.date().isoformat()}T23:59:59Z",
+    ]
 
 
 # --- query parameters ---------------------------------------------------------------------
@@ -383,8 +450,15 @@ def items_query(name: str) -> type[BaseModel]:
     layer = load_catalog()[name]
     fields: dict[str, Any] = {
         "limit": (
-            int | None,
-            Field(None, ge=1, description="Features per page; larger asks are capped."),
+            int,
+            Field(
+                PAGE_DEFAULT,
+                ge=1,
+                le=PAGE_MAX,
+                description=f"Features per page: {PAGE_DEFAULT} unless asked (the server's "
+                f"GEOPLAN_PAGE_LIMIT_DEFAULT), at most {PAGE_MAX:,}; the server may cap lower "
+                "(GEOPLAN_PAGE_LIMIT_MAX); follow the `next` link for more.",
+            ),
         ),
         "offset": (int, Field(0, ge=0, description="Features to skip (use the `next` link).")),
         "bbox": (
@@ -400,15 +474,14 @@ def items_query(name: str) -> type[BaseModel]:
             Field(None, description="Response format (GeoJSON)."),
         ),
     }
-    if date_field(layer):
-        fields["datetime"] = (
-            Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_check_interval)] | None,
-            Field(
-                None,
-                description="A day, or START/END with .. for an open end (OGC datetime).",
-                examples=["2024-03-01/2024-03-31"],
-            ),
-        )
+    fields["datetime"] = (
+        Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_check_interval)] | None,
+        Field(
+            None,
+            description=DATETIME_DOC.format(semantics=_time_semantics(layer)),
+            examples=["2026-03-01/2026-03-31"],
+        ),
+    )
     for f in filterable_fields(layer):
         kind = "contains" if f.type == "enum_list" else "equals"
         fields[f.name] = (
@@ -670,18 +743,28 @@ def _upload_name(filename: str | None) -> str:
 # --- OpenAPI ------------------------------------------------------------------------------
 
 
+def _json_doc() -> dict[str, Any]:
+    """An OGC API JSON document: unknown query parameters are refused (400)."""
+    return {"dependencies": [Depends(only_params(f=("json",)))], "responses": BAD_QUERY}
+
+
 def _items_doc(layer: LayerDef) -> dict[str, Any]:
     model: Any = collection_out(layer.name)
     if generalised_for(layer, Role.VIEWER):
         model = model | collection_out(layer.name, viewer=True)
-    return {"response_model": model, "response_class": GeoJSONResponse}
+    return {"response_model": model, "response_class": GeoJSONResponse, "responses": BAD_QUERY}
 
 
 def _item_doc(layer: LayerDef) -> dict[str, Any]:
     model: Any = feature_out(layer.name)
     if generalised_for(layer, Role.VIEWER):
         model = model | generalised_feature_out(layer.name)
-    return {"response_model": model, "response_class": GeoJSONResponse, "responses": NOT_FOUND}
+    return {
+        "response_model": model,
+        "response_class": GeoJSONResponse,
+        "responses": {**NOT_FOUND, **BAD_QUERY},
+        "dependencies": [Depends(only_params(f=("json", "geojson")))],
+    }
 
 
 def _write_doc(layer: LayerDef, status: int, *extra: dict[int | str, Any]) -> dict[str, Any]:

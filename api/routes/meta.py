@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from api.deps import KeyDep, StoreDep
 from api.models import Conformance, Health, LandingPage
-from api.ogc import CONFORMANCE, JSON, OPENAPI, link
-from api.responses import PROBLEMS
+from api.ogc import CONFORMANCE, JSON, OPENAPI, link, only_params
+from api.responses import BAD_QUERY, PROBLEMS
 
 router = APIRouter(responses=PROBLEMS)
+OGC_JSON = [Depends(only_params(f=("json",)))]
+"""An OGC API JSON document's dependencies: unknown query parameters are refused (400)."""
 
 
 @router.get("/health", tags=["service"], summary="Whether the service is up")
@@ -18,7 +20,14 @@ def health(store: StoreDep) -> Health:
     return Health(status="ok", workspace=store.exists())
 
 
-@router.get("/", tags=["OGC API - Features"], summary="Landing page")
+@router.get(
+    "/",
+    tags=["OGC API - Features"],
+    summary="Landing page",
+    response_model_exclude_none=True,
+    dependencies=OGC_JSON,
+    responses=BAD_QUERY,
+)
 def landing(request: Request, key: KeyDep) -> LandingPage:
     """Links to the API description, the conformance classes and the layers."""
     return LandingPage(
@@ -34,7 +43,13 @@ def landing(request: Request, key: KeyDep) -> LandingPage:
     )
 
 
-@router.get("/conformance", tags=["OGC API - Features"], summary="Conformance classes")
+@router.get(
+    "/conformance",
+    tags=["OGC API - Features"],
+    summary="Conformance classes",
+    dependencies=OGC_JSON,
+    responses=BAD_QUERY,
+)
 def conformance(key: KeyDep) -> Conformance:
     """The OGC API - Features classes implemented: Part 1 core and GeoJSON."""
     return Conformance(conformsTo=list(CONFORMANCE))
