@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("GEOPLAN_SHARED_DATA", REPO.parent / "shared" / "data"))
 FIXTURES = Path(__file__).resolve().parent / "data"
@@ -71,3 +73,21 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", connect_full)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The small API test workspace with a key per role, built once per module."""
+    return build_workspace(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture
+def ws(template: Workspace, tmp_path: Path) -> Workspace:
+    """A fresh copy of the template, for a test that writes."""
+    return copy_workspace(template, tmp_path)
+
+
+@pytest.fixture
+def client(ws: Workspace) -> TestClient:
+    """An in-process client of an app on the test's own workspace."""
+    return client_for(ws)

@@ -20,25 +20,10 @@ from api.models import Health, Problem
 from api.settings import Settings
 from geoplan.keys import create_key, revoke_key, verify_key
 from geoplan.store.geopackage import GeoPackageStore
-from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
+from tests.api_fixtures import TestClient, Workspace, client_for
 
 GP_ITEMS = "/collections/gathering_points/items"
 POINT = {"type": "Point", "coordinates": [13.1, 32.9]}
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return build_workspace(tmp_path_factory.mktemp("api-app"))
-
-
-@pytest.fixture
-def ws(template: Workspace, tmp_path: Path) -> Workspace:
-    return copy_workspace(template, tmp_path)
-
-
-@pytest.fixture
-def client(ws: Workspace) -> TestClient:
-    return client_for(ws)
 
 
 def _problem(response: httpx.Response, status: int) -> Problem:

@@ -12,25 +12,10 @@ import pytest
 from api.errors import DISK_FULL, STORE_UNAVAILABLE, status_for
 from api.models import Problem
 from geoplan.errors import DiskFullError, StoreError
-from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
+from tests.api_fixtures import TestClient, Workspace
 
 GP = "/collections/gathering_points"
 POINT = {"type": "Point", "coordinates": [13.1, 32.9]}
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return build_workspace(tmp_path_factory.mktemp("api-errors"))
-
-
-@pytest.fixture
-def ws(template: Workspace, tmp_path: Path) -> Workspace:
-    return copy_workspace(template, tmp_path)
-
-
-@pytest.fixture
-def client(ws: Workspace) -> TestClient:
-    return client_for(ws)
 
 
 def _disk_full(response_text: str, status: int, ws: Workspace) -> Problem:

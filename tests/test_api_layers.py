@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from typing import Any
 
 import h3
@@ -30,9 +29,7 @@ from tests.api_fixtures import (
     FIXTURES,
     TestClient,
     Workspace,
-    build_workspace,
     client_for,
-    copy_workspace,
 )
 
 GP = "/collections/gathering_points"
@@ -54,21 +51,6 @@ NEW_VISIT: dict[str, Any] = {
         "services": ["health"],
     },
 }
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return build_workspace(tmp_path_factory.mktemp("api-layers"))
-
-
-@pytest.fixture
-def ws(template: Workspace, tmp_path: Path) -> Workspace:
-    return copy_workspace(template, tmp_path)
-
-
-@pytest.fixture
-def client(ws: Workspace) -> TestClient:
-    return client_for(ws)
 
 
 def _problem(response: httpx.Response, status: int) -> Problem:

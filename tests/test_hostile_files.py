@@ -33,9 +33,7 @@ from geoplan.store import open_store
 from tests.api_fixtures import (
     TestClient,
     Workspace,
-    build_workspace,
     client_for,
-    copy_workspace,
     free_port,
 )
 
@@ -43,21 +41,6 @@ GP = "/collections/gathering_points"
 VISITS = "/collections/outreach_visits"
 MARKER = "MARKER-3f9c1d-SECRET"
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return build_workspace(tmp_path_factory.mktemp("hostile"))
-
-
-@pytest.fixture
-def ws(template: Workspace, tmp_path: Path) -> Workspace:
-    return copy_workspace(template, tmp_path)
-
-
-@pytest.fixture
-def client(ws: Workspace) -> TestClient:
-    return client_for(ws)
 
 
 @pytest.fixture
