@@ -522,7 +522,7 @@ def coverage_command(
     """
     from geoplan import coverage  # noqa: PLC0415  (keeps --help fast)
     from geoplan.indicators import Period  # noqa: PLC0415
-    from geoplan.workspace import coverage_from_store  # noqa: PLC0415
+    from geoplan.workspace import coverage_layers  # noqa: PLC0415
 
     loaded = _load_params(params)
     settings = _coverage_params(loaded.coverage, threshold, locations)
@@ -532,7 +532,8 @@ def coverage_command(
     with _progress("Coverage") as tell:
         travel = _backend(roads, backend, params=loaded, progress=tell)
         tell("Analysing coverage", 0, None)
-        result = coverage_from_store(store, backend=travel, period=span, params=settings)
+        layers = coverage_layers(store, site_layers=settings.site_layers)
+        result = coverage.coverage_from_layers(layers, backend=travel, period=span, params=settings)
         written = coverage.save_coverage(result, output, by=by)
     _print_coverage(result, by=by, top=top)
     out.print(f"Wrote {len(written)} file(s) to {output}: {', '.join(p.name for p in written)}")

@@ -6,8 +6,8 @@ never ask which backend they were given. The command line, the API and the demo 
 
 - :func:`travel_time_backend`: the backend a user asked for (``--backend`` or ``--roads``);
 - :func:`read_frames`, :func:`coverage_layers`: the layers a stage reads;
-- :func:`matrix_from_store`, :func:`coverage_from_store`, :func:`plan_week_from_store`:
-  the stages on a workspace;
+- :func:`matrix_from_store`, :func:`plan_week_from_store`: the stages on a workspace
+  (coverage: :func:`geoplan.coverage.coverage_reusing_matrix` of :func:`coverage_layers`);
 - :func:`coverage_reach`, :func:`route_lines`: what the maps and schedules draw, made by the
   backend;
 - :func:`map_from_store`: any map of a workspace (the ``geoplan map`` command).
@@ -33,10 +33,8 @@ from geoplan.coverage import (
     CoverageResult,
     coverage_from_layers,
     coverage_layer_names,
-    coverage_reusing_matrix,
 )
 from geoplan.errors import ParameterError
-from geoplan.indicators import Period
 from geoplan.maps import MAP_KINDS, coverage_map, layers_map, plan_map
 from geoplan.maps.content import facilities, layer_or_none
 from geoplan.planning import (
@@ -172,37 +170,6 @@ def _point_layer(store: Store, name: str, role: str) -> gpd.GeoDataFrame:
         msg = f"{role} {name}: the layer is empty in the workspace; import it first."
         raise ParameterError(msg)
     return cast(gpd.GeoDataFrame, frame)
-
-
-def coverage_from_store(
-    store: Store,
-    *,
-    matrix: TravelTimeMatrix | None = None,
-    base_ids: Mapping[str, str] | None = None,
-    backend: TravelTimeBackend | None = None,
-    period: Period | None = None,
-    today: dt.date | None = None,
-    params: CoverageParams | None = None,
-) -> CoverageResult:
-    """Coverage gaps of a workspace's sites (see
-    :func:`geoplan.coverage.coverage_reusing_matrix` for ``matrix`` and ``base_ids``).
-
-    Raises
-    ------
-    ParameterError
-        If the workspace has no site to analyse, or as the analysis says.
-    """
-    params = params or CoverageParams()
-    layers = coverage_layers(store, site_layers=params.site_layers)
-    return coverage_reusing_matrix(
-        layers,
-        matrix=matrix,
-        base_ids=base_ids,
-        backend=backend,
-        period=period,
-        today=today,
-        params=params,
-    )
 
 
 def plan_week_from_store(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 import shapely
 
 from geoplan.edits import Edit, create_feature
-from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, copy_workspace
+from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for
 
 ZONES = "/collections/no_go_zones"
 VISITS = "/collections/outreach_visits"
@@ -32,18 +31,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     since = {"valid_from": dt.date(2027, 1, 10)}
     create_feature(store, "no_go_zones", Edit({**OPEN, **since}, square))
     return ws
-
-
-@pytest.fixture
-def ws(template: Workspace, tmp_path: Path) -> Workspace:
-    """A fresh copy of the workspace."""
-    return copy_workspace(template, tmp_path)
-
-
-@pytest.fixture
-def client(ws: Workspace) -> TestClient:
-    """A client of the app on the copy."""
-    return client_for(ws)
 
 
 def _ids(client: TestClient, ws: Workspace, path: str, when: str) -> list[str]:

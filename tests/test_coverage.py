@@ -44,6 +44,7 @@ from geoplan.coverage import (
     GapReason,
     coverage_from_layers,
     coverage_from_matrix,
+    coverage_reusing_matrix,
     gap_reasons_text,
     parse_minutes,
     save_coverage,
@@ -58,7 +59,7 @@ from geoplan.sources import RawTable
 from geoplan.store import Store, open_store
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
 from geoplan.vocab import GapReasonKind, SexAge
-from geoplan.workspace import coverage_from_store, coverage_layers
+from geoplan.workspace import coverage_layers
 
 TODAY = dt.date(2026, 11, 30)
 PERIOD = Period(dt.date(2026, 6, 1), TODAY)
@@ -818,12 +819,12 @@ def _workspace(path: Path) -> Store:
     return store
 
 
-def test_coverage_from_store_uses_a_given_matrix(tmp_path: Path) -> None:
+def test_coverage_reusing_a_matrix_uses_a_given_matrix(tmp_path: Path) -> None:
     """A larger matrix that names the base as the planner does is cut down and used."""
     store = _workspace(tmp_path / "ws.gpkg")
     extra = {**MINUTES, "X-9": (1, 1, 1)}
-    result = coverage_from_store(
-        store,
+    result = coverage_reusing_matrix(
+        coverage_layers(store, site_layers=PARAMS.site_layers),
         matrix=_matrix(extra, ("CL-1", "CL-2", "base:T-1")),
         base_ids={"T-1": "base:T-1"},
         period=PERIOD,
@@ -835,12 +836,13 @@ def test_coverage_from_store_uses_a_given_matrix(tmp_path: Path) -> None:
     assert _site(result, "GP-1")["nearest_base"] == "T-1"
 
 
-def test_coverage_from_store_without_a_usable_matrix_builds_one(tmp_path: Path) -> None:
+def test_coverage_reusing_a_matrix_without_a_usable_one_builds_one(tmp_path: Path) -> None:
     """A matrix lacking a site is set aside; straight-line times are computed instead."""
     store = _workspace(tmp_path / "ws.gpkg")
     short = {k: v for k, v in MINUTES.items() if k != "GP-3"}
-    result = coverage_from_store(
-        store, matrix=_matrix(short), period=PERIOD, today=TODAY, params=PARAMS
+    layers = coverage_layers(store, site_layers=PARAMS.site_layers)
+    result = coverage_reusing_matrix(
+        layers, matrix=_matrix(short), period=PERIOD, today=TODAY, params=PARAMS
     )
     assert result.backend == "straight_line"
 

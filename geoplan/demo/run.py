@@ -132,14 +132,15 @@ def _analyse_coverage(run: DemoRun) -> None:
     ``run.results["coverage"]`` holds the result; the CSV tables and ``coverage.gpkg`` go to
     ``coverage/``, and the summary lines give the totals and the worst gaps.
     """
-    from geoplan.coverage import save_coverage, top_gaps_text  # noqa: PLC0415
+    from geoplan.coverage import coverage_reusing_matrix, save_coverage, top_gaps_text  # noqa: PLC0415
     from geoplan.planning import base_location  # noqa: PLC0415
-    from geoplan.workspace import coverage_from_store  # noqa: PLC0415
+    from geoplan.workspace import coverage_layers  # noqa: PLC0415
 
     store = run.store
     bases = {str(t): base_location(str(t)) for t in store.read("teams")["id"]}
     matrix = run.results.get("matrix")
-    result = coverage_from_store(store, matrix=matrix, base_ids=bases, today=run.today)
+    layers = coverage_layers(store)
+    result = coverage_reusing_matrix(layers, matrix=matrix, base_ids=bases, today=run.today)
     run.results["coverage"] = result
     folder = run.out_dir / "coverage"
     save_coverage(result, folder)
