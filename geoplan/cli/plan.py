@@ -1,0 +1,269 @@
+"""Commands for the weekly plan, maps and the demo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from geoplan.store import DEFAULT_WORKSPACE
+
+if TYPE_CHECKING:
+    pass
+
+from geoplan.cli.common import (
+    BackendOption,
+    WorkspaceOption,
+    app,
+    err,
+    existing_store,
+    load_params_file,
+    out,
+    parse_date,
+    progress_bar,
+    travel_backend,
+)
+
+# --- weekly plan ----------------------------------------------------------------------------
+
+
+@app.command("plan")
+def plan_command(
+    week: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO week (2026-W49: Sunday 29 Nov to Thursday 3 Dec) or any date in the week; default: the coming week."
+        ),
+    ] = None,
+    teams: Annotated[
+        str | None, typer.Option(help="Comma-separated team ids to plan for (default: every team).")
+    ] = None,
+    pin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SITE:TEAM:DAY[:SERVICE]: fix a visit to a team and day (a date or sun..sat); repeatable."
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", help="Seconds the solver searches (default: the parameters', 20)."
+        ),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of the search: the same seed and data give the same plan (on a busier machine the search may get fewer steps done in the time)."
+        ),
+    ] = 0,
+    params: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file with \\[planning] parameters (see examples/planning.toml) and optionally \\[solver], \\[straight_line] / \\[road_network]."
+        ),
+    ] = None,
+    roads: Annotated[
+        Path | None,
+        typer.Option(
+            help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2): road travel times, and route lines along the roads."
+        ),
+    ] = None,
+    backend: BackendOption = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schedules.")] = Path(
+        "plan"
+    ),
+    formats: Annotated[
+        str, typer.Option("--format", help="Outputs to write, comma-separated.")
+    ] = "csv,xlsx,html,geojson,gpx",
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Plan a week of team-day routes and write the schedules.
+
+    Visit tasks come from the site layers and the visit history: each service a site needs
+    every N days is due when that interval has run out. Each team works its days from its base
+    and back within its shift; the solver orders the visits, respects access hours, stop
+    limits and NFI kits, and leaves out the lowest-priority tasks when time runs short. Every
+    task left out gets one reason. Schedules go to --out: schedule.csv and schedule.xlsx, a
+    printable page per team-day (html/), plan.geojson, a GPX file per team-day (gpx/), and
+    left_out.csv.
+
+    [bold]Examples[/bold]
+
+      geoplan plan --week 2026-W49
+
+      geoplan plan --week 2026-W49 --teams MED-TRP,PROT-1 --time-limit 60 --seed 3
+
+      geoplan plan --pin DC-03:PROT-1:mon --pin GP-0017:MRRM-1:2026-12-01 -o week49
+
+      geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
+    """
+    from geoplan.planning import parse_pins  # noqa: PLC0415
+    from geoplan.schedules import check_formats, write_schedules  # noqa: PLC0415
+    from geoplan.workspace import plan_week_from_store, route_lines  # noqa: PLC0415
+
+    chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
+    pins = parse_pins(pin or [])
+    loaded = load_params_file(params)
+    planning = loaded.planning
+    limit = time_limit if time_limit is not None else planning.time_limit
+    team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None
+    store = existing_store(workspace)
+    with progress_bar("Reading the workspace") as tell:
+        travel = travel_backend(roads, backend, params=loaded, progress=tell)
+        plan = plan_week_from_store(
+            store,
+            week=week,
+            team_ids=team_ids,
+            params=planning,
+            pins=pins,
+            seed=seed,
+            time_limit=limit,
+            backend=travel,
+            progress=tell,
+        )
+        tell("Writing the schedules", limit, limit)
+        lines = route_lines(plan, travel, zones=store.read("no_go_zones"))
+        written = write_schedules(plan, out_dir, formats=chosen, lines=lines)
+    out.print(escape(plan.summary()))
+    _print_written(out_dir, written)
+
+
+def _print_written(folder: Path, written: dict[str, Path]) -> None:
+    singles = [name for name in written if "/" not in name or name.endswith("index.html")]
+    per_day = Counter(name.split("/")[0] for name in written if name not in singles)
+    listed = [*singles, *(f"{kind}/ ({n} team-day file(s))" for kind, n in per_day.items())]
+    out.print(f"Wrote {len(written)} file(s) to {escape(str(folder))}: {escape(', '.join(listed))}")
+
+
+# --- maps -----------------------------------------------------------------------------------
+
+
+@app.command("map")
+def map_command(
+    kind: Annotated[
+        str, typer.Argument(help="Which map: layers, coverage or plan.", metavar="KIND")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "map.html"
+    ),
+    no_tiles: Annotated[
+        bool,
+        typer.Option(
+            "--no-tiles",
+            help="Plain background instead of OpenStreetMap tiles (tiles need internet).",
+        ),
+    ] = False,
+    date: Annotated[
+        str | None,
+        typer.Option(help="Day the layers and coverage maps show, YYYY-MM-DD (default: today)."),
+    ] = None,
+    week: Annotated[
+        str | None,
+        typer.Option(help="Week the plan map plans: ISO week 2026-W49 or a date (default: next)."),
+    ] = None,
+    roads: Annotated[
+        Path | None,
+        typer.Option(help="OpenStreetMap extract: road travel times and routes along the roads."),
+    ] = None,
+    backend: BackendOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the planner's search.")] = 0,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds the planner searches.")
+    ] = None,
+    online_assets: Annotated[
+        bool,
+        typer.Option(
+            "--online-assets",
+            help="Link Leaflet from its CDN instead of embedding it (smaller file; needs internet).",
+        ),
+    ] = False,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Draw an HTML map of the workspace: its layers, its coverage gaps or the coming week's plan.
+
+    [bold]layers[/bold]: every site by status (overdue in red, inaccessible in grey), team
+    bases, no-go zones and admin boundaries. [bold]coverage[/bold]: people out of reach per
+    admin area (or H3 hexagon), the area within the threshold of a clinic or base, sites out of
+    reach ringed in red, proposed new stops. [bold]plan[/bold]: each team-day route in its
+    team's colour with numbered stops and arrival times, a toggle per team and per day, and
+    left-out sites with their reason. Every map has a legend, a scale bar, full screen, a
+    measuring tool and prints on one A4 landscape page; the file opens without internet.
+
+    [bold]Examples[/bold]
+
+      geoplan map layers -o layers.html
+
+      geoplan map coverage --date 2026-03-01 --no-tiles -o gaps.html
+
+      geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf -o week49.html
+    """
+    from geoplan.maps import MAP_KINDS, map_frame, save_map  # noqa: PLC0415  (fast --help)
+    from geoplan.workspace import MapRequest, map_from_store  # noqa: PLC0415
+
+    if kind not in MAP_KINDS:
+        raise typer.BadParameter(
+            f"{kind!r} is not one of {', '.join(MAP_KINDS)}", param_hint="KIND"
+        )
+    store = existing_store(workspace)
+    with progress_bar(f"Drawing the {kind} map") as tell:
+        travel = travel_backend(roads, backend, params=None, progress=tell)
+        request = MapRequest(
+            day=parse_date(date),
+            week=week,
+            tiles=not no_tiles,
+            backend=travel,
+            seed=seed,
+            time_limit=time_limit,
+        )
+        drawn = map_from_store(kind, store, request=request, progress=tell)
+        save_map(drawn, output, inline=not online_assets)
+    size = output.stat().st_size / 1e6
+    out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
+    if sensitive := sorted(map_frame(drawn).sensitive):
+        err.print(
+            f"[yellow]note:[/yellow] the map shows exact positions of {', '.join(sensitive)}, "
+            "which can expose people to harm: share it only within the programme."
+        )
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo_command(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the demo workspace and outputs.")
+    ] = Path("geoplan-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
+    sites: Annotated[
+        int | None, typer.Option(help="Number of gathering points (default: the scenario's).")
+    ] = None,
+    visits: Annotated[
+        int | None, typer.Option(help="Number of outreach visits (default: the scenario's).")
+    ] = None,
+    roads: Annotated[
+        Path | None,
+        typer.Option(help="OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2) for road travel times."),
+    ] = None,
+    backend: BackendOption = None,
+) -> None:
+    """Build a fresh demo workspace (a made-up operation in western Libya) and run every stage.
+
+    The data is synthetic: names and coordinates are invented, never real detention-centre
+    positions. Outputs go to the --out folder; the summary says where.
+
+    [bold]Examples[/bold]
+
+      geoplan demo
+
+      geoplan demo --out big-demo --sites 5000 --visits 200000 --seed 3
+    """
+    from geoplan.demo.run import DemoOptions, run_demo  # noqa: PLC0415  (keeps --help fast)
+
+    options = DemoOptions(seed=seed, sites=sites, visits=visits, roads=roads)
+    with progress_bar("Demo") as tell:
+        result = run_demo(out_dir, options=options, progress=tell)
+    out.print(escape(result.summary()))
