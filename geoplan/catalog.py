@@ -13,7 +13,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from geoplan.errors import CatalogError, UnknownLayerError
+from geoplan.spreadsheets import read_clock, read_days
+from geoplan.vocab import Weekday
 
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "time", "enum", "enum_list")
 GEOMETRY_TYPES = ("Point", "Polygon", "None")
@@ -34,7 +36,7 @@ floating point lose digits (and the GeoPackage's 64-bit integers overflow soon a
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 """Dates outside these years are refused: a typo (2263 for 2026), and beyond what the
 tables' clocks (pandas' nanosecond timestamps, 1677-2262) can hold."""
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_WEEKDAYS = frozenset(Weekday)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -319,10 +321,7 @@ def check_year(day: dt.date) -> dt.date:
 def _parse_time(field: FieldDef, raw: object) -> str:
     if isinstance(raw, dt.time):
         return raw.strftime("%H:%M")
-    match = _TIME.match(str(raw).strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError("expected a time of day as HH:MM (24-hour clock), for example 09:30")
-    return f"{int(match[1]):02d}:{match[2]}"
+    return read_clock(str(raw))
 
 
 def _parse_enum(field: FieldDef, raw: object) -> str:
@@ -333,7 +332,12 @@ def _parse_enum(field: FieldDef, raw: object) -> str:
 
 
 def _parse_enum_list(field: FieldDef, raw: object) -> tuple[str, ...]:
-    items = raw if isinstance(raw, tuple | list) else LIST_SEPARATORS.split(str(raw))
+    if isinstance(raw, tuple | list):
+        items: Sequence[object] = raw
+    elif set(field.allowed) <= _WEEKDAYS:  # day lists as people write them: Sun-Thu, Su-Th
+        items = read_days(str(raw))
+    else:
+        items = LIST_SEPARATORS.split(str(raw))
     tokens = [normalise_token(str(t)) for t in items if str(t).strip()]
     bad = [t for t in tokens if t not in field.allowed]
     if bad:

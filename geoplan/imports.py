@@ -8,6 +8,7 @@ transaction, or nothing at all.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.catalog import LayerDef, get_layer
-from geoplan.errors import InputFileError, LayerValidationError
+from geoplan.errors import InputFileError, LayerValidationError, ParameterError
 from geoplan.layers import (
     ColumnMapping,
     OperatingArea,
@@ -27,11 +28,13 @@ from geoplan.outputs import private_file, write_csv
 from geoplan.progress import Progress
 from geoplan.report import ValidationReport
 from geoplan.sources import ImportLimits, RawTable, SourceOptions, read_source
+from geoplan.spreadsheets import did_you_mean
 from geoplan.store import Store, WriteResult
 
 AREA_SETTING = "operating_area"
 ExportFormat = Literal["geojson", "gpkg", "csv"]
 EXPORT_SUFFIXES: dict[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv"}
+GEOMETRY_COLUMNS = frozenset({"geometry", "lon", "lat", "wkt"})
 
 
 @dataclass(frozen=True)
@@ -161,13 +164,31 @@ def _context(definition: LayerDef, store: Store, options: ImportOptions) -> Vali
 # --- export -------------------------------------------------------------------------------
 
 
-def export_layer(store: Store, layer: str, path: Path, *, fmt: ExportFormat | None = None) -> int:
+def export_layer(
+    store: Store,
+    layer: str,
+    path: Path,
+    *,
+    fmt: ExportFormat | None = None,
+    columns: Sequence[str] | None = None,
+) -> int:
     """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns, areas as WKT).
 
+    With ``columns``, only those fields (the id always first) are written, and the geometry
+    only when ``geometry`` (or ``lon``/``lat``) is among them: such a file, edited and imported
+    with ``--update``, changes just those fields.
+
     Returns the number of rows written.
+
+    Raises
+    ------
+    ParameterError
+        If ``columns`` names something that is not a field of the layer.
     """
     fmt = fmt or _format_from_suffix(path)
     frame = _exportable(store.read(layer))
+    if columns is not None:
+        frame = _with_columns(frame, get_layer(layer), columns)
     if fmt == "csv":
         write_csv(_csv_table(frame), path)
         return len(frame)
@@ -177,6 +198,24 @@ def export_layer(store: Store, layer: str, path: Path, *, fmt: ExportFormat | No
     with private_file(path) as partial:
         frame.to_file(partial, driver=driver, layer=layer, engine="pyogrio")
     return len(frame)
+
+
+def _with_columns(
+    frame: pd.DataFrame, definition: LayerDef, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The id and the named fields, with the geometry when asked for."""
+    wanted = [c.strip() for c in columns if c.strip()]
+    names = set(definition.field_names)
+    unknown = [c for c in wanted if c not in names and c not in GEOMETRY_COLUMNS]
+    if unknown:
+        hint = did_you_mean(unknown[0], definition.field_names)
+        msg = f"layer {definition.name} has no field {unknown[0]!r}{hint}"
+        raise ParameterError(f"{msg}; its fields are: {', '.join(definition.field_names)}")
+    fields = list(dict.fromkeys([definition.id_field, *(c for c in wanted if c in names)]))
+    keep_geometry = isinstance(frame, gpd.GeoDataFrame) and bool(set(wanted) & GEOMETRY_COLUMNS)
+    if keep_geometry:
+        return frame[[*fields, frame.geometry.name]]
+    return pd.DataFrame(frame[fields])
 
 
 def _format_from_suffix(path: Path) -> ExportFormat:

@@ -35,6 +35,7 @@ from geoplan.catalog import (
 from geoplan.errors import MappingError
 from geoplan.report import Problem, ProblemLog, ValidationReport
 from geoplan.sources import WGS84, RawTable
+from geoplan.spreadsheets import did_you_mean, is_time_range, read_clock, read_time_range
 
 # --- options ------------------------------------------------------------------------------
 
@@ -208,8 +209,23 @@ def _map_columns(
         sources = mapping.columns.get(f.name) or ((by_lower[f.name],) if f.name in by_lower else ())
         used.update(sources)
         cells[f.name] = _coalesce(table.frame, sources, f, mapping)
-    problems = _unused_columns(table, used)
+    problems = _split_time_ranges(table, layer, cells, used)
+    problems += _unused_columns(table, used)
     return cells, problems
+
+
+def map_cells(
+    table: RawTable, layer: LayerDef, mapping: ColumnMapping | None = None
+) -> tuple[dict[str, list[object]], list[Problem]]:
+    """A table's raw cells by field, as validation reads them (mapping applied, time ranges
+    in one cell split into start and end), and the problems found in doing so.
+
+    Raises
+    ------
+    MappingError
+        As :func:`validate_table`.
+    """
+    return _map_columns(table, layer, mapping or ColumnMapping())
 
 
 def _check_mapping(table: RawTable, layer: LayerDef, mapping: ColumnMapping) -> None:
@@ -261,6 +277,97 @@ def _unused_columns(table: RawTable, used: set[str]) -> list[Problem]:
             severity="warning",
         )
     ]
+
+
+# --- a time range in one cell -------------------------------------------------------------
+
+_RANGE_COLUMNS = ("{p}", "{p}_hours", "{p}_time", "{p}_times", "{p}s")
+_ONE_PAIR_COLUMNS = ("hours", "working_hours", "times", "time_range")
+
+
+def _time_pairs(layer: LayerDef) -> list[tuple[str, str]]:
+    """(start, end) field pairs of clock times, such as (shift_start, shift_end)."""
+    times = {f.name for f in layer.fields if f.type == "time"}
+    return [(f.after, f.name) for f in layer.fields if f.name in times and f.after in times]
+
+
+def _range_column(table: RawTable, layer: LayerDef, pair: tuple[str, str]) -> str | None:
+    """A file column holding a pair's start and end in one cell: ``shift`` or
+    ``shift_hours`` for (shift_start, shift_end); ``hours`` when the layer has one pair."""
+    prefix = pair[0].removesuffix("_start").removesuffix("_from")
+    names = [n.format(p=prefix) for n in _RANGE_COLUMNS]
+    if len(_time_pairs(layer)) == 1:
+        names += _ONE_PAIR_COLUMNS
+    by_token = {normalise_token(str(c)): str(c) for c in table.frame.columns}
+    fields = set(layer.field_names)
+    return next((by_token[n] for n in names if n in by_token and n not in fields), None)
+
+
+def _split_time_ranges(
+    table: RawTable, layer: LayerDef, cells: dict[str, list[object]], used: set[str]
+) -> list[Problem]:
+    """Read ``8:00-16:00`` (in a ``shift`` column, or in the start or end cell itself) as a
+    start and an end; a range that cannot be read is an error of its row, never a default."""
+    problems: list[Problem] = []
+    ids = [_id_text(v) if not is_missing(v) else None for v in cells[layer.id_field]]
+    for pair in _time_pairs(layer):
+        column = _range_column(table, layer, pair)
+        combined = table.frame[column].tolist() if column else [None] * len(table.frame)
+        if column:
+            used.add(column)
+        for i, raw in enumerate(combined):
+            where = _Where(table, i, ids[i])
+            problems += _split_one(cells, pair, raw, column or pair[0], where)
+    return problems
+
+
+def _split_one(
+    cells: dict[str, list[object]], pair: tuple[str, str], raw: object, column: str, where: _Where
+) -> list[Problem]:
+    start, end = pair
+    cell = _range_cell(raw, cells[start][where.index], cells[end][where.index])
+    if cell is None:
+        return []
+    text, from_column = cell
+    try:
+        first, last = read_time_range(text)
+    except ValueError as exc:
+        fix = (
+            "write the times as HH:MM-HH:MM on the 24-hour clock (for example 08:00-16:00), "
+            f"or fill {start} and {end}"
+        )
+        return [where.problem("bad-time-range", str(exc), fix, field=column, value=_show(text))]
+    if from_column and _disagrees(cells, pair, where.index, (first, last)):
+        msg = f"{column} {text} disagrees with {start}/{end} in the same row"
+        fix = f"keep the times in one place: empty {column}, or {start} and {end}"
+        return [where.problem("conflicting-times", msg, fix, field=column, value=_show(text))]
+    cells[start][where.index], cells[end][where.index] = first, last
+    return []
+
+
+def _range_cell(raw: object, start: object, end: object) -> tuple[str, bool] | None:
+    """The text holding a time range, and whether it came from a separate column."""
+    if not is_missing(raw):
+        return str(raw), True
+    for value in (start, end):
+        if isinstance(value, str) and is_time_range(value):
+            return value, False
+    return None
+
+
+def _disagrees(
+    cells: dict[str, list[object]], pair: tuple[str, str], index: int, times: tuple[str, str]
+) -> bool:
+    for name, expected in zip(pair, times, strict=True):
+        value = cells[name][index]
+        if is_missing(value) or isinstance(value, dt.time):
+            continue
+        try:
+            if read_clock(str(value)) != expected:
+                return True
+        except ValueError:
+            return True
+    return False
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -640,17 +747,23 @@ def _references(
         known = frozenset().union(
             *(context.known_ids.get(name, frozenset()) for name in f.references)
         )
+        hints: dict[str, str] = {}
         for i, ref in enumerate(values[f.name]):
             if isinstance(ref, str) and ref not in known:
+                if ref not in hints:  # a bounded cost on a file of many unknown ids
+                    hints[ref] = did_you_mean(ref, known) if len(hints) < _MAX_HINTED else ""
                 where = _Where(table, i, _as_id(values[layer.id_field][i]))
                 layers_text = " or ".join(f.references)
                 msg = f"{f.name} {ref} is not an id in {layers_text}"
-                fix = f"import the {layers_text} layer first, or correct the id"
+                msg += hints[ref]
+                fix = f"correct the id, or import the {layers_text} layer first"
                 problems.append(
                     where.problem("unknown-reference", msg, fix, field=f.name, value=ref)
                 )
     return problems
 
+
+_MAX_HINTED = 200
 
 _ROW_RULES: tuple[RowRule, ...] = (
     _duplicate_ids,

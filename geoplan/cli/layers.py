@@ -13,7 +13,9 @@ from geoplan.errors import (
     LayerValidationError,
 )
 from geoplan.imports import (
+    GEOMETRY_COLUMNS,
     ExportFormat,
+    ImportOptions,
     check_file,
     export_layer,
     import_file,
@@ -21,7 +23,8 @@ from geoplan.imports import (
     set_operating_area,
 )
 from geoplan.sources import SourceOptions
-from geoplan.store import DEFAULT_WORKSPACE, open_store
+from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
+from geoplan.updates import update_file
 
 if TYPE_CHECKING:
     pass
@@ -77,17 +80,35 @@ def import_command(
     ] = False,
     report: ReportOption = None,
     params: ImportParamsOption = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help=(
+                "FILE holds only an id column and the columns to change: each row is merged "
+                "onto the stored site of its id (empty cells keep what is stored; no "
+                "coordinates needed), checked with the same rules, and every change listed."
+            ),
+        ),
+    ] = False,
 ) -> None:
     """Validate FILE and import it into LAYER: all rows, or none if any row has an error.
 
     Rows are matched by id: new ids are added, changed rows updated, identical rows left alone,
     so importing the same file twice changes nothing.
 
+    With --update, FILE may carry just the id and the columns to change (for example
+    id,access_status,access_reason); the command prints each change as old -> new.
+
     [bold]Examples[/bold]
 
       geoplan import gathering_points sites.csv --dry-run
 
       geoplan import clinics osm_health.geojson --map id=ID --map "name=NAME_EN|NAME" --default kind=other
+
+      geoplan export gathering_points -f csv -o access.csv --columns id,access_status,access_reason
+
+      geoplan import gathering_points access.csv --update
     """
     options = import_options(
         mapping,
@@ -99,6 +120,9 @@ def import_command(
         params,
     )
     store = open_store(workspace)
+    if update:
+        _update(file, layer, store, options, dry_run=dry_run, report=report)
+        return
     importing = f"Importing {file.name} into {layer}"
     with progress_bar(importing) as tell:
         try:
@@ -122,6 +146,31 @@ def import_command(
         )
     else:
         out.print(f"{result.write} in {workspace}")
+
+
+def _update(
+    file: Path,
+    layer: str,
+    store: Store,
+    options: ImportOptions,
+    *,
+    dry_run: bool,
+    report: Path | None,
+) -> None:
+    with progress_bar(f"Updating {layer} from {file.name}"):
+        try:
+            result = update_file(file, layer, store=store, options=options, dry_run=dry_run)
+        except LayerValidationError as exc:
+            write_report(exc.report, report)
+            raise
+    print_notes(result.notes)
+    print_report(result.report)
+    write_report(result.report, report)
+    out.print(result.summary())
+    if result.write is None:
+        out.print("Dry run: nothing written.")
+    else:
+        out.print(str(result.write))
 
 
 @app.command("validate")
@@ -178,21 +227,35 @@ def export_command(
         Path | None, typer.Option("--output", "-o", help="File to write (default LAYER.FORMAT).")
     ] = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help=(
+                "Only these fields, comma-separated (the id is always written); add lon,lat "
+                "to keep positions. Makes a file to edit and bring back with import --update."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns).
 
-    [bold]Example[/bold]
+    [bold]Examples[/bold]
 
       geoplan export gathering_points --format csv -o sites.csv
+
+      geoplan export gathering_points -f csv -o access.csv --columns id,access_status,access_reason
     """
     fmt = fmt.lower()
     if fmt not in ("geojson", "gpkg", "csv"):
         raise typer.BadParameter(f"{fmt!r} is not one of geojson, gpkg, csv", param_hint="--format")
     target = output or Path(f"{layer}.{fmt}")
     fmt_literal: ExportFormat = fmt  # type: ignore[assignment]
-    rows = export_layer(existing_store(workspace), layer, target, fmt=fmt_literal)
+    chosen = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
+    rows = export_layer(existing_store(workspace), layer, target, fmt=fmt_literal, columns=chosen)
     out.print(f"Wrote {rows} row(s) of {layer} to {target}")
-    if get_layer(layer).sensitivity == "high":
+    with_positions = chosen is None or bool(set(chosen) & GEOMETRY_COLUMNS)
+    if get_layer(layer).sensitivity == "high" and with_positions:
         err.print(
             f"[yellow]note:[/yellow] {target} holds exact positions of {layer}, which can expose "
             "people to harm: share it only within the programme, never publicly."
