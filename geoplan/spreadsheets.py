@@ -53,9 +53,8 @@ def read_clock(text: str) -> str:
     hour = int(match["h"]) if match else 99
     minute = int(match["m"] or 0) if match else 99
     if match and match["ap"]:
-        if not 1 <= hour <= 12:
-            hour = 99
-        hour = hour % 12 + (12 if match["ap"].lower().startswith("p") else 0)
+        pm = match["ap"].lower().startswith("p")
+        hour = hour % 12 + (12 if pm else 0) if 1 <= hour <= 12 else 99
     if hour > 23 or minute > 59:
         raise ValueError("expected a time of day as HH:MM (24-hour clock), for example 09:30")
     return f"{hour:02d}:{minute:02d}"
