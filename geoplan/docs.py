@@ -20,6 +20,11 @@ is). Geometries are in EPSG:4326. List fields are stored comma-separated (`healt
 dates as `YYYY-MM-DD`, in the years {FIRST_YEAR} to {LAST_YEAR} (any other year is taken for a typo);
 times as `HH:MM`.
 
+On import, `,` and `;` both separate the items of a list (`health;mhpss` is `health,mhpss`),
+day lists take ranges (`Sun-Thu`, `sun..thu`, OSM `Su-Th`), times take `08h00` and `4pm`, and
+a start/end pair of times may come in one cell (a `shift` column holding `8:00-16:00`).
+Ready-to-fill templates of every layer: [`examples/templates/`](../examples/templates/).
+
 Sensitivity: `high` layers (gathering points, detention centres) can expose people to harm:
 the API shows their positions generalised to viewers, and demo positions are made up.
 Beneficiaries are counted ({", ".join(SexAge)}), never named.

@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from geoplan.catalog import FieldDef, LayerDef, get_layer, load_catalog
 from geoplan.errors import ParameterError
 from geoplan.layers import column_from_values
+from geoplan.maps.style import WARNING_COLOUR, spreadsheet_colour
 from geoplan.outputs import append_row, private_file, write_csv
 from geoplan.sources import WGS84
 
@@ -126,7 +127,7 @@ def _style_header(sheet: Worksheet, layer: LayerDef, columns: Sequence[str]) -> 
     for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index)
         required = name in layer.field_names and layer.field(name).required
-        cell.font = Font(bold=True, color="B00020" if required else None)
+        cell.font = Font(bold=True, color=spreadsheet_colour(WARNING_COLOUR) if required else None)
         cell.comment = Comment(_describe(layer, name), "geoplan")
         sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 4)
     sheet.freeze_panes = "A2"
