@@ -274,6 +274,7 @@ def _unused_columns(table: RawTable, used: set[str]) -> list[Problem]:
             message=f"column(s) {', '.join(unused)} are not fields of this layer and were ignored",
             fix="map a column to a field with --map FIELD=COLUMN if it holds one",
             file=table.file,
+            value=", ".join(unused),
             severity="warning",
         )
     ]

@@ -18,7 +18,6 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.catalog import LayerDef, get_layer, is_missing
-from geoplan.edits import raw_values
 from geoplan.errors import LayerValidationError
 from geoplan.imports import ImportOptions, check_table
 from geoplan.layers import map_cells
@@ -133,6 +132,7 @@ def check_update(
 
 def _merge(table: RawTable, definition: LayerDef, store: Store, options: ImportOptions) -> _Merged:
     cells, found = map_cells(table, definition, options.mapping)
+    found = [_strict_columns(p, definition) for p in found]
     ids = [None if is_missing(v) else _id_text(v) for v in cells[definition.id_field]]
     present = sorted({i for i in ids if i is not None})
     stored = store.read(definition.name, ids=present)
@@ -160,13 +160,13 @@ def _merged_cells(
     definition: LayerDef, cells: dict[str, list[object]], rows: list[int], stored: pd.DataFrame
 ) -> pd.DataFrame:
     """The file's cells where filled, the stored values elsewhere, as raw cells."""
-    columns: dict[str, list[object]] = {name: [] for name in definition.field_names}
-    for position, k in enumerate(rows):
-        current = raw_values(stored.iloc[[position]], definition)
-        for name in definition.field_names:
-            cell = cells[name][k]
-            columns[name].append(current[name] if is_missing(cell) else cell)
-    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    columns: dict[str, pd.Series] = {}
+    for name in definition.field_names:
+        kept = [None if is_missing(v) else v for v in stored[name].tolist()]
+        given = [cells[name][k] for k in rows]
+        merged = [old if is_missing(new) else new for new, old in zip(given, kept, strict=True)]
+        columns[name] = pd.Series(merged, dtype=object)
+    return pd.DataFrame(columns)
 
 
 def _merged_geometry(table: RawTable, rows: list[int], stored: pd.DataFrame) -> gpd.GeoSeries:
@@ -248,6 +248,18 @@ def _id_problems(
                 )
             )
     return problems
+
+
+def _strict_columns(problem: Problem, definition: LayerDef) -> Problem:
+    """In an update file a column that is no field is an error: ignoring it would report "no
+    changes" for a change the user meant to make."""
+    if problem.rule != "unused-columns" or not problem.value:
+        return problem
+    columns = problem.value.split(", ")
+    hints = "".join(f"; {c}{did_you_mean(c, definition.field_names)}" for c in columns)
+    msg = f"column(s) {problem.value} are not fields of {definition.name}{hints}"
+    fix = "name each column after the field it changes, or map it with --map FIELD=COLUMN"
+    return replace(problem, message=msg, fix=fix, severity="error")
 
 
 def _first_rows(ids: list[str | None]) -> dict[str, int]:

@@ -156,3 +156,19 @@ def test_update_reads_a_shift_in_one_cell(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, "shift.csv", "id,shift\nT-MED,8:00-16:00\n")
     result = update_file(path, "teams", store=store)
     assert set(result.changes) == {FieldChange("T-MED", "shift_end", "15:00", "16:00")}
+
+
+def test_a_column_that_is_no_field_is_an_error_in_an_update(store: Store, tmp_path: Path) -> None:
+    """`status` for access_status would change nothing: it is refused with the field meant."""
+    path = _write(tmp_path, "status.csv", "id,acces_status\nGP-1,inaccessible\n")
+    with pytest.raises(LayerValidationError) as caught:
+        update_file(path, "gathering_points", store=store)
+    (problem,) = caught.value.report.errors
+    assert "did you mean access_status" in problem.message
+
+
+def test_visits_update_without_geometry(fixtures: Path, store: Store, tmp_path: Path) -> None:
+    """A table layer (outreach visits) takes update files too."""
+    path = _write(tmp_path, "referrals.csv", "id,referrals\nV-2,2\n")
+    result = update_file(path, "outreach_visits", store=store)
+    assert result.changes == (FieldChange("V-2", "referrals", 0, 2),)
