@@ -35,7 +35,14 @@ from geoplan.catalog import (
 from geoplan.errors import MappingError
 from geoplan.report import Problem, ProblemLog, ValidationReport
 from geoplan.sources import WGS84, RawTable
-from geoplan.spreadsheets import did_you_mean, is_time_range, read_clock, read_time_range
+from geoplan.spreadsheets import (
+    did_you_mean,
+    is_time_range,
+    read_clock,
+    read_days,
+    read_time_range,
+    split_days,
+)
 
 # --- options ------------------------------------------------------------------------------
 
@@ -316,20 +323,41 @@ def _split_time_ranges(
         combined = table.frame[column].tolist() if column else [None] * len(table.frame)
         if column:
             used.add(column)
+        days = _days_field(layer, pair)
         for i, raw in enumerate(combined):
             where = _Where(table, i, ids[i])
-            problems += _split_one(cells, pair, raw, column or pair[0], where)
+            problems += _split_one(cells, (*pair, days), raw, column or pair[0], where)
     return problems
 
 
+def _days_field(layer: LayerDef, pair: tuple[str, str]) -> str | None:
+    """The day list that goes with a pair of times: opening_days for opening_start, and
+    working_days for a team's shift."""
+    prefix = pair[0].removesuffix("_start").removesuffix("_from")
+    for name in (f"{prefix}_days", "working_days"):
+        if name in layer.field_names and layer.field(name).type == "enum_list":
+            return name
+    return None
+
+
 def _split_one(
-    cells: dict[str, list[object]], pair: tuple[str, str], raw: object, column: str, where: _Where
+    cells: dict[str, list[object]],
+    fields: tuple[str, str, str | None],
+    raw: object,
+    column: str,
+    where: _Where,
 ) -> list[Problem]:
-    start, end = pair
+    start, end, days_field = fields
+    pair = (start, end)
     cell = _range_cell(raw, cells[start][where.index], cells[end][where.index])
     if cell is None:
         return []
     text, from_column = cell
+    days, text = split_days(text) if from_column and days_field else ((), text)
+    if days and days_field:
+        found = _set_days(cells, days_field, days, column, where)
+        if found:
+            return found
     try:
         first, last = read_time_range(text)
     except ValueError as exc:
@@ -343,6 +371,19 @@ def _split_one(
         fix = f"keep the times in one place: empty {column}, or {start} and {end}"
         return [where.problem("conflicting-times", msg, fix, field=column, value=_show(text))]
     cells[start][where.index], cells[end][where.index] = first, last
+    return []
+
+
+def _set_days(
+    cells: dict[str, list[object]], field: str, days: tuple[str, ...], column: str, where: _Where
+) -> list[Problem]:
+    """Days written with the times (``Su-Th 08:00-16:00``) fill the day list of the row."""
+    current = cells[field][where.index]
+    if not is_missing(current) and read_days(str(current)) != days:
+        msg = f"the days in {column} disagree with {field} in the same row"
+        fix = f"keep the days in one place: in {column} or in {field}"
+        return [where.problem("conflicting-days", msg, fix, field=column, value=_show(current))]
+    cells[field][where.index] = ",".join(days)
     return []
 
 

@@ -37,8 +37,11 @@ for _day, _names in zip(
     _DAY_NAMES.update(dict.fromkeys(_names, _day))
 _DAY_RANGE = re.compile(r"\s*(?:\.\.|\u2013|\u2014|-|\bto\b)\s*", re.I)
 _DAY_SPLIT = re.compile(r"[,;|/+&]|\s+|\band\b", re.I)
+_DAYS_FIRST = re.compile(r"^(?P<days>[^\d]+?)\s+(?P<times>\d.*)$")
 _LOOKALIKE = str.maketrans({"o": "0", "i": "1", "l": "1"})
 MAX_SUGGESTIONS = 3
+MAX_FUZZY = 2000
+"""Above this many known ids, spelling similarity (slow: difflib) is not searched."""
 
 
 def read_clock(text: str) -> str:
@@ -58,6 +61,18 @@ def read_clock(text: str) -> str:
     if hour > 23 or minute > 59:
         raise ValueError("expected a time of day as HH:MM (24-hour clock), for example 09:30")
     return f"{hour:02d}:{minute:02d}"
+
+
+def split_days(text: str) -> tuple[tuple[str, ...], str]:
+    """Days written before the times, as OSM's ``opening_hours`` does (``Su-Th 08:00-16:00``):
+    the days and the rest; no days and the text as it is when it does not start with days."""
+    match = _DAYS_FIRST.match(text.strip())
+    if not match:
+        return (), text
+    days = read_days(match["days"])
+    if not days or not set(days) <= set(Weekday):
+        return (), text
+    return days, match["times"]
 
 
 def is_time_range(text: str) -> bool:
@@ -120,12 +135,27 @@ def _day_name(word: str) -> str:
 
 def closest_ids(value: str, known: Iterable[str], *, n: int = MAX_SUGGESTIONS) -> list[str]:
     """The known ids closest to a mistyped one, best first: the same id up to case and
-    look-alike characters (``O`` for ``0``, ``l`` for ``1``) first, then by spelling."""
-    choices = list(known)
+    look-alike characters (``O`` for ``0``, ``l`` for ``1``), then ids one keystroke away
+    (a character wrong, missing, extra or two swapped), then, among up to
+    :data:`MAX_FUZZY` ids, by spelling."""
+    choices = known if isinstance(known, set | frozenset) else set(known)
     key = value.lower().translate(_LOOKALIKE)
-    same = [c for c in choices if c.lower().translate(_LOOKALIKE) == key and c != value]
-    close = difflib.get_close_matches(value, choices, n=n, cutoff=0.75)
-    return list(dict.fromkeys([*same, *close]))[:n]
+    same = sorted(c for c in choices if c.lower().translate(_LOOKALIKE) == key and c != value)
+    alphabet = "".join(sorted({ch for c in choices for ch in c}))
+    near = sorted(_one_edit(value, alphabet) & choices)
+    fuzzy: list[str] = []
+    if len(choices) <= MAX_FUZZY:
+        fuzzy = difflib.get_close_matches(value, sorted(choices), n=n, cutoff=0.75)
+    return list(dict.fromkeys([*same, *near, *fuzzy]))[:n]
+
+
+def _one_edit(value: str, alphabet: str) -> set[str]:
+    splits = [(value[:i], value[i:]) for i in range(len(value) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    swaps = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in alphabet]
+    inserts = [a + c + b for a, b in splits for c in alphabet]
+    return {*deletes, *swaps, *replaces, *inserts} - {value}
 
 
 def did_you_mean(value: str, known: Iterable[str]) -> str:

@@ -192,3 +192,15 @@ def test_read_time_range_forms() -> None:
 def test_read_days_keeps_unknown_words() -> None:
     """A word that is no day stays as written, so that validation names it."""
     assert read_days("sun, funday") == ("sun", "funday")
+
+
+def test_opening_hours_osm_style(fixtures: Path, store: Store) -> None:
+    """An OSM-style `opening_hours` of `Su-Th 08:00-14:00` fills the opening days and hours;
+    two ranges in a day are refused on their row (one opening range per clinic)."""
+    frame, report = _check(_habit(fixtures, "opening_hours_osm_style.csv"), "clinics", store)
+    clinic = frame.set_index("id").loc["CL-1"]
+    assert (clinic["opening_start"], clinic["opening_end"]) == ("08:00", "14:00")
+    assert clinic["opening_days"] == ",".join(WEEK)
+    assert [(p.row, p.rule, p.field) for p in report.errors] == [
+        (2, "bad-time-range", "opening_hours")
+    ]
