@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.catalog import LayerDef, get_layer, is_missing
 from geoplan.errors import LayerValidationError
 from geoplan.imports import ImportOptions, check_table
-from geoplan.layers import map_cells
+from geoplan.layers import ColumnMapping, map_cells
 from geoplan.progress import Progress
 from geoplan.report import Problem, ValidationReport
 from geoplan.sources import WGS84, RawTable, read_source
@@ -60,13 +60,22 @@ class UpdateResult:
     write: WriteResult | None
     notes: tuple[str, ...] = ()
 
-    def summary(self) -> str:
-        """One line per change, or a line saying nothing changes."""
+    def summary(self, *, limit: int | None = None) -> str:
+        """A line per change (the first ``limit`` of them), or a line saying nothing changes."""
         if not self.changes:
             return "No field changes: every row already holds these values."
         rows = len({c.id for c in self.changes})
         lines = [f"{len(self.changes)} field change(s) in {rows} row(s):"]
-        return "\n".join([*lines, *(f"  {c}" for c in self.changes)])
+        shown = self.changes if limit is None else self.changes[:limit]
+        lines += [f"  {c}" for c in shown]
+        if len(shown) < len(self.changes):
+            lines.append(f"  ... and {len(self.changes) - len(shown)} more")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per change: id, field, old, new."""
+        records = [vars(c) for c in self.changes]
+        return pd.DataFrame.from_records(records, columns=["id", "field", "old", "new"])
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,9 @@ def check_update(
     options = options or ImportOptions()
     definition = get_layer(layer)
     merged = _merge(table, definition, store, options)
-    frame, sub_report = check_table(merged.table, layer, store=store, options=options)
+    # the merged cells are named by field and mapped already: the mapping is not applied twice
+    as_merged = replace(options, mapping=ColumnMapping())
+    frame, sub_report = check_table(merged.table, layer, store=store, options=as_merged)
     report = _report(table, definition, merged, sub_report)
     changes = tuple(_changes(definition, merged.stored, frame)) if report.ok else ()
     return frame, report, changes, row_versions(layer, merged.stored)

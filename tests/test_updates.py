@@ -9,7 +9,8 @@ import pytest
 
 from geoplan.cli import run
 from geoplan.errors import LayerValidationError, ParameterError
-from geoplan.imports import export_layer, import_file
+from geoplan.imports import ImportOptions, export_layer, import_file
+from geoplan.layers import ColumnMapping
 from geoplan.store import Store, open_store
 from geoplan.updates import FieldChange, update_file
 from geoplan.vocab import LeftOutReason
@@ -172,3 +173,23 @@ def test_visits_update_without_geometry(fixtures: Path, store: Store, tmp_path: 
     path = _write(tmp_path, "referrals.csv", "id,referrals\nV-2,2\n")
     result = update_file(path, "outreach_visits", store=store)
     assert result.changes == (FieldChange("V-2", "referrals", 0, 2),)
+
+
+def test_update_with_a_mapping_and_an_id_prefix(store: Store, tmp_path: Path) -> None:
+    """--map and --id-prefix apply once, to the file's columns."""
+    path = _write(tmp_path, "mapped.csv", "code,Status\n1,restricted\n")
+    mapping = ColumnMapping.build(
+        columns={"id": "code", "access_status": "Status"}, id_prefix="GP-"
+    )
+    result = update_file(
+        path, "gathering_points", store=store, options=ImportOptions(mapping=mapping)
+    )
+    assert result.changes == (FieldChange("GP-1", "access_status", "open", "restricted"),)
+    assert list(result.to_frame().columns) == ["id", "field", "old", "new"]
+
+
+def test_summary_shows_the_first_changes(store: Store, tmp_path: Path) -> None:
+    """A long list of changes is cut with a count of the rest."""
+    path = _write(tmp_path, "all.csv", "id,notes\nGP-1,a\nGP-2,b\nGP-3,c\n")
+    text = update_file(path, "gathering_points", store=store, dry_run=True).summary(limit=1)
+    assert text.splitlines()[-1] == "  ... and 2 more"

@@ -55,6 +55,8 @@ from geoplan.cli.common import (
     write_report,
 )
 
+MAX_CHANGES_SHOWN = 200
+
 # --- import, validate, export ---------------------------------------------------------------
 
 
@@ -86,7 +88,7 @@ def import_command(
             "--update",
             help=(
                 "FILE holds only an id column and the columns to change: each row is merged "
-                "onto the stored site of its id (empty cells keep what is stored; no "
+                "onto the stored row of its id (empty cells keep what is stored; no "
                 "coordinates needed), checked with the same rules, and every change listed."
             ),
         ),
@@ -166,7 +168,7 @@ def _update(
     print_notes(result.notes)
     print_report(result.report)
     write_report(result.report, report)
-    out.print(result.summary())
+    out.print(result.summary(limit=MAX_CHANGES_SHOWN))
     if result.write is None:
         out.print("Dry run: nothing written.")
     else:
