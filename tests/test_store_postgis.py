@@ -51,14 +51,14 @@ def test_every_geometry_layer_is_typed_in_4326_with_a_gist_index(dsn: str) -> No
     """Each catalog layer is a table; geometry layers have geom in EPSG:4326 of the catalog's
     type, indexed with GiST, and are listed for QGIS in geometry_columns."""
     open_store(dsn).initialise()
-    columns = dict(
-        (name, (kind, srid))
+    columns = {
+        name: (kind, srid)
         for name, kind, srid in _sql(
             dsn,
             "SELECT f_table_name, type, srid FROM geometry_columns "
             "WHERE f_table_schema = current_schema()",
         )
-    )
+    }
     spatial = [d for d in load_catalog().values() if d.has_geometry]
     assert columns == {
         d.name: ("POINT" if d.geometry == "Point" else "MULTIPOLYGON", 4326) for d in spatial
@@ -69,7 +69,10 @@ def test_every_geometry_layer_is_typed_in_4326_with_a_gist_index(dsn: str) -> No
         "AND indexdef LIKE '%USING gist (geom)%'",
     )
     assert sorted(t for t, _ in indexes) == sorted(d.name for d in spatial)
-    tables = {r[0] for r in _sql(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+    tables = {
+        r[0]
+        for r in _sql(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    }
     assert set(load_catalog()) <= tables
 
 
@@ -88,7 +91,10 @@ def test_catalog_rules_are_constraints(dsn: str, sites: gpd.GeoDataFrame) -> Non
         with pytest.raises(psycopg.errors.IntegrityError):
             _sql(dsn, statement)
         assert what
-    _sql(dsn, "INSERT INTO clinics (id, name, kind, services) VALUES ('C-9', 'x', 'own_clinic', 'health,mhpss')")
+    _sql(
+        dsn,
+        "INSERT INTO clinics (id, name, kind, services) VALUES ('C-9', 'x', 'own_clinic', 'health,mhpss')",
+    )
 
 
 def test_an_edit_made_straight_in_a_table_moves_the_revision(
@@ -102,9 +108,12 @@ def test_an_edit_made_straight_in_a_table_moves_the_revision(
     stamp = {i.name: i.last_change for i in store.list_layers()}["gathering_points"]
     schema = dsn.rpartition("search_path%3D")[2].partition("%2C")[0]
     plain = dsn.partition("?")[0]  # no search_path: the schema named in the statement
-    _sql(plain, f"UPDATE {schema}.gathering_points SET name = 'renamed in QGIS' WHERE id = 'GP-1'")
+    edit = f"UPDATE {schema}.gathering_points SET name = 'renamed in QGIS' WHERE id = 'GP-1'"  # noqa: S608  (a test's own schema name)
+    _sql(plain, edit)
     after = store.revision()
-    assert before is not None and after is not None and after > before
+    assert before is not None
+    assert after is not None
+    assert after > before
     assert store.read("gathering_points", ids=["GP-1"]).loc[0, "name"] == "renamed in QGIS"
     assert {i.name: i.last_change for i in store.list_layers()}["gathering_points"] > stamp
 
@@ -139,13 +148,16 @@ def test_key_revocation_moves_the_revision(dsn: str) -> None:
     revoke_key(store, key.key_id)
     assert store.data_version() != before
     found = store.find_key(key.key_id)
-    assert found is not None and found.revoked
+    assert found is not None
+    assert found.revoked
 
 
 def test_a_server_that_cannot_be_reached_is_a_store_error_without_the_password() -> None:
     """A wrong port: StoreError naming the workspace without its password, and what to check."""
     store = open_store("postgresql://geoplan:s3cret-pw@127.0.0.1:9/geoplan")
-    with pytest.raises(StoreError, match=r"cannot open workspace postgresql://geoplan@127\.0\.0\.1:9/geoplan") as caught:
+    with pytest.raises(
+        StoreError, match=r"cannot open workspace postgresql://geoplan@127\.0\.0\.1:9/geoplan"
+    ) as caught:
         store.exists()
     assert "s3cret-pw" not in str(caught.value)
     assert "running" in str(caught.value)
@@ -187,7 +199,8 @@ def test_copy_geopackage_to_postgis_and_back_loses_nothing(
     source = open_store(demo_gpkg)
     assert all(i.rows for i in source.list_layers() if i.name != "admin_areas")
     result = copy_workspace(source, open_store(dsn))
-    assert result.keys == 2 and result.settings == 1
+    assert result.keys == 2
+    assert result.settings == 1
     _assert_same_workspace(source, open_store(dsn))
     back = open_store(tmp_path / "back.gpkg")
     copy_workspace(open_store(dsn), back)
@@ -210,7 +223,8 @@ def test_workspace_copy_command_prints_no_password(
     assert run(["workspace", "copy", str(demo_gpkg), dsn]) == 0
     printed = capsys.readouterr()
     assert "API key(s)" in printed.out
-    assert password and password not in printed.out + printed.err
+    assert password
+    assert password not in printed.out + printed.err
     assert run(["workspace", "copy", str(demo_gpkg), dsn]) == 2
     printed = capsys.readouterr()
     assert "already holds" in printed.err
