@@ -96,7 +96,7 @@ class PlanJobs:
     """
 
     def __init__(
-        self, workspace: Path, *, workers: int, queue: int = QUEUE, keep: int = KEEP
+        self, workspace: Path | str, *, workers: int, queue: int = QUEUE, keep: int = KEEP
     ) -> None:
         self.workspace = workspace
         self.workers = workers
@@ -276,7 +276,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def run_plan(workspace: Path, spec: PlanSpec, results: Connection) -> None:
+def run_plan(workspace: Path | str, spec: PlanSpec, results: Connection) -> None:
     """Plan a week in this (job) process and send ``("step", text)`` messages, then
     ``("done", WeekPlan)`` or ``("failed", reason)``."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePath
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -22,7 +22,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEOPLAN_", frozen=True, extra="ignore")
 
-    workspace: Path = Field(Path("geoplan.gpkg"), description="Workspace GeoPackage file.")
+    workspace: str = Field(
+        "geoplan.gpkg",
+        repr=False,  # a DSN may carry a password: kept out of logs and tracebacks
+        description=(
+            "Workspace: a GeoPackage file, or a PostgreSQL DSN "
+            "(postgresql://user:password@host:5432/database) whose API workers share it."
+        ),
+    )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Origins allowed by CORS, comma-separated; none (closed) by default."
     )
@@ -93,6 +100,11 @@ class Settings(BaseSettings):
             max_problems=self.import_max_problems,
             max_report_problems=self.import_max_report_problems,
         )
+
+    @field_validator("workspace", mode="before")
+    @classmethod
+    def _workspace_name(cls, value: object) -> object:
+        return str(value) if isinstance(value, PurePath) else value
 
     @field_validator("cors_origins", "trusted_hosts", mode="before")
     @classmethod

@@ -25,7 +25,8 @@ from api.settings import Settings
 from geoplan.edits import Edit, create_feature
 from geoplan.imports import import_file
 from geoplan.keys import create_key
-from geoplan.store import Store, open_store
+from geoplan.store import Store, is_url, open_store
+from geoplan.store import copy_workspace as copy_store
 from geoplan.vocab import Role
 
 with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works the same here
@@ -39,9 +40,9 @@ __all__ = ["TestClient"]
 
 @dataclass(frozen=True)
 class Workspace:
-    """A workspace file and one key per role."""
+    """A workspace (a GeoPackage file, or a PostGIS DSN) and one key per role."""
 
-    path: Path
+    path: Path | str
     keys: dict[str, str]
 
     @property
@@ -54,9 +55,10 @@ class Workspace:
         return {"X-API-Key": self.keys[role]}
 
 
-def build_workspace(folder: Path) -> Workspace:
-    """The small workspace, with a key per role."""
-    path = folder / "ws.gpkg"
+def build_workspace(folder: Path, *, workspace: str | None = None) -> Workspace:
+    """The small workspace, with a key per role: ``folder/ws.gpkg``, or the new workspace
+    named by ``workspace`` (a PostGIS DSN)."""
+    path: Path | str = workspace if workspace and is_url(workspace) else folder / "ws.gpkg"
     store = open_store(path)
     for layer in ("gathering_points", "teams", "outreach_visits"):
         import_file(FIXTURES / "valid" / f"{layer}.csv", layer, store=store)
@@ -68,11 +70,17 @@ def build_workspace(folder: Path) -> Workspace:
     return Workspace(path, keys)
 
 
-def copy_workspace(template: Workspace, folder: Path) -> Workspace:
-    """A fresh copy of a built workspace (keys included), faster than building it again."""
-    target = folder / template.path.name
-    shutil.copyfile(template.path, target)
-    return Workspace(target, dict(template.keys))
+def copy_workspace(template: Workspace, folder: Path, *, workspace: str | None = None) -> Workspace:
+    """A fresh copy of a built workspace (keys included), faster than building it again: the
+    file copied into ``folder``, or a PostGIS template copied by geoplan into the new
+    workspace named by ``workspace``."""
+    if isinstance(template.path, Path):
+        target = folder / template.path.name
+        shutil.copyfile(template.path, target)
+        return Workspace(target, dict(template.keys))
+    assert workspace is not None, "a PostGIS template is copied into a new schema's DSN"
+    copy_store(open_store(template.path), open_store(workspace))
+    return Workspace(workspace, dict(template.keys))
 
 
 def client_for(workspace: Workspace, **settings: object) -> TestClient:

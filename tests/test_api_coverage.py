@@ -4,6 +4,7 @@ their response models."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from tests.api_fixtures import (
     client_for,
     copy_workspace,
 )
+from tests.conftest import STORE_KINDS, fresh_workspace
 
 AS_OF = "2026-11-30"
 PERIOD = "2026-06-01..2026-11-30"
@@ -43,11 +45,18 @@ GP1 = (13.18, 32.88)
 ACCESS_REASON = "raid near the shelter on 3 March"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def template(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Workspace]:
     """The small API workspace plus an admin area (around GP-1 and GP-2), an indicator, and
-    GP-3 inaccessible with a free-text reason."""
-    ws = build_workspace(tmp_path_factory.mktemp("api-coverage"))
+    GP-3 inaccessible with a free-text reason; in a GeoPackage file, then in PostGIS."""
+    folder = tmp_path_factory.mktemp("api-coverage")
+    with fresh_workspace(request.param, folder, request) as name:
+        yield _coverage_workspace(build_workspace(folder, workspace=name))
+
+
+def _coverage_workspace(ws: Workspace) -> Workspace:
     store = ws.store
     area = shapely.box(13.15, 32.84, 13.27, 32.90)
     create_feature(store, "admin_areas", Edit({"id": "LY01", "name": "Souq district"}, area))
@@ -331,11 +340,16 @@ def test_a_workspace_without_sites_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_repeats_come_from_memory_and_a_write_invalidates(
-    template: Workspace, tmp_path: Path
+    template: Workspace, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """The same analysis is computed once for every route (a viewer's is one of its own, made
     from the generalised sites); a layer write makes it afresh."""
-    ws = copy_workspace(template, tmp_path)
+    kind = "geopackage" if isinstance(template.path, Path) else "postgis"
+    with fresh_workspace(kind, tmp_path, request) as name:
+        _check_repeats_and_invalidation(copy_workspace(template, tmp_path, workspace=name))
+
+
+def _check_repeats_and_invalidation(ws: Workspace) -> None:
     client = client_for(ws)
     cache = client.app.state.coverage.cache  # type: ignore[attr-defined]
     before = GapTable.model_validate(_get(client, ws, "/coverage/gaps", gap="all").json())

@@ -11,8 +11,9 @@ from tests.api_fixtures import TestClient, Workspace, build_workspace, client_fo
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    return build_workspace(tmp_path)
+def ws(tmp_path: Path, workspace_name: str) -> Workspace:
+    """The small workspace, in a GeoPackage file and then in PostGIS."""
+    return build_workspace(tmp_path, workspace=workspace_name)
 
 
 @pytest.fixture

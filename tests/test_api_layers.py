@@ -31,8 +31,17 @@ from tests.api_fixtures import (
     Workspace,
     client_for,
 )
+from tests.conftest import STORE_KINDS
 
 GP = "/collections/gathering_points"
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def api_store_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on a GeoPackage and on a PostGIS workspace."""
+    return str(request.param)
+
+
 VISITS = "/collections/outreach_visits"
 NEW_GP = {
     "type": "Feature",

@@ -20,15 +20,22 @@ from api.models import Problem
 from api.models_analysis import PlanInfo, PlanJob, PlanList
 from geoplan.vocab import LEFT_OUT_TEXTS
 from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for
+from tests.conftest import STORE_KINDS, fresh_workspace
 
 WEEK = "2026-W49"  # Sunday 29 November 2026 to Saturday 5 December
 QUICK = {"week": WEEK, "time_limit": 1, "seed": 0}
 OUTPUTS = ("schedule.csv", "left_out.csv", "schedule.xlsx", "plan.geojson", "map.html")
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return build_workspace(tmp_path_factory.mktemp("api-plans"))
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def ws(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Workspace]:
+    """The small workspace, in a GeoPackage file and then in PostGIS: the plan's job process
+    reads it there."""
+    folder = tmp_path_factory.mktemp("api-plans")
+    with fresh_workspace(request.param, folder, request) as name:
+        yield build_workspace(folder, workspace=name)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 
+from geoplan.keys import list_keys, revoke_key
 from tests.api_fixtures import FIXTURES, Workspace, build_workspace, free_port
+from tests.conftest import drop_postgis_workspace, new_postgis_workspace
 
 GP = "/collections/gathering_points"
 
@@ -41,9 +43,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def _serve(ws: Workspace, **env: str) -> Iterator[int]:
-    """``geoplan serve`` on 127.0.0.1 at a free port, with extra GEOPLAN_* variables; yields
-    the port and always stops the server."""
+def _serve(ws: Workspace, *options: str, **env: str) -> Iterator[int]:
+    """``geoplan serve`` on 127.0.0.1 at a free port, with extra options and GEOPLAN_*
+    variables; yields the port and always stops the server."""
     port = free_port()
     command = [
         *_command(),
@@ -54,6 +56,7 @@ def _serve(ws: Workspace, **env: str) -> Iterator[int]:
         "127.0.0.1",
         "--port",
         str(port),
+        *options,
     ]
     environment = {**os.environ, **env}
     process = subprocess.Popen(
@@ -65,6 +68,41 @@ def _serve(ws: Workspace, **env: str) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_api_workers_on_one_postgis_workspace_see_every_write_at_once(
+    tmp_path: Path, postgis_server: str
+) -> None:
+    """Two `geoplan serve` processes on one PostGIS workspace, one of them with two workers:
+    a feature created through one is listed by the other at its next request (its cache is
+    keyed by the workspace's revision), and a key revoked elsewhere is refused by every worker
+    at its next request."""
+    dsn = new_postgis_workspace(postgis_server)
+    try:
+        ws = build_workspace(tmp_path, workspace=dsn)
+        with _serve(ws, "--workers", "2") as port_a, _serve(ws) as port_b:
+            a, b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+            viewer = ws.headers("viewer")
+            for url in (a, a, a, b):  # every worker of A has its cache filled
+                assert httpx.get(f"{url}{GP}/items", headers=viewer).json()["numberMatched"] == 3
+            created = httpx.post(f"{b}{GP}/items", json=_FEATURE, headers=ws.headers("admin"))
+            assert created.status_code == 201, created.text
+            for url in (a, a, a, b):  # fresh connections: any worker of A answers
+                assert httpx.get(f"{url}{GP}/items", headers=viewer).json()["numberMatched"] == 4
+            key_id = next(k.key_id for k in list_keys(ws.store) if k.role == "viewer")
+            revoke_key(ws.store, key_id)  # as `geoplan keys revoke` does, from another process
+            for url in (a, a, a, b):
+                assert httpx.get(f"{url}{GP}/items", headers=viewer).status_code == 401
+    finally:
+        drop_postgis_workspace(dsn)
+
+
+_FEATURE = {
+    "type": "Feature",
+    "id": "GP-9",
+    "geometry": {"type": "Point", "coordinates": [13.1, 32.9]},
+    "properties": {"name": "Camp west", "setting": "camp"},
+}
 
 
 def test_geoplan_serve_answers_over_http(tmp_path: Path) -> None:

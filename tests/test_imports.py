@@ -22,8 +22,7 @@ from geoplan.imports import (
 )
 from geoplan.layers import ColumnMapping, OperatingArea
 from geoplan.sources import read_source
-from geoplan.store import open_store
-from geoplan.store.geopackage import GeoPackageStore
+from geoplan.store import Store, open_store
 
 GUINEA = OperatingArea(-15.08, 7.19, -7.64, 12.68, name="Guinea")
 OSM_HEALTH = (
@@ -35,11 +34,12 @@ SBTF_GUINEA = (
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> GeoPackageStore:
-    return GeoPackageStore(tmp_path / "ws.gpkg")
+def store(workspace_name: str) -> Store:
+    """A new workspace of each kind of store in turn (GeoPackage, PostGIS)."""
+    return open_store(workspace_name)
 
 
-def test_import_lands_whole_or_not_at_all(fixtures: Path, store: GeoPackageStore) -> None:
+def test_import_lands_whole_or_not_at_all(fixtures: Path, store: Store) -> None:
     """One bad row stops the whole file; nothing is written."""
     with pytest.raises(LayerValidationError) as caught:
         import_file(
@@ -51,18 +51,18 @@ def test_import_lands_whole_or_not_at_all(fixtures: Path, store: GeoPackageStore
     assert store.ids("gathering_points") == frozenset()
 
 
-def test_dry_run_writes_nothing(fixtures: Path, store: GeoPackageStore) -> None:
+def test_dry_run_writes_nothing(fixtures: Path, store: Store) -> None:
     """A dry run reports and does not even create the workspace file."""
     result = import_file(
         fixtures / "valid" / "gathering_points.csv", "gathering_points", store=store, dry_run=True
     )
     assert result.report.ok
     assert result.write is None
-    assert not store.path.exists()
+    assert not store.exists()
 
 
 def test_reimport_is_idempotent_and_corrections_update(
-    fixtures: Path, store: GeoPackageStore, tmp_path: Path
+    fixtures: Path, store: Store, tmp_path: Path
 ) -> None:
     """Importing the same file twice changes nothing; a corrected file updates rows by id."""
     source = fixtures / "valid" / "gathering_points.csv"
@@ -78,7 +78,7 @@ def test_reimport_is_idempotent_and_corrections_update(
     assert (write.added, write.updated, write.unchanged) == (0, 1, 2)
 
 
-def test_visits_checked_against_workspace_ids(fixtures: Path, store: GeoPackageStore) -> None:
+def test_visits_checked_against_workspace_ids(fixtures: Path, store: Store) -> None:
     """Visits import once their sites and teams are in the workspace, not before."""
     visits = fixtures / "valid" / "outreach_visits.csv"
     with pytest.raises(LayerValidationError):
@@ -92,7 +92,7 @@ def test_visits_checked_against_workspace_ids(fixtures: Path, store: GeoPackageS
     assert write.added == 2
 
 
-def test_workspace_operating_area_is_applied(fixtures: Path, store: GeoPackageStore) -> None:
+def test_workspace_operating_area_is_applied(fixtures: Path, store: Store) -> None:
     """The operating area kept in the workspace flags points outside it."""
     set_operating_area(store, GUINEA)
     assert operating_area(store) == GUINEA
@@ -105,9 +105,7 @@ def test_workspace_operating_area_is_applied(fixtures: Path, store: GeoPackageSt
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])
-def test_export_round_trips(
-    fixtures: Path, store: GeoPackageStore, tmp_path: Path, fmt: str
-) -> None:
+def test_export_round_trips(fixtures: Path, store: Store, tmp_path: Path, fmt: str) -> None:
     """An exported layer imports back unchanged, in every export format."""
     import_file(fixtures / "valid" / "gathering_points.csv", "gathering_points", store=store)
     target = tmp_path / f"out.{fmt}"
@@ -117,9 +115,7 @@ def test_export_round_trips(
     pd.testing.assert_frame_equal(other.read("gathering_points"), store.read("gathering_points"))
 
 
-def test_export_visits_without_geometry(
-    fixtures: Path, store: GeoPackageStore, tmp_path: Path
-) -> None:
+def test_export_visits_without_geometry(fixtures: Path, store: Store, tmp_path: Path) -> None:
     """Visits (no geometry) export as GeoJSON features with null geometry and as CSV."""
     import_file(fixtures / "valid" / "gathering_points.csv", "gathering_points", store=store)
     import_file(fixtures / "valid" / "teams.csv", "teams", store=store)
@@ -132,7 +128,7 @@ def test_export_visits_without_geometry(
 
 
 def test_real_osm_health_amenities_round_trip(
-    shared_data: Path, fixtures: Path, store: GeoPackageStore, tmp_path: Path
+    shared_data: Path, fixtures: Path, store: Store, tmp_path: Path
 ) -> None:
     """All 1,868 OSM health points import as clinics and export back with every field intact."""
     mapping = ColumnMapping.from_toml(fixtures / "mappings" / "libya_osm_health_amenities.toml")
@@ -193,7 +189,7 @@ GUINEA_BAD_IDS = (
 
 
 def test_real_messy_guinea_sheet_is_rejected_row_by_row(
-    shared_data: Path, fixtures: Path, store: GeoPackageStore
+    shared_data: Path, fixtures: Path, store: Store
 ) -> None:
     """The 2014 Guinea facility sheet is rejected naming exactly its bad rows, and no good one."""
     mapping = ColumnMapping.from_toml(fixtures / "mappings" / "sbtf_guinea_health_facilities.toml")
@@ -211,9 +207,7 @@ def test_real_messy_guinea_sheet_is_rejected_row_by_row(
     assert store.ids("clinics") == frozenset()
 
 
-def test_check_table_validates_rows_in_memory_like_a_file(
-    fixtures: Path, store: GeoPackageStore
-) -> None:
+def test_check_table_validates_rows_in_memory_like_a_file(fixtures: Path, store: Store) -> None:
     """Rows already in memory get the file import's report: same rules, area and known ids."""
     set_operating_area(store, OperatingArea(11.5, 32.0, 14.5, 33.2))
     path = fixtures / "invalid" / "gathering_points_outside_area.csv"

@@ -34,7 +34,7 @@ from geoplan.layers import ColumnMapping, OperatingArea
 from geoplan.outputs import write_csv
 from geoplan.report import ValidationReport
 from geoplan.sources import ImportLimits, SourceOptions, limit_hint
-from geoplan.store import Store, open_store
+from geoplan.store import Store, open_store, workspace_label
 
 if TYPE_CHECKING:
     from geoplan.params import Params
@@ -87,12 +87,16 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 WorkspaceOption = Annotated[
-    Path,
+    str,
     typer.Option(
         "--workspace",
         "-w",
         envvar="GEOPLAN_WORKSPACE",
-        help="Workspace GeoPackage file (created on first import).",
+        help=(
+            "Workspace: a GeoPackage file (created on first import) or a PostgreSQL database "
+            "with PostGIS, as postgresql://USER:PASSWORD@HOST:PORT/DATABASE (see README: "
+            "server deployment)."
+        ),
         show_default=True,
     ),
 ]
@@ -203,10 +207,13 @@ def load_params_file(path: Path | None) -> Params:
     return load_params(path) if path else Params()
 
 
-def existing_store(workspace: Path) -> Store:
+def existing_store(workspace: Path | str) -> Store:
     store = open_store(workspace)
     if not store.exists():
-        msg = f"workspace {workspace} does not exist; import a layer or run `geoplan demo` first"
+        msg = (
+            f"workspace {workspace_label(workspace)} does not exist; import a layer or run "
+            "`geoplan demo` first"
+        )
         raise InputFileError(msg)
     return store
 

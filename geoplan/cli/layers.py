@@ -23,7 +23,7 @@ from geoplan.imports import (
     set_operating_area,
 )
 from geoplan.sources import SourceOptions
-from geoplan.store import DEFAULT_WORKSPACE, Store, open_store
+from geoplan.store import DEFAULT_WORKSPACE, Store, open_store, workspace_label
 from geoplan.updates import update_file
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def import_command(
             f"Dry run: {result.report.rows} row(s) would be imported into {layer}; nothing written."
         )
     else:
-        out.print(f"{result.write} in {workspace}")
+        out.print(f"{result.write} in {workspace_label(workspace)}")
 
 
 def _update(
@@ -269,7 +269,10 @@ def layers_command(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     """List the layers: rows in the workspace, last update, geometry and sensitivity."""
     store = open_store(workspace)
     catalog = load_catalog()
-    table = Table(title=f"Layers in {workspace}" + ("" if store.exists() else " (not created yet)"))
+    table = Table(
+        title=f"Layers in {workspace_label(workspace)}"
+        + ("" if store.exists() else " (not created yet)")
+    )
     for column in ("layer", "rows", "last update (UTC)", "geometry", "sensitivity"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for info in store.list_layers():

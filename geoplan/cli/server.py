@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from geoplan.keys import create_key, list_keys, revoke_key
-from geoplan.store import DEFAULT_WORKSPACE, open_store
+from geoplan.store import DEFAULT_WORKSPACE, is_url, open_store
 from geoplan.vocab import Role
 
 if TYPE_CHECKING:
@@ -34,6 +35,19 @@ def serve_command(
         str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help=(
+                "API worker processes answering requests on the port, one per CPU core for a "
+                "busy server (best on a PostgreSQL workspace). Every worker sees every write "
+                "and key revocation at its next request; a plan job is known only to the "
+                "worker that took it (see README: server deployment)."
+            ),
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API (OGC API - Features layers, keys) on the workspace until Ctrl+C.
 
@@ -46,6 +60,8 @@ def serve_command(
       geoplan serve --workspace geoplan-demo/geoplan.gpkg
 
       GEOPLAN_PUBLIC_URL=https://maps.example.org geoplan serve --host 0.0.0.0 --port 8080
+
+      geoplan serve --workspace postgresql://geoplan:PASSWORD@db.example.org/ops --workers 4
     """
     import os  # noqa: PLC0415
 
@@ -64,10 +80,12 @@ def serve_command(
             "note: requests must name a trusted host: set GEOPLAN_PUBLIC_URL (or "
             "GEOPLAN_TRUSTED_HOSTS) to the address clients use"
         )
-    os.environ["GEOPLAN_WORKSPACE"] = str(workspace.resolve())
+    name = workspace if is_url(workspace) else str(Path(workspace).resolve())
+    os.environ["GEOPLAN_WORKSPACE"] = name
     uvicorn.run(
         "api.app:create_app",
         factory=True,
+        workers=workers,
         host=host,
         port=port,
         log_level="info",

@@ -11,7 +11,9 @@ mid-write leaves the workspace as it was.
 
 Implementations, one module each, chosen by the workspace's name:
 
-- a path: one GeoPackage file that QGIS and GDAL open as it is (:mod:`geoplan.store.geopackage`).
+- a path: one GeoPackage file that QGIS and GDAL open as it is (:mod:`geoplan.store.geopackage`);
+- a ``postgresql://`` DSN: a schema of a PostgreSQL database with PostGIS, for a server that
+  several API workers and people share (:mod:`geoplan.store.postgis`).
 
 A new kind of store is one module with ``open_workspace(workspace: str) -> Store`` and one line
 in :data:`_IMPLEMENTATIONS`, under the URL scheme that names it.
@@ -27,6 +29,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pandas as pd
 import shapely
@@ -35,7 +38,7 @@ from geoplan.catalog import FieldDef, LayerDef, get_layer
 from geoplan.errors import ParameterError
 from geoplan.progress import Progress
 
-DEFAULT_WORKSPACE = Path("geoplan.gpkg")
+DEFAULT_WORKSPACE = "geoplan.gpkg"
 BBox = tuple[float, float, float, float]
 PlainValue = str | int | float | bytes | None
 DataVersion = Hashable
@@ -43,6 +46,8 @@ DataVersion = Hashable
 
 _IMPLEMENTATIONS: dict[str, str] = {
     "": "geoplan.store.geopackage",  # a path (no URL scheme)
+    "postgresql": "geoplan.store.postgis",
+    "postgres": "geoplan.store.postgis",
 }
 """The module that opens each kind of workspace, by URL scheme ("" for a file path)."""
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: C:\ is a path
@@ -177,6 +182,10 @@ class Store(Protocol):
         """Set or (with None) clear a workspace setting."""
         ...
 
+    def settings(self) -> dict[str, str]:
+        """Every workspace setting, by key (empty before the workspace exists)."""
+        ...
+
     def add_key(self, key: KeyRecord) -> None:
         """Keep a new key's record, creating the workspace if it does not exist yet."""
         ...
@@ -196,7 +205,8 @@ class Store(Protocol):
 
 
 def open_store(workspace: Path | str = DEFAULT_WORKSPACE) -> Store:
-    """The store of a workspace: a path names a GeoPackage file (created on first write).
+    """The store of a workspace: a path names a GeoPackage file (created on first write), a
+    ``postgresql://`` DSN a PostGIS schema (its tables created on first write).
 
     Raises
     ------
@@ -207,8 +217,9 @@ def open_store(workspace: Path | str = DEFAULT_WORKSPACE) -> Store:
     scheme = _scheme(name)
     if scheme not in _IMPLEMENTATIONS:
         msg = (
-            f"workspace {name!r}: {scheme} workspaces are not supported yet; "
-            "give the path of a GeoPackage file (for example geoplan.gpkg)"
+            f"workspace {workspace_label(name)!r}: {scheme} workspaces are not supported; "
+            "give the path of a GeoPackage file (for example geoplan.gpkg) or a PostgreSQL "
+            "DSN (postgresql://user:password@host:5432/database)"
         )
         raise ParameterError(msg)
     # Imported when asked for, so that a store's driver is loaded only by its own workspaces.
@@ -216,6 +227,28 @@ def open_store(workspace: Path | str = DEFAULT_WORKSPACE) -> Store:
         _IMPLEMENTATIONS[scheme]
     ).open_workspace
     return opener(name)
+
+
+def is_url(workspace: Path | str) -> bool:
+    """Whether a workspace is named by a URL (a server's DSN) rather than a file path."""
+    return isinstance(workspace, str) and _scheme(workspace) != ""
+
+
+def workspace_label(workspace: Path | str) -> str:
+    """A workspace's name fit to print or log: a DSN's password is left out
+    (``postgresql://planner@db.example/ops``), in the URL and in ``password=`` options."""
+    name = str(workspace)
+    if not is_url(name):
+        return name
+    parts = urlsplit(name)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        user = unquote(parts.username or "")
+        parts = parts._replace(netloc=f"{quote(user)}@{host}" if user else host)
+    query = "&".join(
+        p for p in parts.query.split("&") if p and not p.lower().startswith("password=")
+    )
+    return urlunsplit(parts._replace(query=query))
 
 
 def _scheme(workspace: str) -> str:
@@ -272,3 +305,68 @@ def row_versions(layer: str, frame: pd.DataFrame) -> dict[str, str]:
 
 def _version(row: tuple[PlainValue, ...]) -> str:
     return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+
+
+# --- moving a workspace between stores ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """What :func:`copy_workspace` copied: rows per layer, keys and settings."""
+
+    rows: Mapping[str, int]
+    keys: int
+    settings: int
+
+    def summary(self) -> str:
+        """One line for people."""
+        rows = sum(self.rows.values())
+        return (
+            f"{rows} row(s) in {len(self.rows)} layer(s), {self.keys} API key(s) and "
+            f"{self.settings} setting(s) copied"
+        )
+
+
+def copy_workspace(source: Store, target: Store, *, progress: Progress | None = None) -> CopyResult:
+    """Copy everything a workspace holds into an empty one: every layer (row ids, fields and
+    geometries as they are), the API keys (hashes, roles, revocations) and the settings (the
+    operating area among them).
+
+    Each layer is one write; a copy that stops midway leaves a target that is not empty, so
+    that it is not taken for a finished copy: empty it (or make a new one) and copy again.
+
+    Raises
+    ------
+    ParameterError
+        If the source does not exist or the target already holds rows, keys or settings.
+    """
+    if not source.exists():
+        raise ParameterError("the workspace to copy from does not exist")
+    _check_empty(target)
+    target.initialise()
+    rows: dict[str, int] = {}
+    for info in source.list_layers():
+        frame = source.read(info.name)
+        if len(frame):
+            target.upsert(info.name, frame, progress=progress)
+        rows[info.name] = len(frame)
+    keys = source.list_keys()
+    for key in keys:
+        target.add_key(key)
+    settings = source.settings()
+    for name, value in settings.items():
+        target.set_setting(name, value)
+    return CopyResult(rows, len(keys), len(settings))
+
+
+def _check_empty(target: Store) -> None:
+    if not target.exists():
+        return
+    full = [i.name for i in target.list_layers() if i.rows]
+    if full or target.list_keys() or target.settings():
+        held = f"rows in {', '.join(full)}" if full else "API keys or settings"
+        msg = (
+            f"the workspace to copy into already holds {held}; copy into a new GeoPackage "
+            "file or an empty PostgreSQL schema, so that nothing is mixed or overwritten"
+        )
+        raise ParameterError(msg)

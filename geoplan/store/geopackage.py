@@ -166,6 +166,15 @@ class GeoPackageStore:
             ).fetchone()
             return None if row is None else str(row[0])
 
+    def settings(self) -> dict[str, str]:
+        """Every workspace setting, by key."""
+        if not self.exists():
+            return {}
+        with self._connection() as conn:
+            if not _has_table(conn, "geoplan_settings"):
+                return {}
+            return dict(conn.execute("SELECT key, value FROM geoplan_settings ORDER BY key"))
+
     # -- writing ---------------------------------------------------------------------------
 
     def upsert(
