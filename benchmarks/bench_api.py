@@ -18,10 +18,18 @@ query (its time is shown as *cold*, not part of the anchors). Throughput runs 16
 clients for a fixed time. The server is always stopped, whatever happens; the run is bounded
 (about a minute and a half on 2 shared cores).
 
+Stores and workers (issue 17): with ``--workspace postgresql://...`` (an empty database or
+schema) the demo workspace is copied there with :func:`geoplan.store.copy_workspace`, and the
+16-client coverage throughput is measured for the GeoPackage file and for PostGIS, each with
+every worker count of ``--workers`` (``geoplan serve --workers N``), one after the other in
+the same run so that the figures are relative to each other under the same load. Before each
+throughput run every worker is warmed (it computes and caches the analysis on its own).
+
 Usage::
 
     python benchmarks/bench_api.py [--sites 5000] [--visits 200000] [--requests 200]
         [--clients 16] [--seconds 10] [--pages 30] [--seed 1]
+        [--workspace postgresql://USER:PASSWORD@HOST/DB] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ import numpy as np
 
 from geoplan.demo.scenario import build_demo_workspace
 from geoplan.keys import create_key
-from geoplan.store import open_store
+from geoplan.store import copy_workspace, is_url, open_store, workspace_label
 
 TODAY = dt.date(2026, 11, 30)
 P95_MS, THROUGHPUT_RPS, PAGE = 50.0, 300.0, 1000
@@ -54,7 +62,7 @@ COVERAGE = ("/coverage/gaps", "/coverage/areas", "/coverage/summary", "/coverage
 ITEMS = f"/collections/gathering_points/items?limit={PAGE}"
 BBOX_DEG = 0.01
 """Half the side of the small bbox, in degrees (about 1 km)."""
-START_S, COLD_S = 60.0, 120.0
+START_S, COLD_S = 180.0, 120.0
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -74,7 +82,60 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         with serve(path) as url, httpx.Client(base_url=url, headers=_key(token)) as client:
             _measure(client, url, token, args)
+        if args.workspace or args.workers != [1]:
+            _stores_and_workers(path, token, args)
     print(f"load after: {_load()}")
+
+
+def _stores_and_workers(path: Path, token: str, args: argparse.Namespace) -> None:
+    """Throughput of coverage queries per store and worker count, in one run."""
+    targets: list[tuple[str, str]] = [("GeoPackage", str(path))]
+    if args.workspace:
+        if not is_url(args.workspace):
+            raise SystemExit("--workspace must be a postgresql:// DSN of an empty database")
+        started = time.perf_counter()
+        result = copy_workspace(open_store(path), open_store(args.workspace))
+        print(
+            f"copied to {workspace_label(args.workspace)}: {result.summary()} in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        targets.append(("PostGIS", args.workspace))
+    rows = []
+    for name, workspace in targets:
+        for workers in args.workers:
+            with serve(workspace, workers=workers) as url:
+                warm = asyncio.run(_warm(url, token, args.clients))
+                done, errors, seconds = asyncio.run(
+                    _concurrent(url, token, args.clients, args.seconds)
+                )
+            rate = sum(done.values()) / seconds
+            rows.append((name, workers, rate, sum(errors.values()), warm))
+            print(
+                f"{name}, {workers} API worker(s), {args.clients} clients, {seconds:.0f} s: "
+                f"{rate:.0f} requests/s, {sum(errors.values())} errors (warmed in {warm:.1f} s)"
+            )
+    print(f"\n| store | API workers | requests/s ({args.clients} clients) | errors |")
+    print("|---|---|---|---|")
+    for name, workers, rate, errors, _ in rows:
+        print(f"| {name} | {workers} | {rate:.0f} | {errors} |")
+
+
+async def _warm(url: str, token: str, clients: int) -> float:
+    """Ask every coverage route from ``clients`` fresh connections at once, round after round,
+    until a whole round answers quickly: every worker has computed and cached its analysis."""
+    started = time.perf_counter()
+    for _ in range(20):
+        round_started = time.perf_counter()
+        async with httpx.AsyncClient(base_url=url, headers=_key(token), timeout=COLD_S) as client:
+            await asyncio.gather(
+                *(
+                    client.get(COVERAGE[i % len(COVERAGE)], headers={"Connection": "close"})
+                    for i in range(clients)
+                )
+            )
+        if time.perf_counter() - round_started < 1.0:
+            break
+    return time.perf_counter() - started
 
 
 def _measure(client: httpx.Client, url: str, token: str, args: argparse.Namespace) -> None:
@@ -133,12 +194,13 @@ def _small_bbox(client: httpx.Client) -> str:
 
 
 @contextmanager
-def serve(workspace: Path) -> Iterator[str]:
+def serve(workspace: Path | str, *, workers: int = 1) -> Iterator[str]:
     """``geoplan serve`` on a free loopback port; yields its URL and always stops it."""
     port = _free_port()
     script = shutil.which("geoplan")
     command = [script] if script else [sys.executable, "-m", "geoplan"]
     command += ["serve", "--workspace", str(workspace), "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
     env = {**os.environ, "GEOPLAN_PLAN_WORKERS": "1"}
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
@@ -253,6 +315,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
     parser.add_argument("--pages", type=int, default=30, help="items pages of 1,000 features")
     parser.add_argument("--seed", type=int, default=1, help="demo generator seed")
+    parser.add_argument(
+        "--workspace",
+        help="also measure PostGIS: a postgresql:// DSN of an empty database or schema",
+    )
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1], help="API worker counts to measure"
+    )
     return parser
 
 
