@@ -1068,7 +1068,8 @@ def _find_column(
     frame: pd.DataFrame, tags: dict[str, str], names: tuple[str, ...], suffix: str
 ) -> str | None:
     for column in frame.columns:
-        for label in (str(column), tags.get(str(column), "")):
+        last = str(column).rsplit(" / ", 1)[-1]  # a joined header's own name
+        for label in (str(column), last, tags.get(str(column), "")):
             key = re.sub(r"[#+\s-]+", "_", label.strip().lower()).strip("_")
             if key in names or key.endswith(f"_{suffix}"):
                 return str(column)
@@ -1084,6 +1085,7 @@ def _find_pair(frame: pd.DataFrame, tags: dict[str, str]) -> str | None:
         return None
     for column in frame.columns:
         key = str(column).strip().lower()
-        if key in PAIR_NAMES or tags.get(str(column), "").startswith("#geo+coord"):
+        named = key in PAIR_NAMES or re.search(r"co+r?di?nates", key)  # IOM's "coodinates"
+        if named or tags.get(str(column), "").startswith("#geo+coord"):
             return str(column)
     return None
