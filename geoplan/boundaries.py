@@ -20,12 +20,17 @@ Inside = Callable[[float, float], bool]
 
 @dataclass(frozen=True)
 class Boundaries:
-    """Named polygons (admin areas by P-code, or one country outline) with a spatial index."""
+    """Named polygons (admin areas by P-code, or one country outline) with a spatial index.
+
+    ``refuse_outside`` makes a point outside every polygon an error (a country outline says
+    where the operation is); otherwise a warning (admin areas may cover part of it only).
+    """
 
     ids: tuple[str, ...]
     names: tuple[str, ...]
     geometries: tuple[BaseGeometry, ...]
     label: str = "boundaries"
+    refuse_outside: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tree", shapely.STRtree(list(self.geometries)))
@@ -38,6 +43,7 @@ class Boundaries:
         ids: Sequence[str],
         names: Sequence[str],
         label: str = "boundaries",
+        refuse_outside: bool = True,
     ) -> Boundaries:
         """From parallel sequences; empty geometries are left out."""
         kept = [i for i, g in enumerate(geometries) if g is not None and not g.is_empty]
@@ -46,6 +52,7 @@ class Boundaries:
             tuple(str(names[i]) for i in kept),
             tuple(geometries[i] for i in kept),
             label,
+            refuse_outside,
         )
 
     def areas_at(self, lon: float, lat: float) -> list[int]:

@@ -254,7 +254,8 @@ def _context(definition: LayerDef, store: Store, options: ImportOptions) -> Vali
 
 def boundaries(store: Store) -> Boundaries | None:
     """The polygons points must fall in: the workspace's admin areas and the outline set with
-    `geoplan area set --boundary`, when it has either."""
+    `geoplan area set --boundary`, when it has either. Outside an outline is an error; outside
+    admin areas alone a warning (they may cover part of the operation)."""
     geoms, ids, names = [], [], []
     if (text := store.get_setting(BOUNDARY_SETTING)) is not None:
         outline, name = _outline_from_setting(text)
@@ -268,8 +269,11 @@ def boundaries(store: Store) -> Boundaries | None:
         names += [str(v) for v in areas["name"]]
     if not geoms:
         return None
-    label = names[0] if ids and ids[0] == "" else "admin areas"
-    return Boundaries.from_geometries(geoms, ids=ids, names=names, label=label)
+    outline = ids[0] == ""
+    label = names[0] if outline else "admin areas"
+    return Boundaries.from_geometries(
+        geoms, ids=ids, names=names, label=label, refuse_outside=outline
+    )
 
 
 def _outline_from_setting(text: str) -> tuple[BaseGeometry, str]:

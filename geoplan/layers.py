@@ -14,7 +14,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -590,9 +590,9 @@ def _check_one_geometry(
         return None
     assert geom is not None
     if layer.geometry == "Point":
-        bad = _point_problems(geom, where, context)
-        problems += bad
-        return None if bad else geom
+        found = _point_problems(geom, where, context)
+        problems += found
+        return None if any(p.severity == "error" for p in found) else geom
     return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
 
 
@@ -629,7 +629,10 @@ def _point_problems(geom: BaseGeometry, where: _Where, context: ValidationContex
     if boundaries is None:
         return []
     if not boundaries.contains(lon, lat):
-        return [_outside(lon, lat, value, where, inside=boundaries.contains, what=boundaries.label)]
+        found = _outside(lon, lat, value, where, inside=boundaries.contains, what=boundaries.label)
+        if boundaries.refuse_outside:
+            return [found]
+        return [replace(found, severity="warning")]
     return _admin_mismatch(lon, lat, value, boundaries, where)
 
 

@@ -20,6 +20,7 @@ from geoplan.imports import (
     export_layer,
     import_file,
     operating_area,
+    set_boundary,
     set_operating_area,
 )
 from geoplan.layers import ColumnMapping, OperatingArea
@@ -229,6 +230,7 @@ def test_check_table_validates_rows_in_memory_like_a_file(
 # --- field data (issue 18) ------------------------------------------------------------------
 
 LIBYA_ADM2 = "libya/lby_adm2_cod_pcodes_geoboundaries_simplified.geojson"  # CC BY 3.0 IGO, OCHA
+LIBYA_ADM1 = "libya/lby_adm1_regions_derived_from_adm2.geojson"  # same
 
 
 def _mapping_lines(path: Path) -> int:
@@ -338,19 +340,15 @@ def test_retire_missing_and_move_tolerance(
 def test_admin_areas_catch_points_in_the_wrong_country(
     shared_data: Path, store: GeoPackageStore, tmp_path: Path
 ) -> None:
-    """With Libya's mantikas imported, a point in Tunisia inside Libya's box is refused, and a
-    point in another mantika than its admin code says gets a warning."""
-    import_file(
-        shared_data / LIBYA_ADM2,
-        "admin_areas",
-        store=store,
-        options=ImportOptions(
-            mapping=ColumnMapping.build(
-                columns={"id": "ADM2_PCODE", "name": "ADM2_EN", "parent_code": "ADM1_PCODE"},
-                values={"level": {"ADM2": "2"}},
-            )
-        ),
+    """With Libya's mantikas imported, a point in Tunisia inside Libya's box is flagged, and a
+    point in another mantika than its admin code says too; with Libya's outline set, the
+    Tunisian point is refused."""
+    mapping = ColumnMapping.build(
+        columns={"id": "ADM2_PCODE", "name": "ADM2_EN", "parent_code": "ADM1_PCODE"},
+        values={"level": {"ADM2": "2"}},
     )
+    adm2 = shared_data / LIBYA_ADM2
+    import_file(adm2, "admin_areas", store=store, options=ImportOptions(mapping=mapping))
     sites = tmp_path / "gathering_points_wrong_country.csv"
     sites.write_text(
         "id,name,setting,admin_code,lat,lon\n"
@@ -358,6 +356,30 @@ def test_admin_areas_catch_points_in_the_wrong_country(
         "LY-1,Tripoli,camp,LY0211,32.88,13.19\n"
         "LY-2,Benghazi,camp,LY0211,32.12,20.07\n"  # Benghazi is not in Tripoli mantika
     )
+    frame, report, _ = check_file(sites, "gathering_points", store=store)
+    assert report.ok
+    warned = {p.id: p.rule for p in report.warnings if p.id}
+    assert warned == {"TN-1": "outside-area", "LY-2": "admin-mismatch"}
+    assert "Benghazi (LY0103)" in next(p.message for p in report.warnings if p.id == "LY-2")
+    assert len(frame) == 3
+    area = set_boundary(store, shared_data / LIBYA_ADM1, name="Libya")
+    assert area.contains(11.22, 33.14)  # the box alone would let it in
+    _, refused, _ = check_file(sites, "gathering_points", store=store)
+    assert refused.bad_ids == ("TN-1",)
+
+
+def test_boundary_hints_on_a_country_outline(
+    shared_data: Path, store: GeoPackageStore, tmp_path: Path
+) -> None:
+    """Against Libya's outline: a lost minus sign is told apart from a slipped decimal point."""
+    set_boundary(store, shared_data / LIBYA_ADM1, name="Libya")
+    sites = tmp_path / "gathering_points_slips_against_outline.csv"
+    sites.write_text(
+        "id,name,setting,lat,lon\n"
+        "A,a,camp,-32.88,13.19\n"  # latitude's sign lost
+        "B,b,camp,32.88,131.9\n"  # decimal point slipped
+        "C,c,camp,13.19,32.88\n"  # axes exchanged
+    )
     _, report, _ = check_file(sites, "gathering_points", store=store)
-    assert report.bad_ids == ("TN-1",)
-    assert [p.id for p in report.warnings if p.rule == "admin-mismatch"] == ["LY-2"]
+    rules = {p.id: p.rule for p in report.errors}
+    assert rules == {"A": "wrong-sign", "B": "decimal-shift", "C": "lon-lat-swapped"}
