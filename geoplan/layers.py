@@ -590,9 +590,9 @@ def _check_one_geometry(
         return None
     assert geom is not None
     if layer.geometry == "Point":
-        found = _point_problems(geom, where, context)
-        problems += found
-        return None if any(p.severity == "error" for p in found) else geom
+        point = _point_problems(geom, where, context)
+        problems += point
+        return None if any(p.severity == "error" for p in point) else geom
     return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
 
 
