@@ -62,6 +62,8 @@ class FieldDef:
     after: str = ""
     references: tuple[str, ...] = ()
     not_future: bool = False
+    hxl: tuple[str, ...] = ()
+    """HXL tag specs that fill the field, most specific first (:mod:`geoplan.hxl`)."""
 
     def __post_init__(self) -> None:
         if self.type not in FIELD_TYPES:

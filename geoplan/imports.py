@@ -8,6 +8,7 @@ transaction, or nothing at all.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,16 @@ from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
+import shapely
+import shapely.geometry
+from pyproj import Geod
+from shapely.geometry.base import BaseGeometry
 
+from geoplan.boundaries import Boundaries
 from geoplan.catalog import LayerDef, get_layer
 from geoplan.errors import InputFileError, LayerValidationError, ParameterError
 from geoplan.layers import (
+    DUPLICATE_POLICIES,
     ColumnMapping,
     OperatingArea,
     ValidationContext,
@@ -32,6 +39,10 @@ from geoplan.spreadsheets import did_you_mean
 from geoplan.store import Store, WriteResult
 
 AREA_SETTING = "operating_area"
+BOUNDARY_SETTING = "operating_boundary"
+"""The workspace setting holding the country outline of `geoplan area set --boundary` (GeoJSON
+of a Polygon or MultiPolygon, and a name)."""
+MOVE_TOLERANCE_M = 0.5
 ExportFormat = Literal["geojson", "gpkg", "csv"]
 EXPORT_SUFFIXES: dict[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv"}
 GEOMETRY_COLUMNS = frozenset({"geometry", "lon", "lat", "wkt"})
@@ -40,13 +51,29 @@ GEOMETRY_COLUMNS = frozenset({"geometry", "lon", "lat", "wkt"})
 @dataclass(frozen=True)
 class ImportOptions:
     """How to read and check a file: reading options, what reading may cost, column mapping,
-    operating area override."""
+    operating area override, and what an import does with repeated ids (``on_duplicate``, see
+    :class:`~geoplan.layers.ValidationContext`), with rows the file no longer has
+    (``retire_missing``: a full snapshot marks them inaccessible, dated, never deleted) and
+    with points moved by less than ``move_tolerance_m`` metres (not a change)."""
 
     source: SourceOptions = field(default_factory=SourceOptions)
     limits: ImportLimits = field(default_factory=ImportLimits)
     mapping: ColumnMapping = field(default_factory=ColumnMapping)
     area: OperatingArea | None = None
     today: dt.date | None = None
+    on_duplicate: str = "error"
+    retire_missing: bool = False
+    move_tolerance_m: float = MOVE_TOLERANCE_M
+
+    def __post_init__(self) -> None:
+        if self.on_duplicate not in DUPLICATE_POLICIES:
+            msg = (
+                f"on-duplicate {self.on_duplicate!r} is not one of {', '.join(DUPLICATE_POLICIES)}"
+            )
+            raise ParameterError(msg)
+        if not self.move_tolerance_m >= 0:
+            msg = f"move tolerance must be 0 metres or more, got {self.move_tolerance_m!r}"
+            raise ParameterError(msg)
 
 
 @dataclass(frozen=True)
@@ -73,6 +100,8 @@ def set_operating_area(store: Store, area: OperatingArea | None) -> None:
         None if area is None else f"{area.west},{area.south},{area.east},{area.north};{area.name}"
     )
     store.set_setting(AREA_SETTING, value)
+    if area is None:
+        store.set_setting(BOUNDARY_SETTING, None)
 
 
 def check_file(
@@ -143,12 +172,75 @@ def import_file(
     LayerValidationError
         If any row has an error; its ``report`` lists every problem and nothing is written.
     """
+    options = options or ImportOptions()
     frame, report, notes = check_file(path, layer, store=store, options=options, name=name)
     if not report.ok:
         raise LayerValidationError(report)
+    frame = _with_stored_positions(frame, layer, store, options.move_tolerance_m)
+    retired = _retired_rows(frame, layer, store, options) if options.retire_missing else None
+    if retired is not None and len(retired):
+        notes = (
+            *notes,
+            f"{len(retired)} row(s) of {layer} not in {name or path.name} marked inaccessible (retired)",
+        )
+        frame = pd.concat([frame, retired], ignore_index=True)
     if dry_run:
         return ImportResult(report, None, notes)
     return ImportResult(report, store.upsert(layer, frame, progress=progress), notes)
+
+
+def _with_stored_positions(
+    frame: pd.DataFrame, layer: str, store: Store, tolerance_m: float
+) -> pd.DataFrame:
+    """Points moved by less than ``tolerance_m`` keep their stored position, so that GPS
+    jitter and rounding between exports are not changes."""
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.empty or not store.exists():
+        return frame
+    stored = store.read(layer, ids=frame["id"].tolist())
+    if not isinstance(stored, gpd.GeoDataFrame) or stored.empty:
+        return frame
+    old = stored.set_index("id").geometry
+    matched = frame["id"].isin(old.index) & (frame.geom_type == "Point")
+    if not matched.any():
+        return frame
+    new = frame.loc[matched]
+    before = gpd.GeoSeries(old.loc[new["id"]].values, crs=frame.crs, index=new.index)
+    metres = _metres_apart(before, new.geometry)
+    keep = metres[(metres < tolerance_m) & (before.geom_type == "Point")].index
+    out = frame.copy()
+    out.loc[keep, out.geometry.name] = before.loc[keep]
+    return out
+
+
+def _metres_apart(a: gpd.GeoSeries, b: gpd.GeoSeries) -> pd.Series:
+    """Distances in metres on the WGS84 ellipsoid."""
+    geod = Geod(ellps="WGS84")
+    _, _, dist = geod.inv(a.x.to_numpy(), a.y.to_numpy(), b.x.to_numpy(), b.y.to_numpy())
+    return pd.Series(dist, index=a.index)
+
+
+def _retired_rows(
+    frame: pd.DataFrame, layer: str, store: Store, options: ImportOptions
+) -> pd.DataFrame | None:
+    """Rows of ``layer`` that the imported snapshot no longer has, marked inaccessible with
+    the date and the reason; rows already retired are left as they are."""
+    definition = get_layer(layer)
+    if "access_status" not in definition.field_names:
+        raise ParameterError(
+            f"--retire-missing needs a layer with an access status; {layer} has none"
+        )
+    if not store.exists():
+        return None
+    gone = sorted(store.ids(layer) - set(frame["id"]))
+    if not gone:
+        return None
+    rows = store.read(layer, ids=gone)
+    rows = rows.loc[rows["access_status"] != "inaccessible"].copy()
+    today = options.today or dt.date.today()
+    rows["access_status"] = "inaccessible"
+    rows["access_date"] = pd.Timestamp(today)
+    rows["access_reason"] = f"retired: not in the snapshot imported on {today.isoformat()}"
+    return rows
 
 
 def _context(definition: LayerDef, store: Store, options: ImportOptions) -> ValidationContext:
@@ -158,7 +250,66 @@ def _context(definition: LayerDef, store: Store, options: ImportOptions) -> Vali
         area=options.area or operating_area(store),
         known_ids=known,
         today=options.today or dt.date.today(),
+        boundaries=boundaries(store) if definition.geometry == "Point" else None,
+        on_duplicate=options.on_duplicate,
     )
+
+
+def boundaries(store: Store) -> Boundaries | None:
+    """The polygons points must fall in: the workspace's admin areas and the outline set with
+    `geoplan area set --boundary`, when it has either. Outside an outline is an error; outside
+    admin areas alone a warning (they may cover part of the operation)."""
+    geoms, ids, names = [], [], []
+    if (text := store.get_setting(BOUNDARY_SETTING)) is not None:
+        outline, name = _outline_from_setting(text)
+        geoms.append(outline)
+        ids.append("")
+        names.append(name)
+    if store.exists() and store.ids("admin_areas"):
+        areas = store.read("admin_areas")
+        geoms += list(areas.geometry)
+        ids += [str(v) for v in areas["id"]]
+        names += [str(v) for v in areas["name"]]
+    if not geoms:
+        return None
+    outline = ids[0] == ""
+    label = names[0] if outline else "admin areas"
+    return Boundaries.from_geometries(
+        geoms, ids=ids, names=names, label=label, refuse_outside=outline
+    )
+
+
+def _outline_from_setting(text: str) -> tuple[BaseGeometry, str]:
+    data = json.loads(text)
+    return shapely.geometry.shape(data["geometry"]), str(data.get("name", "boundary"))
+
+
+def set_boundary(
+    store: Store, path: Path, *, name: str, limits: ImportLimits | None = None
+) -> OperatingArea:
+    """Set the workspace's country outline from a polygon file (all its polygons dissolved),
+    and its operating area to the outline's bounding box; returns the area.
+
+    Raises
+    ------
+    InputFileError
+        If the file holds no polygon.
+    """
+    table = read_source(path, limits=limits)
+    polygons = [
+        g
+        for g in (table.geometry if table.geometry is not None else [])
+        if g is not None and g.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    if not polygons:
+        raise InputFileError(f"{path.name} holds no polygon; give a country or area outline")
+    outline = shapely.union_all(polygons)
+    west, south, east, north = outline.bounds
+    area = OperatingArea(west, south, east, north, name=name)
+    value = {"name": name, "geometry": shapely.geometry.mapping(outline)}
+    store.set_setting(BOUNDARY_SETTING, json.dumps(value))
+    set_operating_area(store, area)
+    return area
 
 
 # --- export -------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ id, field, value and the fix. Downstream code trusts what comes out of here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from geoplan.boundaries import Boundaries, Inside, placement_hint
 from geoplan.catalog import (
     FieldDef,
     LayerDef,
@@ -32,7 +34,9 @@ from geoplan.catalog import (
     normalise_token,
     parse_value,
 )
+from geoplan.coordinates import lon_lat, pair_order, split_pair
 from geoplan.errors import MappingError
+from geoplan.hxl import tag_sources
 from geoplan.report import Problem, ProblemLog, ValidationReport
 from geoplan.sources import WGS84, RawTable
 from geoplan.spreadsheets import (
@@ -95,6 +99,15 @@ class ColumnMapping:
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     defaults: Mapping[str, Value] = field(default_factory=dict)
     id_prefix: str = ""
+    id_from: str = ""
+
+    def __post_init__(self) -> None:
+        if self.id_from in ID_MADE:
+            return
+        if self.id_from:  # a column: the same as mapping the id to it
+            columns = {**self.columns, "id": (self.id_from,)}
+            object.__setattr__(self, "columns", columns)
+            object.__setattr__(self, "id_from", "")
 
     @classmethod
     def from_toml(cls, path: Path) -> ColumnMapping:
@@ -109,15 +122,18 @@ class ColumnMapping:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise MappingError(f"mapping file {path}: {exc}") from exc
-        unknown = set(data) - {"columns", "values", "defaults", "id_prefix"}
+        unknown = set(data) - {"columns", "values", "defaults", "id_prefix", "id_from"}
         if unknown:
             msg = f"mapping file {path.name}: unknown section(s) {', '.join(sorted(unknown))}"
-            raise MappingError(f"{msg}; use [columns], [values.FIELD], [defaults], id_prefix")
+            raise MappingError(
+                f"{msg}; use [columns], [values.FIELD], [defaults], id_prefix, id_from"
+            )
         return cls.build(
             columns=data.get("columns", {}),
             values=data.get("values", {}),
             defaults=data.get("defaults", {}),
             id_prefix=str(data.get("id_prefix", "")),
+            id_from=str(data.get("id_from", "")),
         )
 
     @classmethod
@@ -128,6 +144,7 @@ class ColumnMapping:
         values: Mapping[str, Mapping[str, str]] | None = None,
         defaults: Mapping[str, Value] | None = None,
         id_prefix: str = "",
+        id_from: str = "",
     ) -> ColumnMapping:
         """From plain dictionaries; a single column name may be given as a string."""
         cols = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in (columns or {}).items()}
@@ -135,7 +152,13 @@ class ColumnMapping:
             k: {normalise_token(str(r)): str(a) for r, a in v.items()}
             for k, v in (values or {}).items()
         }
-        return cls(columns=cols, values=vals, defaults=dict(defaults or {}), id_prefix=id_prefix)
+        return cls(
+            columns=cols,
+            values=vals,
+            defaults=dict(defaults or {}),
+            id_prefix=id_prefix,
+            id_from=id_from,
+        )
 
     def merged(self, other: ColumnMapping) -> ColumnMapping:
         """This mapping with ``other``'s entries taking precedence."""
@@ -144,7 +167,14 @@ class ColumnMapping:
             values={**self.values, **other.values},
             defaults={**self.defaults, **other.defaults},
             id_prefix=other.id_prefix or self.id_prefix,
+            id_from=other.id_from or self.id_from,
         )
+
+
+ID_MADE = ("row", "content")
+"""``id_from`` values that make ids for a file without them: from the row number, or from a
+hash of the row's cells (stable when rows are reordered)."""
+DUPLICATE_POLICIES = ("error", "identical", "first", "last")
 
 
 @dataclass(frozen=True)
@@ -152,12 +182,24 @@ class ValidationContext:
     """What validation needs to know beyond the file itself.
 
     ``known_ids`` holds the ids that references may point at, by layer (from the workspace);
-    ``today`` is the date after which dates count as in the future.
+    ``today`` is the date after which dates count as in the future; ``boundaries`` are the
+    polygons points must fall in (admin areas or a country outline); ``on_duplicate`` says
+    what rows sharing an id do: ``error`` refuses them, ``identical`` drops rows identical to
+    an earlier one and refuses the others, ``first`` and ``last`` keep one row per id.
     """
 
     area: OperatingArea | None = None
     known_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
     today: dt.date = field(default_factory=dt.date.today)
+    boundaries: Boundaries | None = None
+    on_duplicate: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.on_duplicate not in DUPLICATE_POLICIES:
+            msg = (
+                f"on_duplicate {self.on_duplicate!r} is not one of {', '.join(DUPLICATE_POLICIES)}"
+            )
+            raise ValueError(msg)
 
 
 # --- the entry point ----------------------------------------------------------------------
@@ -195,11 +237,13 @@ def validate_table(
     geometry = (
         _check_geometry(table, layer, values, context, problems) if layer.has_geometry else None
     )
+    dropped = drop_duplicates(values[layer.id_field], table, context.on_duplicate, problems)
     for rule in _ROW_RULES:
         problems += rule(values, layer, table, context)
     frame = _frame_from_values(values, layer, geometry)
     report = problems.report(layer.name, table.file, len(table.frame))
-    return frame.loc[~frame.index.isin([r - 1 for r in report.bad_rows])], report
+    bad = {r - 1 for r in report.bad_rows} | dropped
+    return frame.loc[~frame.index.isin(sorted(bad))], report
 
 
 # --- columns ------------------------------------------------------------------------------
@@ -211,11 +255,19 @@ def _map_columns(
     _check_mapping(table, layer, mapping)
     by_lower = {str(c).strip().lower(): str(c) for c in table.frame.columns}
     cells: dict[str, list[object]] = {}
-    used: set[str] = {c for c in (table.lon_column, table.lat_column) if c}
+    used: set[str] = {c for c in (table.lon_column, table.lat_column, table.pair_column) if c}
+    tagged = tag_sources(table.tags, layer)
     for f in layer.fields:
-        sources = mapping.columns.get(f.name) or ((by_lower[f.name],) if f.name in by_lower else ())
+        sources = (
+            mapping.columns.get(f.name)
+            or ((by_lower[f.name],) if f.name in by_lower else ())
+            or tagged.get(f.name, ())
+        )
         used.update(sources)
         cells[f.name] = _coalesce(table.frame, sources, f, mapping)
+    if mapping.id_from in ID_MADE and not mapping.columns.get(layer.id_field):
+        made = made_ids(table, mapping.id_from)
+        cells[layer.id_field] = [f"{mapping.id_prefix}{i}" for i in made]
     problems = _split_time_ranges(table, layer, cells, used)
     problems += _unused_columns(table, used)
     return cells, problems
@@ -233,6 +285,24 @@ def map_cells(
         As :func:`validate_table`.
     """
     return _map_columns(table, layer, mapping or ColumnMapping())
+
+
+def made_ids(table: RawTable, how: str) -> list[str]:
+    """Ids for a file without them: ``row-17`` (the record number), or ``c-`` and twelve hex
+    digits of a hash of the row's cells, so that a re-import of the same file (or of the
+    same rows in another order) gives the same ids."""
+    if how == "row":
+        return [f"row-{r}" for r in table.rows]
+    records = table.frame.astype(str).to_numpy().tolist()
+    geoms = (
+        [g.wkb_hex if g is not None else "" for g in table.geometry]
+        if table.geometry is not None
+        else [""] * len(records)
+    )
+    return [
+        "c-" + hashlib.sha256("\x1f".join([*r, g]).encode()).hexdigest()[:12]
+        for r, g in zip(records, geoms, strict=True)
+    ]
 
 
 def _check_mapping(table: RawTable, layer: LayerDef, mapping: ColumnMapping) -> None:
@@ -433,6 +503,7 @@ class _Where:
     table: RawTable
     index: int
     id: str | None
+    admin_code: str | None = None
 
     def problem(self, rule: str, message: str, fix: str, **kwargs: object) -> Problem:
         lines = self.table.lines
@@ -503,7 +574,9 @@ def _check_geometry(
     problems: ProblemLog,
 ) -> list[BaseGeometry | None]:
     ids = values[layer.id_field]
-    if table.geometry is None:
+    if table.geometry is None and table.pair_column is not None:
+        geoms = _points_from_pairs(table, ids, context, problems)
+    elif table.geometry is None:
         if table.lon_column is None or table.lat_column is None:
             problems.append(_no_coordinates(table, layer))
             return [None] * len(table.frame)
@@ -511,12 +584,13 @@ def _check_geometry(
     else:
         geoms = list(table.geometry)
     from_columns = table.geometry is None
+    codes = values.get("admin_code", [None] * len(geoms))
     out: list[BaseGeometry | None] = []
     for i, geom in enumerate(geoms):
         if geom is None and from_columns:  # the coordinate cells were reported already
             out.append(None)
             continue
-        where = _Where(table, i, _as_id(ids[i]))
+        where = _Where(table, i, _as_id(ids[i]), _as_id(codes[i]))
         out.append(_check_one_geometry(geom, layer, where, context, problems))
     return out
 
@@ -526,7 +600,7 @@ def _no_coordinates(table: RawTable, layer: LayerDef) -> Problem:
     return Problem(
         rule="no-coordinates",
         message=f"no longitude/latitude columns found for layer {layer.name} (columns: {columns})",
-        fix="name them lon and lat, or pass --lon-column and --lat-column",
+        fix="name them lon and lat, pass --lon-column and --lat-column, or --coordinates COLUMN for a 'lat, lon' cell",
         file=table.file,
     )
 
@@ -552,6 +626,63 @@ def _points_from_columns(
         series = gpd.GeoSeries(points, crs=table.crs).to_crs(WGS84)
         points = [None if p is None else g for p, g in zip(points, series, strict=True)]
     return points
+
+
+def _points_from_pairs(
+    table: RawTable, ids: list[Value], context: ValidationContext, problems: ProblemLog
+) -> list[BaseGeometry | None]:
+    """Points from a column holding both coordinates ("lat, lon", a geopoint "lat lon alt
+    acc"), in the order given or told from the values and the operating area."""
+    column = table.pair_column
+    assert column is not None
+    cells = table.frame[column].tolist()
+    pairs = [split_pair(c) for c in cells]
+    order = table.coordinate_order
+    if order is None:
+        inside = _inside(context)
+        order, why = pair_order([p for p in pairs if p is not None], inside=inside)
+        problems.append(_order_note(table, column, order, why))
+    points: list[BaseGeometry | None] = []
+    for i, (raw, pair) in enumerate(zip(cells, pairs, strict=True)):
+        if pair is None:
+            _bad_pair(raw, column, _Where(table, i, _as_id(ids[i])), problems)
+            points.append(None)
+        else:
+            points.append(shapely.Point(*lon_lat(pair, order)))
+    if table.crs != WGS84 and any(p is not None for p in points):
+        series = gpd.GeoSeries(points, crs=table.crs).to_crs(WGS84)
+        points = [None if p is None else g for p, g in zip(points, series, strict=True)]
+    return points
+
+
+def _inside(context: ValidationContext) -> Inside | None:
+    if context.boundaries is not None:
+        return context.boundaries.contains
+    return context.area.contains if context.area is not None else None
+
+
+def _order_note(table: RawTable, column: str, order: str, why: str) -> Problem:
+    first = "latitude" if order == "latlon" else "longitude"
+    return Problem(
+        rule="coordinate-order",
+        message=f"column {column} holds both coordinates; read with the {first} first ({why})",
+        fix="if that is wrong, say which comes first with --coordinate-order latlon|lonlat",
+        file=table.file,
+        field=column,
+        severity="warning",
+    )
+
+
+def _bad_pair(raw: object, column: str, where: _Where, problems: ProblemLog) -> None:
+    if is_missing(raw):
+        fix = f"fill in the coordinates in column {column}, or drop the row"
+        problems.append(
+            where.problem("missing-coordinates", "coordinates are missing", fix, field=column)
+        )
+        return
+    message = "the cell is not a coordinate pair (two decimal numbers)"
+    fix = f"write 'latitude, longitude' in column {column}, for example 32.88, 13.19"
+    problems.append(where.problem("bad-coordinates", message, fix, field=column, value=_show(raw)))
 
 
 def _coordinate(
@@ -585,7 +716,10 @@ def _bad_coordinate(
         fix = f"write the {axis} with a decimal point: {text.replace(',', '.')}"
     elif len(numbers) >= 2 or text.endswith(","):
         message = f"{axis} cell holds a coordinate pair or a stray comma, as if 'lat, lon' was pasted into one cell"
-        fix = f"keep only the {axis} in column {column} as a plain decimal number"
+        fix = (
+            f"keep only the {axis} in column {column} as a plain decimal number, or read the "
+            f"pair with --coordinates {column}"
+        )
     else:
         message = f"{axis} is not a number"
         fix = f"write the {axis} as a decimal number of degrees in column {column}"
@@ -605,9 +739,9 @@ def _check_one_geometry(
         return None
     assert geom is not None
     if layer.geometry == "Point":
-        bad = _point_problems(geom, where, context)
-        problems += bad
-        return None if bad else geom
+        point = _point_problems(geom, where, context)
+        problems += point
+        return None if any(p.severity == "error" for p in point) else geom
     return shapely.MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
 
 
@@ -636,38 +770,68 @@ def _point_problems(geom: BaseGeometry, where: _Where, context: ValidationContex
     lon, lat = geom.x, geom.y
     value = f"{lon:g}, {lat:g}"
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return [_out_of_range(lon, lat, value, where)]
+        return [_out_of_range(lon, lat, value, where, context)]
     area = context.area
-    if area is None or area.contains(lon, lat):
+    if area is not None and not area.contains(lon, lat):
+        return [_outside(lon, lat, value, where, inside=area.contains, what=str(area))]
+    boundaries = context.boundaries
+    if boundaries is None:
         return []
-    return [_outside_area(lon, lat, value, area, where)]
+    if not boundaries.contains(lon, lat):
+        found = _outside(lon, lat, value, where, inside=boundaries.contains, what=boundaries.label)
+        if boundaries.refuse_outside:
+            return [found]
+        return [replace(found, severity="warning")]
+    return _admin_mismatch(lon, lat, value, boundaries, where)
 
 
-def _out_of_range(lon: float, lat: float, value: str, where: _Where) -> Problem:
-    swapped = -180 <= lat <= 180 and -90 <= lon <= 90
+def _out_of_range(
+    lon: float, lat: float, value: str, where: _Where, context: ValidationContext
+) -> Problem:
     message = f"coordinates (lon, lat) {value} are outside -180..180, -90..90"
-    if swapped:
+    inside = _inside(context)
+    hint = placement_hint(lon, lat, inside) if inside is not None else None
+    if hint is not None:
+        return where.problem(hint.rule, message, hint.fix, field="geometry", value=value)
+    if -180 <= lat <= 180 and -90 <= lon <= 90:
         fix = "longitude and latitude look swapped: exchange the two values"
         return where.problem("lon-lat-swapped", message, fix, field="geometry", value=value)
     fix = "check the coordinates; they must be decimal degrees in EPSG:4326 or in the CRS the file declares"
     return where.problem("coordinates-out-of-range", message, fix, field="geometry", value=value)
 
 
-def _outside_area(
-    lon: float, lat: float, value: str, area: OperatingArea, where: _Where
+def _outside(
+    lon: float, lat: float, value: str, where: _Where, *, inside: Inside, what: str
 ) -> Problem:
-    message = f"point (lon, lat) {value} is outside the {area}"
-    if area.contains(lat, lon):
-        fix = "longitude and latitude look swapped: exchange the two values"
-        return where.problem("lon-lat-swapped", message, fix, field="geometry", value=value)
-    if area.contains(-lon, lat):
-        fix = f"the longitude's sign looks wrong: {-lon:g} would be inside; correct the sign"
-        return where.problem("wrong-sign", message, fix, field="geometry", value=value)
-    if area.contains(lon, -lat):
-        fix = f"the latitude's sign looks wrong: {-lat:g} would be inside; correct the sign"
-        return where.problem("wrong-sign", message, fix, field="geometry", value=value)
-    fix = "correct the coordinates, or widen the operating area with `geoplan area set`"
+    message = f"point (lon, lat) {value} is outside the {what}"
+    hint = placement_hint(lon, lat, inside)
+    if hint is not None:
+        return where.problem(hint.rule, message, hint.fix, field="geometry", value=value)
+    fix = (
+        "correct the coordinates, or widen the operating area with `geoplan area set` "
+        "(or its boundary with --boundary FILE)"
+    )
     return where.problem("outside-area", message, fix, field="geometry", value=value)
+
+
+def _admin_mismatch(
+    lon: float, lat: float, value: str, boundaries: Boundaries, where: _Where
+) -> list[Problem]:
+    """A warning when the point lies outside the area its admin code names (that area must
+    be among the boundaries)."""
+    code = where.admin_code
+    expected = boundaries.index_of(code) if code else None
+    found = boundaries.areas_at(lon, lat)
+    if expected is None or expected in found:
+        return []
+    here = ", ".join(boundaries.describe(i) for i in found)
+    message = f"point (lon, lat) {value} is in {here}, not in {boundaries.describe(expected)} as admin_code {code} says"
+    fix = "correct the coordinates or the admin_code"
+    return [
+        where.problem(
+            "admin-mismatch", message, fix, field="geometry", value=value, severity="warning"
+        )
+    ]
 
 
 # --- rules across rows and fields ---------------------------------------------------------
@@ -675,27 +839,73 @@ def _outside_area(
 RowRule = Callable[[dict[str, list[Value]], LayerDef, RawTable, ValidationContext], list[Problem]]
 
 
-def _duplicate_ids(
-    values: dict[str, list[Value]], layer: LayerDef, table: RawTable, context: ValidationContext
-) -> list[Problem]:
+def drop_duplicates(
+    ids: list[Value], table: RawTable, policy: str, problems: ProblemLog
+) -> set[int]:
+    """Apply an ``on_duplicate`` policy to rows sharing an id: the 0-based rows dropped (each
+    with a warning), and an error on every row still sharing its id with another."""
     rows_by_id: dict[str, list[int]] = {}
-    for i, value in enumerate(values[layer.id_field]):
+    for i, value in enumerate(ids):
         if isinstance(value, str):
             rows_by_id.setdefault(value, []).append(i)
-    problems = []
+    dropped: set[int] = set()
     for pid, rows in rows_by_id.items():
         if len(rows) < 2:
             continue
-        listed = ", ".join(str(r + 1) for r in rows)
+        kept = _kept_duplicates(rows, table, policy)
         for i in rows:
-            msg = f"id {pid} is used by rows {listed}"
-            fix = "give each row its own id; an id must be unique in a layer"
-            problems.append(
-                _Where(table, i, pid).problem(
-                    "duplicate-id", msg, fix, field=layer.id_field, value=pid
-                )
-            )
-    return problems
+            if i not in kept:
+                dropped.add(i)
+                problems.append(_dropped_duplicate(table, i, pid, policy, kept))
+        if len(kept) > 1:
+            problems += _conflicting_ids(table, pid, rows, kept, policy)
+    return dropped
+
+
+def _kept_duplicates(rows: list[int], table: RawTable, policy: str) -> list[int]:
+    if policy == "first":
+        return rows[:1]
+    if policy == "last":
+        return rows[-1:]
+    if policy == "identical":
+        first_of: dict[tuple[str, ...], int] = {}
+        for i in rows:
+            first_of.setdefault(_record_key(table, i), i)
+        return sorted(first_of.values())
+    return rows
+
+
+def _record_key(table: RawTable, index: int) -> tuple[str, ...]:
+    cells = tuple("" if is_missing(v) else str(v).strip() for v in table.frame.iloc[index])
+    geometry = table.geometry.iloc[index] if table.geometry is not None else None
+    return (*cells, geometry.wkb_hex if geometry is not None else "")
+
+
+def _dropped_duplicate(
+    table: RawTable, index: int, pid: str, policy: str, kept: list[int]
+) -> Problem:
+    why = "identical to" if policy == "identical" else "sharing its id with"
+    msg = f"row dropped: {why} row {kept[0] + 1} (id {pid}), kept by --on-duplicate {policy}"
+    fix = "nothing to do, unless this row is the one to keep"
+    return _Where(table, index, pid).problem(
+        "duplicate-dropped", msg, fix, field="id", value=pid, severity="warning"
+    )
+
+
+def _conflicting_ids(
+    table: RawTable, pid: str, rows: list[int], kept: list[int], policy: str
+) -> list[Problem]:
+    listed = ", ".join(str(r + 1) for r in rows)
+    differ = " and differ in other cells" if policy == "identical" else ""
+    msg = f"id {pid} is used by rows {listed}{differ}"
+    fix = (
+        "give each row its own id (an id must be unique in a layer), or keep one row per id "
+        "with --on-duplicate first|last"
+        + ("" if policy == "identical" else " (identical drops exact copies only)")
+    )
+    return [
+        _Where(table, i, pid).problem("duplicate-id", msg, fix, field="id", value=pid) for i in kept
+    ]
 
 
 def _part_sums(
@@ -808,7 +1018,6 @@ def _references(
 _MAX_HINTED = 200
 
 _ROW_RULES: tuple[RowRule, ...] = (
-    _duplicate_ids,
     _part_sums,
     _order_rules,
     _future_dates,

@@ -134,7 +134,8 @@ class ValidationReport:
         message, fix."""
         columns = ["severity", "rule", "file", "row", "line", "id", "field", "value"]
         records = [{c: getattr(p, c) for c in [*columns, "message", "fix"]} for p in self.problems]
-        return pd.DataFrame.from_records(records, columns=[*columns, "message", "fix"])
+        frame = pd.DataFrame.from_records(records, columns=[*columns, "message", "fix"])
+        return frame.astype({"row": "Int64", "line": "Int64"})  # 17, never 17.0
 
 
 class ProblemLog:

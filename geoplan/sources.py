@@ -28,8 +28,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import shapely
@@ -40,6 +42,9 @@ from geoplan.errors import ImportLimitError, InputFileError, ParameterError, wit
 
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "lon_deg", "geo_lon", "long_deg")
 LAT_NAMES = ("lat", "latitude", "y", "lat_deg", "geo_lat")
+PAIR_NAMES = ("_geolocation", "geolocation", "coordinates", "coords", "latlon", "lat_lon", "gps")
+"""Names of a column that holds both coordinates in one cell ("lat, lon", "[lat, lon]")."""
+CoordinateOrder = Literal["latlon", "lonlat"]
 WGS84 = "EPSG:4326"
 MB = 1024 * 1024
 
@@ -227,6 +232,15 @@ class SourceOptions:
     crs
         CRS of a table's coordinate columns (default EPSG:4326), or of a vector file that
         declares none.
+    coordinates
+        A column holding both coordinates in one cell ("lat, lon", a KoBo/ODK geopoint
+        "lat lon alt acc", "[lat, lon]").
+    coordinate_order
+        Which comes first in such a cell; by default told from the values and the
+        operating area (latitude first when nothing tells).
+    header_row
+        The row (``"N"``) or rows (``"N-M"``, joined) holding a table's column names, counted
+        from 1 over non-blank rows; by default found (HXL tags, merged header rows).
     """
 
     source_layer: str | None = None
@@ -234,6 +248,16 @@ class SourceOptions:
     lon_column: str | None = None
     lat_column: str | None = None
     crs: str | None = None
+    coordinates: str | None = None
+    coordinate_order: CoordinateOrder | None = None
+    header_row: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.coordinate_order not in (None, "latlon", "lonlat"):
+            msg = f"coordinate order {self.coordinate_order!r} is not latlon or lonlat"
+            raise ParameterError(msg)
+        if self.header_row is not None:
+            parse_header_row(self.header_row)
 
 
 @dataclass
@@ -241,7 +265,9 @@ class RawTable:
     """A source file's records as raw cells, with their geometry or coordinate columns.
 
     ``rows`` are the 1-based record numbers users see (``row 17``), and ``lines`` the line of
-    each record in a text file (header and HXL tag lines counted), when the file has lines.
+    each record in a text file (header and HXL tag lines counted, and every physical line of a
+    multi-line cell) or its row in a sheet, when the file has lines. ``tags`` are the columns'
+    HXL tags (lower case, without spaces); ``pair_column`` holds both coordinates in one cell.
     """
 
     file: str
@@ -252,6 +278,9 @@ class RawTable:
     crs: str = WGS84
     lines: list[int] | None = None
     notes: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    pair_column: str | None = None
+    coordinate_order: CoordinateOrder | None = None
 
     @property
     def rows(self) -> range:
@@ -291,6 +320,11 @@ def read_source(
     lock_gdal()
     if kind.driver is None:
         return _read_table(path, options, limits, name=name)
+    if kind is _JSON:
+        _check_size(path.stat().st_size, name, limits)
+        data = _load_json(path, name=name)
+        if not _is_geojson(data):
+            return _read_records(data, options, limits, name=name)
     with _vector_source(path, kind, limits, name=name, layer=options.source_layer) as source:
         return _read_vector(source, options, limits)
 
@@ -490,21 +524,7 @@ class _LinkError(ValueError):
 def _check_geojson(path: Path, limits: ImportLimits, *, name: str) -> None:
     """Parse the file once in Python: it must be UTF-8 JSON, no ``crs`` may link to another
     document (GDAL would fetch it), and its rows and vertices must be within the limits."""
-    try:
-        data = json.loads(path.read_bytes(), object_pairs_hook=_json_object)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{name}: the text is not UTF-8 (byte 0x{exc.object[exc.start]:02x} at position "
-            f"{exc.start} is {exc.reason}); GeoJSON must be UTF-8: save it as UTF-8"
-        ) from None
-    except _LinkError as exc:
-        raise InputFileError(
-            f"{name}: {exc}; geoplan follows no links in files: remove the crs member "
-            "(GeoJSON is WGS84) or give the CRS with --crs"
-        ) from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InputFileError(f"{name}: not a readable spatial file (not JSON: {exc})") from None
-    features = _features(data)
+    features = _features(_load_json(path, name=name))
     if len(features) > limits.max_rows:
         raise _over(name, "max_rows", "rows", len(features), limits.max_rows)
     total = 0
@@ -517,6 +537,23 @@ def _check_geojson(path: Path, limits: ImportLimits, *, name: str) -> None:
         if total > limits.max_total_vertices:
             limit = limits.max_total_vertices
             raise _over(name, "max_total_vertices", "vertices: more than", limit, limit)
+
+
+def _load_json(path: Path, *, name: str) -> object:
+    try:
+        return json.loads(path.read_bytes(), object_pairs_hook=_json_object)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{name}: the text is not UTF-8 (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start} is {exc.reason}); JSON must be UTF-8: save it as UTF-8"
+        ) from None
+    except _LinkError as exc:
+        raise InputFileError(
+            f"{name}: {exc}; geoplan follows no links in files: remove the crs member "
+            "(GeoJSON is WGS84) or give the CRS with --crs"
+        ) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InputFileError(f"{name}: not a readable spatial file (not JSON: {exc})") from None
 
 
 def _json_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -568,6 +605,93 @@ def _positions(geometry: object) -> int:
             else:
                 stack.extend(item)
     return count
+
+
+# --- JSON records (IOM-style arrays, ODK Central OData) -----------------------------------
+
+_GEOJSON_TYPES = frozenset(
+    {
+        "FeatureCollection",
+        "Feature",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
+_RECORD_LISTS = ("value", "records", "data", "results", "items", "rows")
+"""Members that hold the records of a JSON object (``value`` is OData's, ODK Central's)."""
+
+
+def _is_geojson(data: object) -> bool:
+    return isinstance(data, dict) and data.get("type") in _GEOJSON_TYPES
+
+
+def _read_records(
+    data: object, options: SourceOptions, limits: ImportLimits, *, name: str
+) -> RawTable:
+    """A JSON array of records, or an object holding one (OData's ``value``): nested groups
+    flattened into columns named by their path (``meta/instanceID``), a GeoJSON geopoint
+    member taken as the record's geometry, coordinate members found as in a table."""
+    records = _record_list(data, name=name)
+    if len(records) > limits.max_rows:
+        raise _over(name, "max_rows", "rows", len(records), limits.max_rows)
+    flat = [_flatten(r) for r in records]
+    columns = list(dict.fromkeys(k for r in flat for k in r))
+    frame = pd.DataFrame([[r.get(c) for c in columns] for r in flat], columns=columns, dtype=object)
+    points = [c for c in columns if any(_geopoint(v) is not None for v in frame[c])]
+    if len(points) != 1 or options.lon_column or options.coordinates:
+        return _table_from_frame(name, frame, options, lines=None)
+    geometry = gpd.GeoSeries([_geopoint(v) for v in frame[points[0]]], crs=WGS84)
+    notes = [f"{name}: positions taken from the GeoJSON points in {points[0]!r}"]
+    frame = frame.drop(columns=points)
+    return RawTable(file=name, frame=frame, geometry=geometry, notes=notes)
+
+
+def _record_list(data: object, *, name: str) -> list[dict[str, object]]:
+    if isinstance(data, dict):
+        lists = [k for k in _RECORD_LISTS if isinstance(data.get(k), list)]
+        data = data[lists[0]] if lists else None
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise InputFileError(
+            f"{name}: not a readable spatial file: JSON must be GeoJSON, an array of records "
+            "(objects), or an object holding one in 'value' (OData, ODK Central) or 'records'"
+        )
+    return data
+
+
+def _flatten(record: dict[str, object], prefix: str = "") -> dict[str, object]:
+    """Nested objects as path-named columns; a GeoJSON geometry kept whole; lists of values
+    joined with ", " (a KoBo ``_geolocation`` becomes "lat, lon")."""
+    out: dict[str, object] = {}
+    for key, value in record.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and not _is_geojson(value):
+            out.update(_flatten(value, f"{path}/"))
+        elif isinstance(value, list):
+            simple = all(
+                isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+            )
+            out[path] = ", ".join(map(str, value)) if simple else None
+        else:
+            out[path] = value
+    return out
+
+
+def _geopoint(value: object) -> shapely.Point | None:
+    """A GeoJSON Point member (ODK Central's geopoints) as a 2D point."""
+    if not isinstance(value, dict) or value.get("type") != "Point":
+        return None
+    coords = value.get("coordinates")
+    if not isinstance(coords, list) or len(coords) < 2:
+        return None
+    lon, lat = coords[0], coords[1]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+        return None
+    return shapely.Point(float(lon), float(lat))
 
 
 # --- zip archives, unpacked by geoplan ------------------------------------------------------
@@ -644,39 +768,57 @@ def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, wri
 
 # --- tables -------------------------------------------------------------------------------
 
+HEADER_SEARCH_ROWS = 5
+"""An HXL tag row is looked for on this many first lines of a table."""
+_HXL_TAG = re.compile(r"#[A-Za-z][A-Za-z0-9_]*(\s*\+\s*[A-Za-z][A-Za-z0-9_]*)*")
+_Records = list[list[object]]
+
 
 def _read_table(path: Path, options: SourceOptions, limits: ImportLimits, *, name: str) -> RawTable:
+    """A CSV or workbook sheet: its header found (HXL tags, super-headers, merged header rows,
+    ``--header-row``), its records below it, each with the physical line it starts on."""
+    budget = limits.max_rows + HEADER_SEARCH_ROWS + 1
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _archive_members(path, limits, name=name)  # a workbook is a zip archive of XML
-        frame, first_line = _read_workbook(path, options.sheet, limits, name=name), 2
+        records, lines = _workbook_records(path, options.sheet, budget, name=name)
     else:
         _check_size(path.stat().st_size, name, limits)
-        frame, first_line = _read_csv(path, limits, name=name)
-    frame, skipped = _drop_hxl_row(frame)
-    if len(frame) > limits.max_rows:
+        records, lines = _csv_records(path, budget, name=name)
+    header = _find_header(records, options.header_row, name=name)
+    body, body_lines = records[header.rows :], lines[header.rows :]
+    if len(body) > limits.max_rows:
         raise _over(name, "max_rows", "rows: more than", limits.max_rows, limits.max_rows)
-    lines = list(range(first_line + skipped, first_line + skipped + len(frame)))
-    return _table_from_frame(name, frame, options, lines=lines)
+    frame = _frame_from_records(body, header.columns, name=name, lines=body_lines)
+    table = _table_from_frame(name, frame, options, lines=body_lines, tags=header.tags)
+    table.notes.extend(header.notes)
+    return table
 
 
-def _read_csv(path: Path, limits: ImportLimits, *, name: str) -> tuple[pd.DataFrame, int]:
+def _csv_records(path: Path, budget: int, *, name: str) -> tuple[_Records, list[int]]:
+    """The non-blank records of a text table and the physical line each starts on, counting
+    the lines inside quoted multi-line cells."""
     text = _decode(path, name)
     try:
-        dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|")
-        sep = dialect.delimiter
+        sep = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    records: _Records = []
+    lines: list[int] = []
+    start = 1
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            nrows=limits.max_rows + 2,  # the HXL tag row, and one more to see the limit passed
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputFileError(f"{name}: not a readable CSV file ({exc})") from exc
-    return frame.astype(object), 2
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                records.append(list(row))
+                lines.append(start)
+                if len(records) > budget:
+                    break
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputFileError(
+            f"{name}: not a readable CSV file (line {reader.line_num}: {exc})"
+        ) from None
+    return records, lines
 
 
 def _decode(path: Path, name: str) -> str:
@@ -689,50 +831,261 @@ def _decode(path: Path, name: str) -> str:
     raise InputFileError(f"{name}: text is neither UTF-8 nor Windows-1252; save it as UTF-8")
 
 
-def _read_workbook(
-    path: Path, sheet: str | None, limits: ImportLimits, *, name: str
-) -> pd.DataFrame:
+def _workbook_records(
+    path: Path, sheet: str | None, budget: int, *, name: str
+) -> tuple[_Records, list[int]]:
+    """The non-blank rows of a sheet (read streaming) and their row numbers."""
     try:
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, nrows=limits.max_rows + 2)
-    except ValueError as exc:
-        raise InputFileError(f"{name}: {exc}; name the sheet with --sheet") from exc
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a corrupt workbook
         reason = without_paths(str(exc))
-        raise InputFileError(f"{name}: not a readable workbook ({reason})") from exc
-    return frame.astype(object)
+        raise InputFileError(f"{name}: not a readable workbook ({reason})") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            sheets = ", ".join(book.sheetnames)
+            raise InputFileError(
+                f"{name}: there is no sheet {sheet!r} (sheets: {sheets}); name the sheet with --sheet"
+            )
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        return _sheet_rows(ws, budget)
+    finally:
+        book.close()
 
 
-def _drop_hxl_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Drop a Humanitarian Exchange Language tag row (``#adm1+code``...) below the header."""
-    if frame.empty:
-        return frame, 0
-    first = [str(v).strip() for v in frame.iloc[0] if str(v).strip() and str(v) != "nan"]
-    if first and all(v.startswith("#") for v in first):
-        tags = {col: str(v).strip() for col, v in zip(frame.columns, frame.iloc[0], strict=True)}
-        frame = frame.iloc[1:].reset_index(drop=True)
-        frame.attrs["hxl"] = tags
-        return frame, 1
-    return frame, 0
+def _sheet_rows(ws: object, budget: int) -> tuple[_Records, list[int]]:
+    records: _Records = []
+    lines: list[int] = []
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        cells = [_cell(v) for v in row]
+        if any(not _blank(c) for c in cells):
+            records.append(cells)
+            lines.append(number)
+            if len(records) > budget:
+                break
+    return records, lines
+
+
+def _cell(value: object) -> object:
+    """A workbook cell as pandas' reader gives it: whole floats as ints, empty as None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass(frozen=True)
+class _Header:
+    """Where a table's records start, their column names and HXL tags."""
+
+    rows: int
+    columns: list[str]
+    tags: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+
+def parse_header_row(text: str) -> tuple[int, int]:
+    """``"N"`` or ``"N-M"`` (1-based, counting non-blank rows) as a 0-based inclusive range.
+
+    Raises
+    ------
+    ParameterError
+        If the text is neither.
+    """
+    first, _, last = text.partition("-")
+    try:
+        start, end = int(first), int(last or first)
+    except ValueError:
+        start = end = 0
+    if not 1 <= start <= end:
+        raise ParameterError(
+            f"header row {text!r} is not N or N-M (row numbers from 1, N at most M), "
+            "for example --header-row 3 or --header-row 2-3"
+        )
+    return start - 1, end - 1
+
+
+def _find_header(records: _Records, header_row: str | None, *, name: str) -> _Header:
+    if not records:
+        raise InputFileError(f"{name}: the table is empty; it needs a header row of column names")
+    tag_at = next((i for i, r in enumerate(records[:HEADER_SEARCH_ROWS]) if _is_hxl_row(r)), None)
+    if header_row is not None:
+        start, end = parse_header_row(header_row)
+        if end >= len(records):
+            raise InputFileError(f"{name}: header row {end + 1} is past the table's last row")
+    elif tag_at is not None:
+        start, end = 0, tag_at - 1
+    else:
+        start = _leading_titles(records)
+        end = start + _merged_header_end(records[start:])
+    block = records[start : end + 1]
+    width = max((len(r) for r in block), default=0)
+    names = _joined_names([r for r in block[:-1] if not _is_title(r, width)] + block[-1:])
+    body = end + 1
+    tags: list[str] = []
+    if tag_at is not None and tag_at >= body:
+        tags, body = [_tag_text(c) for c in records[tag_at]], tag_at + 1
+    columns = _unique([_column_name(names, tags, i) for i in range(max(len(names), len(tags)))])
+    hxl = {c: tags[i] for i, c in enumerate(columns) if i < len(tags) and tags[i]}
+    joined = f"{name}: column names joined from header rows {start + 1}-{end + 1}"
+    return _Header(body, columns, hxl, (joined,) if end > start else ())
+
+
+def _leading_titles(records: _Records) -> int:
+    """Rows above the header holding one cell (a title) while the row below holds more."""
+    count = 0
+    while count < HEADER_SEARCH_ROWS - 1 and count + 1 < len(records):
+        here, below = (sum(not _blank(c) for c in records[count + i]) for i in (0, 1))
+        if here != 1 or below < 2:
+            break
+        count += 1
+    return count
+
+
+def _is_hxl_row(row: list[object]) -> bool:
+    cells = [str(c).strip() for c in row if not _blank(c)]
+    return bool(cells) and all(_HXL_TAG.fullmatch(c) for c in cells)
+
+
+def _tag_text(cell: object) -> str:
+    return "" if _blank(cell) else re.sub(r"\s+", "", str(cell)).lower()
+
+
+def _is_title(row: list[object], width: int) -> bool:
+    """A row above the column names with one cell in a wide table: a title."""
+    return sum(not _blank(c) for c in row) == 1 and width > 2 and not _blank(row[0])
+
+
+def _merged_header_end(records: _Records) -> int:
+    """The last header row: the first, or the second when the first has gaps (cells merged
+    across the columns below) that the second fills with names, as in "People" over "Men",
+    "Women"."""
+    if len(records) < 3:
+        return 0
+    top, below = records[0], records[1]
+    filled = [i for i, c in enumerate(top) if not _blank(c)]
+    gaps = [i for i in range(filled[0] + 1, len(below)) if i >= len(top) or _blank(top[i])]
+    named = all(i < len(below) and _is_label(below[i]) for i in gaps)
+    labels = all(_is_label(c) or _blank(c) for c in below)
+    return 1 if gaps and named and labels else 0
+
+
+def _is_label(value: object) -> bool:
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        float(value.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def _joined_names(rows: _Records) -> list[str]:
+    """One name per column: the header rows' cells joined with " / ", a super-header's cell
+    carried over the empty cells to its right (a merged cell)."""
+    width = max((len(r) for r in rows), default=0)
+    parts: list[list[str]] = [[] for _ in range(width)]
+    for depth, row in enumerate(rows):
+        carried = ""
+        for i in range(width):
+            cell = "" if i >= len(row) or _blank(row[i]) else str(row[i]).strip()
+            if depth < len(rows) - 1:
+                carried = cell or carried
+                cell = carried
+            if cell and (not parts[i] or parts[i][-1] != cell):
+                parts[i].append(cell)
+    return [" / ".join(p) for p in parts]
+
+
+def _column_name(names: list[str], tags: list[str], i: int) -> str:
+    name = names[i] if i < len(names) else ""
+    tag = tags[i] if i < len(tags) else ""
+    return name or tag or f"column {i + 1}"
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Repeated names made unique as pandas does (``Affected``, ``Affected.1``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        count = seen.get(n, 0)
+        seen[n] = count + 1
+        out.append(n if count == 0 else f"{n}.{count}")
+    return out
+
+
+def _frame_from_records(
+    records: _Records, columns: list[str], *, name: str, lines: list[int]
+) -> pd.DataFrame:
+    width = len(columns)
+    for record, line in zip(records, lines, strict=True):
+        if len(record) > width and any(not _blank(c) for c in record[width:]):
+            raise InputFileError(
+                f"{name}: line {line} has {len(record)} cells but the header names {width} "
+                "columns; remove the extra cells or add a column name"
+            )
+    rows = [(r + [""] * width)[:width] for r in records]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def _table_from_frame(
-    name: str, frame: pd.DataFrame, options: SourceOptions, *, lines: list[int] | None
+    name: str,
+    frame: pd.DataFrame,
+    options: SourceOptions,
+    *,
+    lines: list[int] | None,
+    tags: dict[str, str] | None = None,
 ) -> RawTable:
-    lon = options.lon_column or _find_column(frame, LON_NAMES, "longitude")
-    lat = options.lat_column or _find_column(frame, LAT_NAMES, "latitude")
-    for column in (lon, lat):
+    tags = tags or {}
+    pair = options.coordinates or (
+        None if options.lon_column or options.lat_column else _find_pair(frame, tags)
+    )
+    lon = options.lon_column or (
+        None if pair else _find_column(frame, tags, LON_NAMES, "longitude")
+    )
+    lat = options.lat_column or (None if pair else _find_column(frame, tags, LAT_NAMES, "latitude"))
+    for column in (lon, lat, pair):
         if column is not None and column not in frame.columns:
             cols = ", ".join(map(str, frame.columns))
             raise InputFileError(f"{name} has no column {column!r}; its columns are: {cols}")
     crs = _crs(options.crs).to_string() if options.crs else WGS84
-    return RawTable(name, frame, lon_column=lon, lat_column=lat, crs=crs, lines=lines)
+    return RawTable(
+        name,
+        frame,
+        lon_column=lon,
+        lat_column=lat,
+        crs=crs,
+        lines=lines,
+        tags=tags,
+        pair_column=pair,
+        coordinate_order=options.coordinate_order,
+    )
 
 
-def _find_column(frame: pd.DataFrame, names: tuple[str, ...], suffix: str) -> str | None:
-    tags = frame.attrs.get("hxl", {})
+def _find_column(
+    frame: pd.DataFrame, tags: dict[str, str], names: tuple[str, ...], suffix: str
+) -> str | None:
     for column in frame.columns:
-        for label in (str(column), tags.get(column, "")):
+        last = str(column).rsplit(" / ", 1)[-1]  # a joined header's own name
+        for label in (str(column), last, tags.get(str(column), "")):
             key = re.sub(r"[#+\s-]+", "_", label.strip().lower()).strip("_")
             if key in names or key.endswith(f"_{suffix}"):
                 return str(column)
+    return None
+
+
+def _find_pair(frame: pd.DataFrame, tags: dict[str, str]) -> str | None:
+    """A column holding both coordinates, used when no split columns exist: KoBo's
+    ``_geolocation`` ("[lat, lon]") or an HXL ``#geo+coord``."""
+    if _find_column(frame, tags, LON_NAMES, "longitude") and _find_column(
+        frame, tags, LAT_NAMES, "latitude"
+    ):
+        return None
+    for column in frame.columns:
+        key = str(column).strip().lower()
+        named = key in PAIR_NAMES or re.search(r"co+r?di?nates", key)  # IOM's "coodinates"
+        if named or tags.get(str(column), "").startswith("#geo+coord"):
+            return str(column)
     return None

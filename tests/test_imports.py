@@ -10,7 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from geoplan.catalog import get_layer
 from geoplan.errors import LayerValidationError
+from geoplan.hxl import tag_sources
 from geoplan.imports import (
     ImportOptions,
     check_file,
@@ -18,11 +20,13 @@ from geoplan.imports import (
     export_layer,
     import_file,
     operating_area,
+    set_boundary,
     set_operating_area,
 )
 from geoplan.layers import ColumnMapping, OperatingArea
-from geoplan.sources import read_source
+from geoplan.sources import SourceOptions, read_source
 from geoplan.store import Store, open_store
+from geoplan.store.geopackage import GeoPackageStore
 
 GUINEA = OperatingArea(-15.08, 7.19, -7.64, 12.68, name="Guinea")
 OSM_HEALTH = (
@@ -216,3 +220,161 @@ def test_check_table_validates_rows_in_memory_like_a_file(fixtures: Path, store:
     _, from_table = check_table(table, "gathering_points", store=store)
     assert from_table == from_file
     assert not from_table.ok
+
+
+# --- field data (issue 18) ------------------------------------------------------------------
+
+LIBYA_ADM2 = "libya/lby_adm2_cod_pcodes_geoboundaries_simplified.geojson"  # CC BY 3.0 IGO, OCHA
+LIBYA_ADM1 = "libya/lby_adm1_regions_derived_from_adm2.geojson"  # same
+
+
+def _mapping_lines(path: Path) -> int:
+    """Lines of a mapping file that say something (not comments, blanks or table headers)."""
+    lines = [x.strip() for x in path.read_text().splitlines()]
+    return sum(1 for x in lines if x and not x.startswith(("#", "[")))
+
+
+FIELD_FORMS = [  # file, its mapping, the mapping's lines, the rows refused
+    ("fieldforms/odk_central_export_gc_scripts_hub.csv", "odk_csv", 3, ()),
+    ("fieldforms/odk_central_odata_gc_scripts_hub.json", "odk_odata", 3, (1, 2)),
+    ("fieldforms/kobo_export_semicolon_geopoint_geolocation.csv", "kobo", 3, (3,)),
+    ("fieldforms/kobo_export_labels_xlsx.xlsx", "kobo", 3, (3,)),
+]
+
+
+@pytest.mark.parametrize("case", FIELD_FORMS, ids=[c[1] + Path(c[0]).suffix for c in FIELD_FORMS])
+def test_real_field_forms_import_into_gathering_points(
+    shared_data: Path,
+    fixtures: Path,
+    store: GeoPackageStore,
+    case: tuple[str, str, int, tuple[int, ...]],
+) -> None:
+    """KoBo and ODK exports import with a 3-line mapping; only their really bad rows are
+    refused (ODK's missing location and latitude 152, KoBo's longitude -199)."""
+    file, mapping, lines, bad_rows = case
+    path = fixtures / "mappings" / f"{mapping}_biodiversity_gathering_points.toml"
+    assert _mapping_lines(path) == lines
+    options = ImportOptions(mapping=ColumnMapping.from_toml(path))
+    _, report, _ = check_file(shared_data / file, "gathering_points", store=store, options=options)
+    assert report.bad_rows == bad_rows
+    if not bad_rows:
+        result = import_file(shared_data / file, "gathering_points", store=store, options=options)
+        assert result.write is not None
+        assert result.write.added == 2
+
+
+def test_real_kobo_geopoint_cell_reads_with_coordinates(
+    shared_data: Path, store: GeoPackageStore
+) -> None:
+    """The KoBo geopoint cell 'lat lon alt acc' gives the same verdict as the split columns."""
+    mapping = ColumnMapping.build(
+        columns={"id": "_uuid", "name": "What community are you from?"},
+        defaults={"setting": "camp"},
+    )
+    for column in ("Please record the location of your local ecosystem.", "_geolocation"):
+        options = ImportOptions(mapping=mapping, source=SourceOptions(coordinates=column))
+        path = shared_data / "fieldforms" / "kobo_export_semicolon_geopoint_geolocation.csv"
+        _, report, _ = check_file(path, "gathering_points", store=store, options=options)
+        assert report.bad_rows == (3,)
+
+
+def test_real_hxl_3w_imports_with_tags_and_content_ids(
+    shared_data: Path, fixtures: Path, store: GeoPackageStore
+) -> None:
+    """The 2014 UNHCR 3W (pre-1.0 tags, no ids, exact copies) imports with 4 mapping lines."""
+    path = fixtures / "mappings" / "unhcr_3w_legacy_cip_sites.toml"
+    assert _mapping_lines(path) == 4
+    options = ImportOptions(mapping=ColumnMapping.from_toml(path), on_duplicate="identical")
+    source = shared_data / "hxl" / "hxl_legacy_unhcr_3w_latlon.csv"
+    result = import_file(source, "cip_sites", store=store, options=options)
+    assert result.write is not None
+    dropped = sum(p.rule == "duplicate-dropped" for p in result.report.warnings)
+    assert result.write.added + dropped == 2250
+    again = import_file(source, "cip_sites", store=store, options=options).write
+    assert again is not None
+    assert not again.changed
+
+
+def test_real_hxl_super_header_table_maps_without_a_mapping(shared_data: Path) -> None:
+    """The Somalia 3W: tags on line 3 under super-headers; P-codes and names need no mapping."""
+    table = read_source(shared_data / "hxl" / "hxl_somalia_drought_by_cluster_adm1_adm2_pcodes.csv")
+    assert table.lines is not None
+    assert table.lines[0] == 4
+    assert "FOOD SECURITY AND LIVELIHOODS / Affected" in table.frame.columns
+    found = tag_sources(table.tags, get_layer("gathering_points"))
+    assert found["admin_code"] == ("LOCATION / admin2Pcode",)
+    assert found["people"] == ("OVERALL Affected / Total Affected",)
+
+
+def test_retire_missing_and_move_tolerance(
+    fixtures: Path, store: GeoPackageStore, tmp_path: Path
+) -> None:
+    """A snapshot without a row marks it inaccessible (never deleted); a 5 cm move is no change."""
+    source = fixtures / "valid" / "gathering_points.csv"
+    import_file(source, "gathering_points", store=store)
+    text = source.read_text().splitlines()
+    snapshot = tmp_path / "snapshot.csv"
+    snapshot.write_text("\n".join(text[:-1]) + "\n")
+    options = ImportOptions(retire_missing=True, today=dt.date(2026, 12, 4))
+    write = import_file(snapshot, "gathering_points", store=store, options=options).write
+    assert write is not None
+    assert (write.updated, write.deleted) == (1, 0)
+    gone = store.read("gathering_points").set_index("id").loc[text[-1].split(",")[0]]
+    assert gone["access_status"] == "inaccessible"
+    assert "retired" in gone["access_reason"]
+    frame = store.read("gathering_points")
+    moved = frame.copy()
+    moved["geometry"] = moved.geometry.translate(xoff=0.0000005)  # about 5 cm
+    jitter = tmp_path / "jitter.geojson"
+    moved.to_file(jitter, driver="GeoJSON")
+    again = import_file(jitter, "gathering_points", store=store).write
+    assert again is not None
+    assert not again.changed
+
+
+def test_admin_areas_catch_points_in_the_wrong_country(
+    shared_data: Path, store: GeoPackageStore, tmp_path: Path
+) -> None:
+    """With Libya's mantikas imported, a point in Tunisia inside Libya's box is flagged, and a
+    point in another mantika than its admin code says too; with Libya's outline set, the
+    Tunisian point is refused."""
+    mapping = ColumnMapping.build(
+        columns={"id": "ADM2_PCODE", "name": "ADM2_EN", "parent_code": "ADM1_PCODE"},
+        values={"level": {"ADM2": "2"}},
+    )
+    adm2 = shared_data / LIBYA_ADM2
+    import_file(adm2, "admin_areas", store=store, options=ImportOptions(mapping=mapping))
+    sites = tmp_path / "gathering_points_wrong_country.csv"
+    sites.write_text(
+        "id,name,setting,admin_code,lat,lon\n"
+        "TN-1,Ben Gardane,camp,,33.14,11.22\n"  # Tunisia, inside Libya's bounding box
+        "LY-1,Tripoli,camp,LY0211,32.88,13.19\n"
+        "LY-2,Benghazi,camp,LY0211,32.12,20.07\n"  # Benghazi is not in Tripoli mantika
+    )
+    frame, report, _ = check_file(sites, "gathering_points", store=store)
+    assert report.ok
+    warned = {p.id: p.rule for p in report.warnings if p.id}
+    assert warned == {"TN-1": "outside-area", "LY-2": "admin-mismatch"}
+    assert "Benghazi (LY0103)" in next(p.message for p in report.warnings if p.id == "LY-2")
+    assert len(frame) == 3
+    area = set_boundary(store, shared_data / LIBYA_ADM1, name="Libya")
+    assert area.contains(11.22, 33.14)  # the box alone would let it in
+    _, refused, _ = check_file(sites, "gathering_points", store=store)
+    assert refused.bad_ids == ("TN-1",)
+
+
+def test_boundary_hints_on_a_country_outline(
+    shared_data: Path, store: GeoPackageStore, tmp_path: Path
+) -> None:
+    """Against Libya's outline: a lost minus sign is told apart from a slipped decimal point."""
+    set_boundary(store, shared_data / LIBYA_ADM1, name="Libya")
+    sites = tmp_path / "gathering_points_slips_against_outline.csv"
+    sites.write_text(
+        "id,name,setting,lat,lon\n"
+        "A,a,camp,-32.88,13.19\n"  # latitude's sign lost
+        "B,b,camp,32.88,131.9\n"  # decimal point slipped
+        "C,c,camp,13.19,32.88\n"  # axes exchanged
+    )
+    _, report, _ = check_file(sites, "gathering_points", store=store)
+    rules = {p.id: p.rule for p in report.errors}
+    assert rules == {"A": "wrong-sign", "B": "decimal-shift", "C": "lon-lat-swapped"}

@@ -17,7 +17,7 @@ from geoplan.layers import (
     validate_table,
 )
 from geoplan.report import ValidationReport
-from geoplan.sources import read_source
+from geoplan.sources import SourceOptions, read_source
 
 TRIPOLI = OperatingArea(11.5, 32.0, 14.5, 33.2, name="western Libya")
 KNOWN = {"gathering_points": frozenset({"GP-1", "GP-2"}), "teams": frozenset({"T-MED", "T-MRRM"})}
@@ -241,3 +241,122 @@ def test_operating_area_parsing() -> None:
         OperatingArea.parse("11.5,32")
     with pytest.raises(ValueError, match="west < east"):
         OperatingArea.parse("14.5,32,11.5,33.2")
+
+
+# --- field data (issue 18) ------------------------------------------------------------------
+
+
+def _validate(path: Path, *, context: ValidationContext | None = None, **kw: object):  # type: ignore[no-untyped-def]
+    table = read_source(path, options=SourceOptions(**kw))  # type: ignore[arg-type]
+    return validate_table(table, get_layer("gathering_points"), context=context)
+
+
+def test_coordinates_in_one_cell_comma_brackets_and_geopoint(fixtures: Path) -> None:
+    """'lat, lon', '[lat, lon]' and a geopoint 'lat lon alt acc' all give the same points."""
+    frame, report = _validate(
+        fixtures / "fieldforms" / "gathering_points_coordinates_in_one_cell.csv",
+        coordinates="where",
+    )
+    assert report.ok
+    assert [(round(g.x, 2), round(g.y, 2)) for g in frame.geometry] == [
+        (13.19, 32.88),
+        (13.2, 32.9),
+        (13.18, 32.87),
+    ]
+    assert any(p.rule == "coordinate-order" for p in report.warnings)
+
+
+def test_coordinate_order_told_by_the_operating_area_or_given(fixtures: Path) -> None:
+    """Longitude first is told from the area; --coordinate-order overrides the guess."""
+    path = fixtures / "fieldforms" / "gathering_points_coordinates_lon_first.csv"
+    frame, report = _validate(path, context=ValidationContext(area=TRIPOLI), coordinates="where")
+    assert report.ok
+    assert round(frame.geometry.iloc[0].x, 2) == 13.19
+    _, wrong = _validate(
+        path,
+        context=ValidationContext(area=TRIPOLI),
+        coordinates="where",
+        coordinate_order="latlon",
+    )
+    assert {p.rule for p in wrong.errors} == {"lon-lat-swapped"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept", "errors"),
+    [
+        (
+            "error",
+            0,
+            {1: {"duplicate-id"}, 2: {"duplicate-id"}, 3: {"duplicate-id"}, 4: {"duplicate-id"}},
+        ),
+        ("identical", 3, {3: {"duplicate-id"}, 4: {"duplicate-id"}}),
+        ("first", 2, {}),
+        ("last", 2, {}),
+    ],
+)
+def test_on_duplicate_policies(
+    fixtures: Path, policy: str, kept: int, errors: dict[int, set[str]]
+) -> None:
+    """error refuses, identical drops exact copies and refuses conflicts, first/last keep one."""
+    path = fixtures / "invalid" / "gathering_points_duplicate_identical_and_conflicting.csv"
+    frame, report = _validate(path, context=ValidationContext(on_duplicate=policy))
+    assert errors_by_row(report) == errors
+    if report.ok:
+        assert len(frame) == kept
+        names = dict(zip(frame["id"], frame["name"], strict=True))
+        assert names["GP-2"] == ("Port" if policy == "first" else "Port (new)")
+
+
+def test_ids_made_from_row_or_content_are_stable(fixtures: Path) -> None:
+    """A file without ids gets row-N or content-hash ids, the same on every read."""
+    path = fixtures / "invalid" / "gathering_points_without_ids.csv"
+    layer = get_layer("gathering_points")
+    by_row = ColumnMapping.build(id_from="row")
+    frame, report = validate_table(read_source(path), layer, mapping=by_row)
+    assert report.ok
+    assert list(frame["id"]) == ["row-1", "row-2"]
+    by_content = ColumnMapping.build(id_from="content")
+    first, _ = validate_table(read_source(path), layer, mapping=by_content)
+    again, _ = validate_table(read_source(path), layer, mapping=by_content)
+    assert list(first["id"]) == list(again["id"])
+    assert all(i.startswith("c-") for i in first["id"])
+    by_column = ColumnMapping.build(id_from="name")
+    named, _ = validate_table(read_source(path), layer, mapping=by_column)
+    assert list(named["id"]) == ["Souq", "Port"]
+
+
+def test_hxl_tags_fill_fields_without_a_mapping(fixtures: Path) -> None:
+    """#loc+code and #loc+name fill id and name; a repeated #affected+total is left alone."""
+    path = fixtures / "hxl" / "gathering_points_hxl_tags_on_line_4_repeated.csv"
+    frame, report = validate_table(
+        read_source(path),
+        get_layer("gathering_points"),
+        mapping=ColumnMapping.build(defaults={"setting": "camp"}),
+    )
+    assert report.ok
+    assert list(frame["id"]) == ["GP-1", "GP-2"]
+    assert list(frame["name"]) == ["Souq", "Port"]
+    assert frame["people"].isna().all()
+
+
+def test_multi_line_cells_are_reported_on_their_physical_line(fixtures: Path) -> None:
+    """The row after a three-line cell is reported on line 5, and report files hold integers."""
+    _, report = _validate(
+        fixtures / "invalid" / "gathering_points_multiline_cells.csv",
+        context=ValidationContext(area=TRIPOLI),
+    )
+    assert [(p.row, p.line) for p in report.errors] == [(2, 5)]
+    table = report.to_frame()
+    assert str(table["row"].dtype) == "Int64"
+    assert table.loc[0, "line"] == 5
+
+
+def test_pcodes_of_any_country_are_accepted(tmp_path: Path) -> None:
+    """Kyrgyz and Iraqi OCHA P-codes pass the admin_code pattern; lower case does not."""
+    path = tmp_path / "pcodes.csv"
+    path.write_text(
+        "id,name,setting,admin_code,lat,lon\n"
+        "A,a,camp,KG02210000000,32.8,13.1\nB,b,camp,IQG06Q10,32.8,13.1\nC,c,camp,ly0101,32.8,13.1\n"
+    )
+    _, report = _validate(path)
+    assert errors_by_row(report) == {3: {"bad-format"}}

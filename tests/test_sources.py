@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoplan.errors import InputFileError
+from geoplan.errors import InputFileError, ParameterError
 from geoplan.sources import SourceOptions, read_source
 
 
@@ -142,3 +142,80 @@ def test_real_kobo_export(shared_data: Path) -> None:
     assert table.lon_column is not None
     assert table.lat_column is not None
     assert "longitude" in table.lon_column.lower()
+
+
+# --- field data readers (issue 18) ----------------------------------------------------------
+
+
+def test_json_records_with_a_coordinate_pair_member(fixtures: Path) -> None:
+    """A plain JSON array of records reads as a table; a 'coordinates' member is the pair."""
+    table = read_source(fixtures / "fieldforms" / "gathering_points_records.json")
+    assert list(table.frame["site"]) == ["GP-1", "GP-2"]
+    assert table.pair_column == "location_coordinates"
+
+
+def test_odk_odata_json_flattens_groups_and_reads_geopoints(fixtures: Path) -> None:
+    """ODK Central OData: records in 'value', groups flattened by path, GeoJSON geopoints."""
+    table = read_source(fixtures / "fieldforms" / "gathering_points_odata_nested.json")
+    assert list(table.frame["site/name"]) == ["Souq", "Port"]
+    assert table.geometry is not None
+    assert (table.geometry.iloc[0].x, table.geometry.iloc[0].y) == (13.19, 32.88)
+
+
+def test_hxl_tag_row_on_line_four_with_super_headers_and_repeated_tags(fixtures: Path) -> None:
+    """A title, super-headers and names above HXL tags: names joined, tags kept per column."""
+    table = read_source(fixtures / "hxl" / "gathering_points_hxl_tags_on_line_4_repeated.csv")
+    assert list(table.frame.columns) == [
+        "SITE / Code",
+        "SITE / Name",
+        "POSITION / Lat",
+        "POSITION / Lon",
+        "PEOPLE / Total",
+        "PEOPLE / Total.1",
+    ]
+    assert table.tags["PEOPLE / Total.1"] == "#affected+total"
+    assert (table.lat_column, table.lon_column) == ("POSITION / Lat", "POSITION / Lon")
+    assert table.lines == [5, 6]
+
+
+def test_line_numbers_count_the_lines_of_multi_line_cells(fixtures: Path) -> None:
+    """A cell spanning three lines pushes the next record to line 5, not line 3."""
+    table = read_source(fixtures / "invalid" / "gathering_points_multiline_cells.csv")
+    assert table.lines == [2, 5]
+
+
+def test_merged_header_rows_are_joined(fixtures: Path) -> None:
+    """Cells merged over two header rows give 'People / Men', never 'Unnamed: 1'."""
+    table = read_source(fixtures / "fieldforms" / "sites_merged_header_rows.xlsx")
+    assert list(table.frame.columns) == [
+        "Site",
+        "Position / Lat",
+        "Position / Lon",
+        "People / Men",
+        "People / Women",
+    ]
+    assert table.lines == [3]
+    assert table.lon_column == "Position / Lon"
+
+
+def test_header_row_option_and_title_rows(fixtures: Path) -> None:
+    """A title above the header is skipped; --header-row names the header row outright."""
+    path = fixtures / "fieldforms" / "sites_header_on_row_3.xlsx"
+    assert list(read_source(path).frame.columns) == ["id", "name", "lat", "lon"]
+    table = read_source(path, options=SourceOptions(header_row="2"))
+    assert list(table.frame["id"]) == ["GP-1"]
+    with pytest.raises(ParameterError, match="header row"):
+        SourceOptions(header_row="0")
+
+
+def test_real_field_forms_read(shared_data: Path) -> None:
+    """KoBo CSV and XLSX, ODK Central CSV and OData JSON, IOM JSON records all read."""
+    forms = shared_data / "fieldforms"
+    kobo = read_source(forms / "kobo_export_semicolon_geopoint_geolocation.csv")
+    assert len(kobo.frame) == 3
+    assert read_source(forms / "kobo_export_labels_xlsx.xlsx").lon_column is not None
+    odata = read_source(forms / "odk_central_odata_gc_scripts_hub.json")
+    assert odata.geometry is not None
+    assert "__system/submissionDate" in odata.frame.columns
+    iom = read_source(shared_data / "libya" / "iom_missing_migrants_libya_2014_2024_raw.json")
+    assert (len(iom.frame), iom.pair_column) == (2110, "location_coodinates")

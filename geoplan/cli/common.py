@@ -147,6 +147,41 @@ AreaOption = Annotated[
         help="WEST,SOUTH,EAST,NORTH: flag points outside this box (overrides the workspace's).",
     ),
 ]
+CoordinatesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--coordinates",
+        help="A column holding both coordinates in one cell: 'lat, lon', '[lat, lon]' or a KoBo/ODK geopoint 'lat lon alt acc'.",
+    ),
+]
+CoordinateOrderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--coordinate-order",
+        help="latlon or lonlat: which comes first in a --coordinates cell (by default told from the values and the operating area).",
+    ),
+]
+HeaderRowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--header-row",
+        help="Row N (or rows N-M, joined as 'People / Men') holding the column names, counting non-blank rows from 1; found by default.",
+    ),
+]
+IdFromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-from",
+        help="Where ids come from in a file without them: a COLUMN, 'row' (row-17) or 'content' (a hash of the row, stable when rows move).",
+    ),
+]
+OnDuplicateOption = Annotated[
+    str,
+    typer.Option(
+        "--on-duplicate",
+        help="Rows sharing an id: error (refuse), identical (drop exact copies, refuse the others), first or last (keep one).",
+    ),
+]
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write every problem to this CSV file.")
 ]
@@ -170,18 +205,50 @@ def import_options(
     source: SourceOptions,
     area: str | None,
     params: Path | None,
+    *,
+    id_from: str | None = None,
+    on_duplicate: str = "error",
 ) -> ImportOptions:
     mapping = ColumnMapping.from_toml(mapping_file) if mapping_file else ColumnMapping()
     inline = ColumnMapping.build(
         columns={k: v.split("|") for k, v in pairs(maps, "--map")},
         defaults=dict(pairs(defaults, "--default")),
         id_prefix=id_prefix,
+        id_from=id_from or "",
     )
     return ImportOptions(
         source=source,
         mapping=mapping.merged(inline),
         area=parse_area(area) if area else None,
         limits=load_params_file(params).imports if params else ImportLimits(),
+        on_duplicate=on_duplicate,
+    )
+
+
+def source_options(
+    source_layer: str | None,
+    sheet: str | None,
+    lon_column: str | None,
+    lat_column: str | None,
+    crs: str | None,
+    *,
+    coordinates: str | None = None,
+    coordinate_order: str | None = None,
+    header_row: str | None = None,
+) -> SourceOptions:
+    """The reading options of the import and validate commands."""
+    if coordinate_order not in (None, "latlon", "lonlat"):
+        msg = f"{coordinate_order!r} is not latlon or lonlat"
+        raise typer.BadParameter(msg, param_hint="--coordinate-order")
+    return SourceOptions(
+        source_layer,
+        sheet,
+        lon_column,
+        lat_column,
+        crs,
+        coordinates=coordinates,
+        coordinate_order=coordinate_order,  # type: ignore[arg-type]
+        header_row=header_row,
     )
 
 

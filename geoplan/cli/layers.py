@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,15 +15,16 @@ from geoplan.errors import (
 )
 from geoplan.imports import (
     GEOMETRY_COLUMNS,
+    MOVE_TOLERANCE_M,
     ExportFormat,
     ImportOptions,
     check_file,
     export_layer,
     import_file,
     operating_area,
+    set_boundary,
     set_operating_area,
 )
-from geoplan.sources import SourceOptions
 from geoplan.store import DEFAULT_WORKSPACE, Store, open_store, workspace_label
 from geoplan.updates import update_file
 
@@ -31,13 +33,18 @@ if TYPE_CHECKING:
 
 from geoplan.cli.common import (
     AreaOption,
+    CoordinateOrderOption,
+    CoordinatesOption,
     CrsOption,
     DefaultOption,
+    HeaderRowOption,
+    IdFromOption,
     ImportParamsOption,
     LatOption,
     LonOption,
     MapOption,
     MappingOption,
+    OnDuplicateOption,
     ReportOption,
     SheetOption,
     SourceLayerOption,
@@ -52,6 +59,7 @@ from geoplan.cli.common import (
     print_notes,
     print_report,
     progress_bar,
+    source_options,
     write_report,
 )
 
@@ -76,6 +84,25 @@ def import_command(
     lon_column: LonOption = None,
     lat_column: LatOption = None,
     crs: CrsOption = None,
+    coordinates: CoordinatesOption = None,
+    coordinate_order: CoordinateOrderOption = None,
+    header_row: HeaderRowOption = None,
+    id_from: IdFromOption = None,
+    on_duplicate: OnDuplicateOption = "error",
+    retire_missing: Annotated[
+        bool,
+        typer.Option(
+            "--retire-missing",
+            help="FILE is a full snapshot: rows of LAYER it no longer has are marked inaccessible (dated, with the reason), never deleted.",
+        ),
+    ] = False,
+    move_tolerance: Annotated[
+        float,
+        typer.Option(
+            "--move-tolerance",
+            help="Metres a point may move and still count as unchanged (GPS jitter, rounding).",
+        ),
+    ] = MOVE_TOLERANCE_M,
     area: AreaOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
@@ -111,16 +138,33 @@ def import_command(
       geoplan export gathering_points -f csv -o access.csv --columns id,access_status,access_reason
 
       geoplan import gathering_points access.csv --update
+
+      geoplan import gathering_points kobo.csv --coordinates _geolocation --id-from _uuid --default setting=camp
+
+      geoplan import clinics health_2020.geojson --on-duplicate identical --retire-missing
     """
+    source = source_options(
+        source_layer,
+        sheet,
+        lon_column,
+        lat_column,
+        crs,
+        coordinates=coordinates,
+        coordinate_order=coordinate_order,
+        header_row=header_row,
+    )
     options = import_options(
         mapping,
         map_,
         default,
         id_prefix,
-        SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
+        source,
         area,
         params,
+        id_from=id_from,
+        on_duplicate=on_duplicate,
     )
+    options = replace(options, retire_missing=retire_missing, move_tolerance_m=move_tolerance)
     store = open_store(workspace)
     if update:
         _update(file, layer, store, options, dry_run=dry_run, report=report)
@@ -189,6 +233,11 @@ def validate_command(
     lon_column: LonOption = None,
     lat_column: LatOption = None,
     crs: CrsOption = None,
+    coordinates: CoordinatesOption = None,
+    coordinate_order: CoordinateOrderOption = None,
+    header_row: HeaderRowOption = None,
+    id_from: IdFromOption = None,
+    on_duplicate: OnDuplicateOption = "error",
     area: AreaOption = None,
     report: ReportOption = None,
     params: ImportParamsOption = None,
@@ -201,14 +250,26 @@ def validate_command(
 
       geoplan validate facilities.csv --layer clinics --area=-15.1,7.1,-7.6,12.7 --report problems.csv
     """
+    source = source_options(
+        source_layer,
+        sheet,
+        lon_column,
+        lat_column,
+        crs,
+        coordinates=coordinates,
+        coordinate_order=coordinate_order,
+        header_row=header_row,
+    )
     options = import_options(
         mapping,
         map_,
         default,
         id_prefix,
-        SourceOptions(source_layer, sheet, lon_column, lat_column, crs),
+        source,
         area,
         params,
+        id_from=id_from,
+        on_duplicate=on_duplicate,
     )
     with progress_bar(f"Checking {file.name} for {layer}"):
         _, result, notes = check_file(file, layer, store=open_store(workspace), options=options)
@@ -296,22 +357,71 @@ def area_show(workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     out.print(str(area) if area else "No operating area is set; set one with `geoplan area set`.")
 
 
-@area_app.command("set")
+@area_app.command(
+    "set", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": True}
+)
 def area_set(
     bbox: Annotated[
-        str,
+        list[str] | None,
         typer.Argument(
-            help="WEST,SOUTH,EAST,NORTH in degrees, e.g. 11.5,32.0,14.5,33.2; put -- before it when WEST is negative."
+            help="WEST,SOUTH,EAST,NORTH in degrees, e.g. 11.5,32.0,14.5,33.2 or -15.08,7.19,-7.64,12.68 (a `--` before it is allowed).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     name: Annotated[str, typer.Option("--name", help="Name shown in messages.")] = "operating area",
+    boundary: Annotated[
+        Path | None,
+        typer.Option(
+            "--boundary",
+            help="A country or area outline (GeoJSON, GeoPackage, zipped Shapefile): points outside its polygons are flagged, and the box is taken from it.",
+        ),
+    ] = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
-    """Set the operating area: imports flag points outside it (and say if a sign or an axis
-    order looks wrong)."""
-    area = parse_area(bbox, name=name)
-    set_operating_area(open_store(workspace), area)
+    """Set the operating area: imports flag points outside it (and say if a sign, an axis
+    order, a copied value or a decimal point looks wrong).
+
+    A box catches points far away; an outline (--boundary, or the workspace's admin_areas)
+    also catches points in the neighbouring country.
+
+    [bold]Examples[/bold]
+
+      geoplan area set -15.08,7.19,-7.64,12.68 --name Guinea
+
+      geoplan area set --boundary guinea_adm0.geojson --name Guinea
+    """
+    words, name, workspace = _box_words(bbox or [], name, workspace)
+    store = open_store(workspace)
+    if boundary is not None and not words:
+        area = set_boundary(store, boundary, name=name)
+        out.print(f"Operating area set to the outline of {boundary.name}: {area}")
+        return
+    if len(words) != 1 or boundary is not None:
+        msg = "give one box WEST,SOUTH,EAST,NORTH, or --boundary FILE, not both"
+        raise typer.BadParameter(msg, param_hint="BBOX")
+    area = parse_area(words[0], name=name)
+    set_operating_area(store, None)  # a new box replaces an older outline
+    set_operating_area(store, area)
     out.print(f"Operating area set to {area}")
+
+
+def _box_words(words: list[str], name: str, workspace: str) -> tuple[list[str], str, str]:
+    """The box, and ``--name NAME`` or ``--workspace FILE`` written after ``--`` (where they
+    read as words, as in ``geoplan area set -- -15.08,7.19,-7.64,12.68 --name Guinea``)."""
+    rest: list[str] = []
+    items = iter(w for w in words if w != "--")
+    for word in items:
+        if word in ("--name", "--workspace", "-w"):
+            value = next(items, None)
+            if value is None:
+                raise typer.BadParameter(f"{word} needs a value", param_hint=word)
+            if word == "--name":
+                name = value
+            else:
+                workspace = value
+        else:
+            rest.append(word)
+    return rest, name, workspace
 
 
 @area_app.command("clear")
