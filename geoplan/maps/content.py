@@ -35,6 +35,7 @@ from geoplan.maps.style import (
     LEFT_OUT_CAPACITY,
     LEFT_OUT_CLOSED,
     LEFT_OUT_GLYPH,
+    LEFT_OUT_GLYPHS,
     LEFT_OUT_NO_TEAM,
     LEFT_OUT_OUT_OF_REACH,
     PROPOSAL_COLOUR,
@@ -493,6 +494,18 @@ def base_markers(teams: pd.DataFrame) -> tuple[list[Marker], dict[str, MarkerSty
     return points, styles
 
 
+def admin_labels(areas: pd.DataFrame) -> list[tuple[float, float, str, int]]:
+    """Each admin area's P-code and name at a point inside it, for the base map's labels."""
+    labels = []
+    for row, geom in zip(records(areas), areas.geometry, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        point = geom.representative_point()
+        name = " ".join(p for p in (text(row.get("id")), text(row.get("name"))) if p)
+        labels.append((round(point.y, 5), round(point.x, 5), name, 1))
+    return labels
+
+
 def admin_features(areas: pd.DataFrame) -> list[dict[str, object]]:
     """Admin boundaries as dashed outlines named on hover."""
     style = {"color": ADMIN_COLOUR, "weight": 1.5, "fill": False, "dashArray": "6 3"}
@@ -562,9 +575,10 @@ def siting_markers(result: CoverageResult) -> list[Marker]:
 
 
 def left_out_style(reason: LeftOutReason) -> MarkerStyle:
-    """A grey-ish cross, coloured by why the site was left out."""
+    """A grey disc with a glyph that says why the site was left out (red in a no-go zone)."""
     colour = REASON_COLOURS.get(reason, INACCESSIBLE_GREY)
-    return MarkerStyle("ex", colour, 13, glyph=LEFT_OUT_GLYPH, dom_class="gp-left-out")
+    glyph = LEFT_OUT_GLYPHS.get(str(reason), LEFT_OUT_GLYPH)
+    return MarkerStyle("ex", colour, 15, glyph=glyph, dom_class="gp-left-out")
 
 
 def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[LeftOutReason]]:
@@ -584,3 +598,98 @@ def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[LeftOutReaso
         for left in by_site.values()
     ]
     return points, Counter(left[0].reason for left in by_site.values())
+
+
+# --- the plan's team x day grid ----------------------------------------------------------------
+
+
+_BR = '<span class="gp-br"></span>'
+"""A line break in a grid cell (a middle dot when the panel shows one day on a line)."""
+
+
+@dataclass(frozen=True)
+class TeamDay:
+    """What a team does in a day, or in the week: stops, km base to base, hours on the road
+    and on site, and people expected (each site counted once a day)."""
+
+    stops: int = 0
+    km: float = 0.0
+    road_hours: float = 0.0
+    site_hours: float = 0.0
+    people: int = 0
+
+    @classmethod
+    def of(cls, route: DayRoute) -> TeamDay:
+        sites = {s.task.site_id: s.task.people for s in route.stops}
+        return cls(
+            len(route.stops),
+            route.metres / 1000,
+            route.driving_seconds / 3600,
+            route.on_site_seconds / 3600,
+            int(sum(sites.values())),
+        )
+
+    def __add__(self, other: TeamDay) -> TeamDay:
+        return TeamDay(
+            self.stops + other.stops,
+            self.km + other.km,
+            self.road_hours + other.road_hours,
+            self.site_hours + other.site_hours,
+            self.people + other.people,
+        )
+
+    def cell(self, day: str, *, css: str = "") -> str:
+        """A grid cell (HTML) with its figures, and the same figures as data attributes."""
+        attrs = (
+            f'data-day="{day}" data-stops="{self.stops}" data-km="{self.km:.1f}" '
+            f'data-people="{self.people}"'
+        )
+        if not self.stops:
+            return f'<td class="gp-cell gp-empty {css}" {attrs}>\u2014</td>'
+        return (
+            f'<td class="gp-cell {css}" {attrs}><b>{self.stops}</b> stops{_BR}'
+            f"{self.km:.0f} km{_BR}{self.road_hours:.1f} h road{_BR}"
+            f"{self.site_hours:.1f} h on site{_BR}{self.people:,} people</td>"
+        )
+
+
+def plan_grid(plan: WeekPlan) -> dict[tuple[str, str], TeamDay]:
+    """Each team-day's figures by (team id, ISO date)."""
+    grid: dict[tuple[str, str], TeamDay] = {}
+    for route in plan.routes:
+        key = (route.team_id, route.day.isoformat())
+        grid[key] = grid.get(key, TeamDay()) + TeamDay.of(route)
+    return grid
+
+
+def plan_grid_html(plan: WeekPlan, colours: Mapping[str, str]) -> str:
+    """The team x day grid as an HTML table: a row per team in its colour, a column per day,
+    totals per team and per day (each cell: stops, km, hours on the road and on site, people
+    expected)."""
+    grid = plan_grid(plan)
+    days = [d.isoformat() for d in plan.days if any(k[1] == d.isoformat() for k in grid)]
+    names = {r.team_id: r.team_name for r in plan.routes}
+    head = "".join(f'<th data-day="{d}">{dt.date.fromisoformat(d):%a %d %b}</th>' for d in days)
+    rows = []
+    for team, colour in colours.items():
+        if team not in names:
+            continue
+        cells = [grid.get((team, d), TeamDay()) for d in days]
+        total = sum(cells, TeamDay())
+        body = "".join(c.cell(d) for c, d in zip(cells, days, strict=True))
+        swatch = f'<span class="gp-team-sw" style="background:{colour}"></span>'
+        rows.append(
+            f'<tr data-team="{esc(team)}"><th>{swatch}{esc(names[team])}</th>{body}'
+            f"{total.cell('week', css='gp-sum')}</tr>"
+        )
+    by_day = [sum((grid.get((t, d), TeamDay()) for t in names), TeamDay()) for d in days]
+    week = sum(by_day, TeamDay())
+    totals = "".join(c.cell(d, css="gp-sum") for c, d in zip(by_day, days, strict=True))
+    rows.append(
+        f'<tr class="gp-total"><th>All teams</th>{totals}{week.cell("week", css="gp-sum")}</tr>'
+    )
+    return (
+        '<div class="gp-grid-wrap"><table class="gp-grid"><thead><tr><th>Team</th>'
+        f'{head}<th data-day="week">Week</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        '<p class="gp-note">km base to base; people expected at each team-day\'s sites.</p></div>'
+    )
