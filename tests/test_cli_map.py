@@ -26,7 +26,7 @@ def test_help_explains_each_map_with_examples(capsys: pytest.CaptureFixture[str]
     """--help says what each map shows and how to call it."""
     assert run(["map", "--help"]) == 0
     text = capsys.readouterr().out
-    for words in ("layers", "coverage", "plan", "A4 landscape", "geoplan map plan --week"):
+    for words in ("layers", "coverage", "plan", "A4 landscape", "geoplan map plan --week", "--online-tiles"):
         assert words in text
 
 
@@ -37,7 +37,7 @@ def test_each_map_is_written(
     """Each kind writes one HTML page, says where, and warns that positions are exact."""
     target = tmp_path / f"{kind}.html"
     args = ["map", kind, "-o", str(target), "-w", str(workspace), "--date", TODAY.isoformat()]
-    assert run([*args, "--no-tiles", "--time-limit", "1", "--week", "2026-W12"]) == 0
+    assert run([*args, "--time-limit", "1", "--week", "2026-W12", "--paper", "a3"]) == 0
     captured = capsys.readouterr()
     assert f"Wrote the {kind} map to {target}" in captured.out
     assert "share it only within the programme" in captured.err
@@ -63,3 +63,30 @@ def test_wrong_kind_or_missing_workspace_exit_2(
     assert "'heatmap' is not one of layers, coverage, plan" in capsys.readouterr().err
     assert run(["map", "layers", "-w", str(tmp_path / "none.gpkg")]) == 2
     assert run(["map", "layers", "-w", str(workspace), "--date", "12/03/2026"]) == 2
+
+
+def test_basemap_from_an_osm_extract_is_embedded(
+    workspace: Path, tmp_path: Path, shared_data: Path
+) -> None:
+    """--basemap FILE.osm.pbf draws its roads offline; no tile server is named."""
+    target = tmp_path / "layers.html"
+    extract = shared_data / "roads" / "osm_annabk_syria_town_roads_converted.osm.pbf"
+    args = ["map", "layers", "-o", str(target), "-w", str(workspace), "--basemap", str(extract)]
+    assert run(args) == 0
+    page = target.read_text(encoding="utf-8")
+    assert '"kind":"road"' in page
+    assert "OpenStreetMap contributors" in page
+    assert "tile.openstreetmap" not in page
+
+
+def test_online_tiles_only_when_asked(workspace: Path, tmp_path: Path) -> None:
+    """--online-tiles adds the OpenStreetMap tile layer, and warns for sensitive maps."""
+    target = tmp_path / "layers.html"
+    assert run(["map", "layers", "-o", str(target), "-w", str(workspace), "--online-tiles"]) == 0
+    assert "tile.openstreetmap.org" in target.read_text(encoding="utf-8")
+
+
+def test_unknown_paper_is_a_usage_error(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--paper must be A4 or A3."""
+    assert run(["map", "layers", "-w", str(workspace), "--paper", "letter"]) == 2
+    assert "expected one of A4, A3" in capsys.readouterr().err

@@ -663,12 +663,13 @@ def write_maps(
     """Write ``layers.html`` and, when given the results, ``coverage.html``, ``plan.html`` and
     the printable team x day grid ``plan_grid.html`` into ``folder``, each with its assets
     embedded; returns their paths by kind."""
-    look = {"tiles": tiles, "basemap": basemap, "paper": paper}
-    maps = {"layers": layers_map(frames, day=day, **look)}  # type: ignore[arg-type]
+    maps = {"layers": layers_map(frames, day=day, tiles=tiles, basemap=basemap, paper=paper)}
     if coverage is not None:
-        maps["coverage"] = coverage_map(coverage, frames, reach=reach, **look)  # type: ignore[arg-type]
+        maps["coverage"] = coverage_map(
+            coverage, frames, reach=reach, tiles=tiles, basemap=basemap, paper=paper
+        )
     if plan is not None:
-        maps["plan"] = plan_map(plan, frames, lines=lines, **look)  # type: ignore[arg-type]
+        maps["plan"] = plan_map(plan, frames, lines=lines, tiles=tiles, basemap=basemap, paper=paper)
     paths = {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
     if plan is not None:
         paths["plan_grid"] = write_text(folder / "plan_grid.html", plan_grid_page(plan, frames))
