@@ -669,7 +669,9 @@ def write_maps(
             coverage, frames, reach=reach, tiles=tiles, basemap=basemap, paper=paper
         )
     if plan is not None:
-        maps["plan"] = plan_map(plan, frames, lines=lines, tiles=tiles, basemap=basemap, paper=paper)
+        maps["plan"] = plan_map(
+            plan, frames, lines=lines, tiles=tiles, basemap=basemap, paper=paper
+        )
     paths = {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
     if plan is not None:
         paths["plan_grid"] = write_text(folder / "plan_grid.html", plan_grid_page(plan, frames))
