@@ -107,7 +107,7 @@ def basemap_feature(
 ) -> dict[str, object]:
     """One base-map feature."""
     props: dict[str, object] = {"kind": kind, "cls": cls, "name": name, "rank": rank}
-    return {"type": "Feature", "geometry": mapping(geometry), "properties": props}
+    return {"type": "Feature", "geometry": _rounded(mapping(geometry)), "properties": props}
 
 
 # --- reading ----------------------------------------------------------------------------------

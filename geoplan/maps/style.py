@@ -61,20 +61,22 @@ REACH_COLOUR = "#2e7d32"
 ZONE_COLOUR = "#c62828"
 ADMIN_COLOUR = "#424242"
 TEAM_PALETTE = (
-    "#0072b2",
-    "#009e73",
-    "#cc79a7",
-    "#332288",
+    "#5a3fb5",
+    "#eecc66",
+    "#88ccee",
+    "#1b4f72",
+    "#7570b3",
+    "#004488",
     "#56b4e9",
-    "#999933",
-    "#882255",
-    "#44aa99",
-    "#117733",
+    "#332288",
     "#aa4499",
+    "#6699cc",
 )
-"""Team colours: blues, greens and purples from the Okabe-Ito and Tol palettes, which stay
-apart for readers with red-green colour blindness and never look like a status (status is red,
-orange, amber or grey on these maps; tests/test_style.py checks the distances)."""
+"""Team colours: violets, blues and a sand yellow (after the Tol and Okabe-Ito palettes). The
+first six stay at least 15 CIELAB units apart from each other and from every status colour
+(:data:`STATUS_COLOURS`: reds, oranges, amber, greys) for normal vision and for protan and
+deutan colour blindness; tests/test_style.py checks it. Teams are red, orange or grey only
+when the teams table says so."""
 BASE_COLOUR = "#455a64"
 """Team bases and stops where no team colour applies (legend swatches), and marker clusters."""
 ACTIVE_FILL = "#fff3c4"
@@ -216,6 +218,20 @@ def choropleth_colour(value: float, breaks: Sequence[int]) -> str:
     return CHOROPLETH[-1]
 
 
+STOP_INK_LIGHT = "#fff"
+STOP_INK_DARK = "#222"
+"""The stop number: white on dark team colours, dark on light ones (sand, light blue)."""
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance (0 black to 1 white) of a ``#RRGGBB`` colour; 0 when not one."""
+    if not _HEX.match(colour):
+        return 0.0
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
 # --- markers ----------------------------------------------------------------------------------
 
 
@@ -239,7 +255,9 @@ class MarkerStyle:
     def html(self) -> str:
         """The marker's inner HTML."""
         if self.shape == "stop":
-            return f'<div class="gp-stop-n" style="--c:{self.colour}">{{label}}</div>'
+            ink = STOP_INK_DARK if _luminance(self.colour) > 0.45 else STOP_INK_LIGHT
+            style = f"--c:{self.colour};color:{ink}"
+            return f'<div class="gp-stop-n" style="{style}">{{label}}</div>'
         glyph = "gp-glyph" if self.glyph else ""
         classes = " ".join(c for c in ("gp-mk", glyph, f"gp-{self.shape}", self.classes) if c)
         return f'<div class="{classes}" style="--c:{self.colour}">{esc(self.glyph)}</div>'
