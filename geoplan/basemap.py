@@ -191,31 +191,40 @@ def _osm_features(path: Path) -> Iterable[dict[str, object]]:
 
 def _osm_feature(obj: object) -> dict[str, object] | None:
     if isinstance(obj, osmium.osm.Node):
-        tags = obj.tags
-        place, name = tags.get("place"), tags.get("name:en") or tags.get("name")
-        if place in PLACE_RANKS and name and obj.location.valid():
-            point = shapely.Point(round(obj.lon, 5), round(obj.lat, 5))
-            return basemap_feature(point, "place", cls=place, name=name, rank=PLACE_RANKS[place])
+        return _place(obj)
+    if isinstance(obj, osmium.osm.Way):
+        return _way(obj)
+    return None
+
+
+def _place(node: osmium.osm.Node) -> dict[str, object] | None:
+    """A named place (city, town, village, ...)."""
+    tags = node.tags
+    place, name = tags.get("place"), tags.get("name:en") or tags.get("name")
+    if place not in PLACE_RANKS or not name or not node.location.valid():
         return None
-    if not isinstance(obj, osmium.osm.Way):
-        return None
-    tags = {t.k: t.v for t in obj.tags}
-    coords = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
+    point = shapely.Point(round(node.lon, 5), round(node.lat, 5))
+    return basemap_feature(point, "place", cls=place, name=name, rank=PLACE_RANKS[place])
+
+
+def _way(way: osmium.osm.Way) -> dict[str, object] | None:
+    """A road by class, a stretch of coastline, a lake or a river."""
+    tags = {t.k: t.v for t in way.tags}
+    coords = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
     if len(coords) < 2:
         return None
-    line = shapely.LineString(coords)
+    line, name = shapely.LineString(coords), tags.get("name", "")
     highway = tags.get("highway", "")
+    made = None
     if highway in ROAD_CLASSES and tags.get("area") != "yes":
-        return basemap_feature(
-            line, "road", cls=highway, name=tags.get("name", ""), rank=ROAD_CLASSES[highway]
-        )
-    if tags.get("natural") == "coastline":
-        return basemap_feature(line, "coast")
-    if any(tags.get(k) == v for k, v in _WATER_TAGS) and len(coords) >= 4 and obj.is_closed():
-        return basemap_feature(shapely.Polygon(coords), "water", name=tags.get("name", ""))
-    if tags.get("waterway") in ("river", "canal"):
-        return basemap_feature(line, "water", cls=tags["waterway"], name=tags.get("name", ""))
-    return None
+        made = basemap_feature(line, "road", cls=highway, name=name, rank=ROAD_CLASSES[highway])
+    elif tags.get("natural") == "coastline":
+        made = basemap_feature(line, "coast")
+    elif any(tags.get(k) == v for k, v in _WATER_TAGS) and len(coords) >= 4 and way.is_closed():
+        made = basemap_feature(shapely.Polygon(coords), "water", name=name)
+    elif tags.get("waterway") in ("river", "canal"):
+        made = basemap_feature(line, "water", cls=tags["waterway"], name=name)
+    return made
 
 
 # --- fitting to a map -------------------------------------------------------------------------

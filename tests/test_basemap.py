@@ -82,7 +82,7 @@ def test_geojson_base_maps_are_checked(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match=r"bad.geojson, feature 1: expected a geometry"):
         read_basemap(path)
     path.write_text("not json", encoding="utf-8")
-    with pytest.raises(InputFileError, match="bad.geojson is not valid GeoJSON"):
+    with pytest.raises(InputFileError, match=r"bad\.geojson is not valid GeoJSON"):
         read_basemap(path)
     other = tmp_path / "roads.csv"
     other.write_text("a,b\n", encoding="utf-8")

@@ -10,11 +10,11 @@ import pytest
 
 from geoplan.maps.style import (
     CSS_PALETTE,
+    PRINT_BASE_FILL,
+    PRINT_HEADER_FILL,
     STATUS_COLOURS,
     TEAM_PALETTE,
     MarkerStyle,
-    PRINT_BASE_FILL,
-    PRINT_HEADER_FILL,
     palette_css,
     spreadsheet_colour,
 )

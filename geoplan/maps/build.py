@@ -43,11 +43,13 @@ from geoplan.maps.content import (
     PROPOSAL,
     Frames,
     Marker,
+    PlaceNames,
     SiteVisits,
     admin_features,
     admin_labels,
     area_features,
     base_markers,
+    coverage_summary_html,
     feature,
     gap_markers,
     has_rows,
@@ -441,8 +443,9 @@ def add_coverage(
         )
     if has_rows(frames, "teams"):
         add_team_bases(m, frames["teams"])
-    _add_gap_sites(m, result, cluster_above=cluster_above)
+    _add_gap_sites(m, result, PlaceNames.of(frames), cluster_above=cluster_above)
     _add_siting(m, result)
+    map_frame(m).panels.append(("Summary", coverage_summary_html(result)))
 
 
 def _add_choropleth(m: folium.Map, result: CoverageResult, *, by: str, measure: str) -> None:
@@ -477,14 +480,16 @@ def _add_reach(m: folium.Map, result: CoverageResult, reach: ReachArea) -> None:
     section.rows.append((area_swatch(REACH_COLOUR, border=REACH_COLOUR, opacity=0.4), title))
 
 
-def _add_gap_sites(m: folium.Map, result: CoverageResult, *, cluster_above: int) -> None:
+def _add_gap_sites(
+    m: folium.Map, result: CoverageResult, names: PlaceNames, *, cluster_above: int
+) -> None:
     sites = result.sites.loc[result.sites.geometry.notna()]
     covered = sites["covered"].astype(bool).to_numpy()
     for title, part, gap in (
         ("Sites within reach", sites.loc[covered], False),
         ("Sites out of reach", sites.loc[~covered], True),
     ):
-        points, styles = gap_markers(part, gap=gap)
+        points, styles = gap_markers(part, gap=gap, names=names)
         _add_points(m, title, points, styles, cluster_above=cluster_above)
     for layer in dict.fromkeys(sites["layer"]):
         _mark_sensitive(m, str(layer))

@@ -329,7 +329,57 @@ def facilities(frames: Frames) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"id": range(len(geoms))}, geometry=geoms, crs=4326)
 
 
-def gap_markers(sites: pd.DataFrame, *, gap: bool) -> tuple[list[Marker], dict[str, MarkerStyle]]:
+@dataclass(frozen=True)
+class PlaceNames:
+    """Names to show instead of ids: clinics and bases by id, sites' P-codes, admin areas."""
+
+    facilities: Mapping[str, str]
+    codes: Mapping[str, str]
+    areas: Mapping[str, str]
+
+    @classmethod
+    def of(cls, frames: Frames) -> PlaceNames:
+        facilities: dict[str, str] = {}
+        codes: dict[str, str] = {}
+        for layer in ("clinics", "teams"):
+            frame = frames.get(layer)
+            if frame is not None and len(frame) and "name" in frame:
+                facilities.update(
+                    zip(frame["id"].astype(str), frame["name"].map(text), strict=True)
+                )
+        for layer in ("gathering_points", "detention_centres", "cip_sites"):
+            frame = frames.get(layer)
+            if frame is not None and len(frame) and "admin_code" in frame:
+                codes.update(
+                    zip(frame["id"].astype(str), frame["admin_code"].map(text), strict=True)
+                )
+        areas = frames.get("admin_areas")
+        named = (
+            dict(zip(areas["id"].astype(str), areas["name"].map(text), strict=True))
+            if areas is not None and len(areas) and "name" in areas
+            else {}
+        )
+        return cls(facilities, codes, named)
+
+    def facility(self, ident: object) -> str:
+        """``Name (id)``, or the id when the name is not known."""
+        key = text(ident)
+        name = self.facilities.get(key, "")
+        return f"{name} ({key})" if name and name != key else key
+
+    def area(self, site_id: object, area_id: object, area_name: object) -> str:
+        """The site's admin area by P-code and name, from the analysis or the site's code."""
+        code = text(area_id) or self.codes.get(text(site_id), "")
+        name = text(area_name) or self.areas.get(code, "")
+        if code and name and name != code:
+            return f"{code} {name}"
+        return code or name
+
+
+def gap_markers(
+    sites: pd.DataFrame, *, gap: bool, names: PlaceNames | None = None
+) -> tuple[list[Marker], dict[str, MarkerStyle]]:
+    names = names or PlaceNames({}, {}, {})
     points: list[Marker] = []
     styles: dict[str, MarkerStyle] = {}
     for row, geom in zip(records(sites), sites.geometry, strict=True):
@@ -344,14 +394,14 @@ def gap_markers(sites: pd.DataFrame, *, gap: bool) -> tuple[list[Marker], dict[s
         classes = "gp-gap" if gap else ("gp-off" if fill == INACCESSIBLE_GREY else "")
         key = f"{shape}|{fill}|{classes}"
         styles[key] = MarkerStyle(shape, fill, 16 if gap else 14, classes=classes, z=400 * gap)
-        points.append(marker(geom.y, geom.x, key, _gap_popup(row), title=row["name"]))
+        points.append(marker(geom.y, geom.x, key, _gap_popup(row, names), title=row["name"]))
     return points, styles
 
 
-def _gap_popup(row: Mapping[str, object]) -> str:
+def _gap_popup(row: Mapping[str, object], names: PlaceNames) -> str:
     def minutes(site: object, value: object) -> str:
         time = _number(value)
-        return f"{site} ({time:.0f} min)" if text(site) and time is not None else ""
+        return f"{names.facility(site)}, {time:.0f} min" if text(site) and time is not None else ""
 
     rows = [
         ("Gaps", text(row["gap_reasons"]) or "none"),
@@ -363,7 +413,8 @@ def _gap_popup(row: Mapping[str, object]) -> str:
         ("Services overdue", list_text(row["services_overdue"])),
         ("Unmet in period", list_text(row["services_unmet"])),
         ("Access", text(row["access_status"])),
-        ("Area", text(row["area_name"])),
+        ("Area", names.area(row["id"], row.get("area_id"), row.get("area_name"))),
+        ("H3 cell", text(row.get("h3_cell"))),
     ]
     subtitle = f"{get_layer(str(row['layer'])).title} \u00b7 {row['id']} \u00b7 rank {row['rank']}"
     return popup_html(text(row["name"]), rows, subtitle=subtitle)
@@ -693,3 +744,41 @@ def plan_grid_html(plan: WeekPlan, colours: Mapping[str, str]) -> str:
         f'{head}<th data-day="week">Week</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
         '<p class="gp-note">km base to base; people expected at each team-day\'s sites.</p></div>'
     )
+
+
+# --- the coverage summary ----------------------------------------------------------------------
+
+
+def coverage_summary_html(result: CoverageResult) -> str:
+    """What the coverage map says in a few lines: people out of reach (by men, women, boys,
+    girls), sites overdue and never visited, and the indicators behind their pace."""
+    totals = result.totals.set_index("status")
+    out = totals.loc["not covered"] if "not covered" in totals.index else None
+    everyone = totals.loc["total"] if "total" in totals.index else None
+    sites = result.sites
+    overdue = int((pd.to_numeric(sites["days_overdue"], errors="coerce").fillna(0) > 0).sum())
+    never = int(sites["never_visited"].astype(bool).sum())
+    rows = []
+    if out is not None and everyone is not None:
+        parts = ", ".join(f"{b} {count_text(out[b])}" for b in SexAge)
+        rows.append(
+            (
+                "People out of reach",
+                f"{count_text(out['people'])} of {count_text(everyone['people'])} ({parts})",
+            )
+        )
+        rows.append(
+            ("Sites out of reach", f"{count_text(out['sites'])} of {count_text(everyone['sites'])}")
+        )
+    rows.append(("Sites overdue", f"{overdue:,}"))
+    rows.append(("Never visited", f"{never:,}"))
+    behind = result.indicators.loc[result.indicators["status"] == "behind"]
+    rows.append(("Indicators behind", f"{len(behind)} of {len(result.indicators)}"))
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    names = "".join(
+        f"<li>{esc(text(r['name']))}: {_number(r['value']) or 0:,.0f} of "
+        f"{_number(r['target']) or 0:,.0f} ({(_number(r['progress']) or 0):.0%})</li>"
+        for r in records(behind)
+    )
+    listing = f'<ul class="gp-behind">{names}</ul>' if names else ""
+    return f'<table class="gp-summary">{cells}</table>{listing}'
