@@ -240,7 +240,7 @@
     if (toggle) {
       toggle.addEventListener("click", function (e) {
         e.preventDefault();
-        layers.classList.toggle("leaflet-control-layers-expanded");
+        layers.classList.add("leaflet-control-layers-expanded"); // a tap on the map folds it
       });
     }
     map.on("click", function () {
