@@ -376,3 +376,18 @@ def test_prints_on_one_page_that_the_data_fills(
         assert box is not None
         assert (round(float(box[1])), round(float(box[2]))) == PAGE_POINTS[paper]
         assert opened.errors == []
+
+
+def test_a_clustered_map_opens_without_tiles(browser: Any, demo: DemoMaps, tmp_path: Path) -> None:
+    """Marker clusters need the map's closest zoom, which tiles used to give: without tiles
+    a clustered layer still draws (a big operation's map is clustered)."""
+    from geoplan import maps
+
+    store = open_store(demo.paths["layers"].parent.parent / "geoplan.gpkg")
+    frames = read_frames(store)
+    m = maps.base_map("Clustered", day=TODAY, basemap=demo_basemap())
+    maps.add_layers(m, frames, day=TODAY, cluster_above=2)
+    path = maps.save_map(m, tmp_path / "clustered.html")
+    with open_map(browser, path) as opened:
+        assert opened.count(".gp-cluster") >= 1
+        assert opened.errors == []

@@ -113,6 +113,8 @@ from geoplan.travel.backend import Coords, ReachArea
 from geoplan.zones import Closures, active_zones
 
 MAP_KINDS = ("layers", "coverage", "plan")
+MAX_ZOOM = 18
+"""The closest zoom (street level); marker clusters need it when there are no tiles."""
 CLUSTER_ABOVE = 300
 """A layer with more points than this is clustered (clusters open up as you zoom in)."""
 _FRAME = "geoplan_frame"
@@ -153,7 +155,14 @@ def base_map(
     paper
         The sheet it prints on (A4 landscape by default).
     """
-    m = folium.Map(location=(0, 0), zoom_start=2, tiles=None, control_scale=True, zoom_snap=0.25)
+    m = folium.Map(
+        location=(0, 0),
+        zoom_start=2,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+        **{"maxZoom": MAX_ZOOM},  # folium's max_zoom goes to tiles only
+    )
     use_assets(m, LEAFLET_JS, LEAFLET_CSS)
     if tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
