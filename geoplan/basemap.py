@@ -97,6 +97,11 @@ class BaseMap:
         return len(json.dumps(list(self.features), separators=(",", ":"), ensure_ascii=False))
 
 
+def feature_kind(f: Mapping[str, object]) -> str:
+    """The ``kind`` of a base-map feature (``road``, ``land``, ...)."""
+    return _kind(f)
+
+
 def _kind(f: Mapping[str, object]) -> str:
     props = f.get("properties")
     return str(props.get("kind")) if isinstance(props, Mapping) else ""
@@ -200,7 +205,7 @@ def _osm_feature(obj: object) -> dict[str, object] | None:
 def _place(node: osmium.osm.Node) -> dict[str, object] | None:
     """A named place (city, town, village, ...)."""
     tags = node.tags
-    place, name = tags.get("place"), tags.get("name:en") or tags.get("name")
+    place, name = tags.get("place") or "", tags.get("name:en") or tags.get("name")
     if place not in PLACE_RANKS or not name or not node.location.valid():
         return None
     point = shapely.Point(round(node.lon, 5), round(node.lat, 5))
@@ -261,7 +266,7 @@ def fit_basemap(
 def _keep(f: Mapping[str, object], road_rank: int) -> bool:
     props = f["properties"]
     assert isinstance(props, Mapping)
-    return props.get("kind") != "road" or int(props.get("rank", 0)) <= road_rank  # type: ignore[call-overload]
+    return props.get("kind") != "road" or int(str(props.get("rank", 0))) <= road_rank
 
 
 def _clip(f: dict[str, object], box: shapely.Polygon) -> dict[str, object] | None:

@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 from folium.map import Layer
 
-from geoplan.basemap import BaseMap, fit_basemap
+from geoplan.basemap import BASEMAP_BUDGET, BaseMap, feature_kind, fit_basemap
 from geoplan.catalog import SITE_LAYERS, get_layer
 from geoplan.coverage import (
     CoverageResult,
@@ -161,8 +161,8 @@ def base_map(
         tiles=None,
         control_scale=True,
         zoom_snap=0.25,
-        **{"maxZoom": MAX_ZOOM},  # folium's max_zoom goes to tiles only
     )
+    m.options["maxZoom"] = MAX_ZOOM  # folium's max_zoom goes to tiles only
     use_assets(m, LEAFLET_JS, LEAFLET_CSS)
     if tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
@@ -203,7 +203,7 @@ def _finish_basemap(m: folium.Map, frame: MapFrame) -> None:
         s, w, n, e = frame.bounds
         box = (w, s, e, n)
     if source is not None:
-        fitted = fit_basemap(source, box)
+        fitted = fit_basemap(source, box, budget=_basemap_budget(m))
         block.features = list(fitted.features)
         block.attribution = fitted.attribution
         block.sea = fitted.has_land
@@ -211,15 +211,28 @@ def _finish_basemap(m: folium.Map, frame: MapFrame) -> None:
         frame.inset = _inset(source, block, box)
 
 
+MAP_BYTES = 4_700_000
+"""What a map file may weigh (under 5 MB): the base map gets what the data leaves."""
+_ASSET_BYTES = 450_000  # Leaflet, its plugins and geoplan's own script and styles, embedded
+
+
+def _basemap_budget(m: folium.Map) -> int:
+    """Bytes left for the base map once the data blocks and the assets are counted (at least
+    100 KB, at most :data:`geoplan.basemap.BASEMAP_BUDGET`)."""
+    data, todo = 0, list(m._children.values())
+    while todo:
+        child = todo.pop()
+        if isinstance(child, DataBlock | PlanBlock):
+            data += len(child.text.encode())
+        todo += list(getattr(child, "_children", {}).values())
+    return max(100_000, min(BASEMAP_BUDGET, MAP_BYTES - _ASSET_BYTES - data))
+
+
 def _inset(source: BaseMap | None, block: BaseMapBlock, box: Sequence[float]) -> str:
     """The operating area (the base map's land or admin areas, else the data grown threefold)
     with the printed area outlined."""
-    shapes = [shapely.geometry.shape(f["geometry"]) for f in (source.features if source else [])]
-    land = [
-        g
-        for g, f in zip(shapes, source.features if source else [], strict=True)
-        if f["properties"]["kind"] == "land"
-    ]  # type: ignore[index]
+    features = source.features if source else ()
+    land = [shapely.geometry.shape(f["geometry"]) for f in features if feature_kind(f) == "land"]
     areas = land or [g for g in block.areas if isinstance(g, shapely.Geometry)]
     w, s, e, n = box
     if areas:
