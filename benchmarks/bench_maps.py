@@ -8,14 +8,18 @@ centres, clinics, CIP sites, no-go zones and visits); three teams are added besi
 scenario's five so that eight teams working five days give 40 team-day routes, planned for
 real by PyVRP on the sites nearest the bases (planning is not timed). The map is the layers
 map with the week's plan on top: every site with its status and popup, bases, no-go zones,
-routes with numbered stops, left-out sites. *Build* is from the layers in memory to the HTML
-file written, Leaflet embedded; *idle* is from asking Chromium to open the file (every
-request but the file itself aborted) until the page has drawn everything and the browser
-reports an idle period. A screenshot is kept for a look.
+routes with numbered stops, left-out sites, on the offline base map (issue 19: the demo's
+own, or ``--basemap FILE``), and the same map without a base map as the peer in the same run.
+*Build* is from the layers in memory to the HTML file written, Leaflet and the base map
+embedded; *idle* is from asking Chromium to open the file (every request but the file itself
+aborted) until the page has drawn everything and the browser reports an idle period; the
+plan opens on its first day, and the whole week's 40 routes are then shown and counted. A
+screenshot is kept for a look.
 
 Usage::
 
     python benchmarks/bench_maps.py [--sites 5000] [--teams 8] [--repeat 3] [--out DIR]
+        [--basemap FILE.osm.pbf|FILE.geojson]
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan import maps
-from geoplan.demo.scenario import generate_scenario
+from geoplan.basemap import BaseMap, read_basemap
+from geoplan.demo.scenario import demo_basemap, generate_scenario
 from geoplan.planning import WeekPlan, plan_week, week_closures, week_days, week_matrix
 
 TODAY = dt.date(2026, 11, 25)
@@ -82,10 +87,12 @@ def plan(frames: dict[str, pd.DataFrame], *, time_limit: float, seed: int) -> We
     )
 
 
-def build(frames: dict[str, pd.DataFrame], week: WeekPlan, path: Path) -> float:
+def build(
+    frames: dict[str, pd.DataFrame], week: WeekPlan, path: Path, basemap: BaseMap | None
+) -> float:
     """Seconds from the layers and plan in memory to the HTML file written."""
     start = time.perf_counter()
-    m = maps.base_map("Benchmark: layers and the week's plan", day=TODAY)
+    m = maps.base_map("Benchmark: layers and the week's plan", day=TODAY, basemap=basemap)
     maps.add_context(m, frames, closures=week_closures(frames["no_go_zones"], week.days))
     maps.add_layers(m, frames, day=TODAY)
     maps.add_plan(m, week, teams=frames["teams"])
@@ -111,9 +118,12 @@ def idle(path: Path, screenshot: Path) -> tuple[float, float, dict[str, int]]:
             "() => new Promise(r => requestIdleCallback(() => r(performance.now())))"
         )
         wall = time.perf_counter() - start
+        first_day = page.locator("path.gp-route").count()
+        page.click(".gp-day[data-day='week']")
         counts = page.evaluate(
             """() => ({
                 markers: document.querySelectorAll('.leaflet-marker-icon').length,
+                names: document.querySelectorAll('.gp-place').length,
                 routes: document.querySelectorAll('path.gp-route').length,
                 stops: document.querySelectorAll('.gp-stop').length,
                 sites: Object.entries(geoplan.layers)
@@ -121,6 +131,7 @@ def idle(path: Path, screenshot: Path) -> tuple[float, float, dict[str, int]]:
                     .reduce((n, [k, v]) => n + v.count, 0),
             })"""
         )
+        counts["first_day_routes"] = first_day
         page.screenshot(path=str(screenshot))
         browser.close()
     return wall, page_clock / 1000, counts
@@ -135,6 +146,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=15.0, help="planner seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_maps")
+    parser.add_argument("--basemap", type=Path, help="base map (default: the demo's)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
@@ -149,21 +161,37 @@ def main() -> None:
         f"{len(week.stops)} stops, {len(week.left_out)} tasks left out"
     )
 
+    basemap = read_basemap(args.basemap) if args.basemap else demo_basemap()
+    print(
+        f"base map: {basemap.source or 'demo'}, {len(basemap.features):,} features "
+        f"({basemap.count('road'):,} roads, {basemap.count('place'):,} places), "
+        f"{basemap.size() / 1e3:.0f} KB of GeoJSON"
+    )
+    bare = args.out / "bench_map_no_basemap.html"
+    bare_times = [build(frames, week, bare, None) for _ in range(args.repeat)]
+    bare_wall, _, _ = idle(bare, args.out / "bench_map_no_basemap.png")
     path = args.out / "bench_map.html"
-    times = [build(frames, week, path) for _ in range(args.repeat)]
+    times = [build(frames, week, path, basemap) for _ in range(args.repeat)]
     size = path.stat().st_size / 1e6
     wall, page_clock, counts = idle(path, args.out / "bench_map.png")
     best = min(times)
     print(
-        f"build: {best:.2f} s (best of {len(times)}: {', '.join(f'{t:.2f}' for t in times)}; anchor {BUILD_S:g} s)"
+        f"build: {best:.2f} s (best of {len(times)}: {', '.join(f'{t:.2f}' for t in times)}; "
+        f"without base map {min(bare_times):.2f} s; anchor {BUILD_S:g} s)"
     )
-    print(f"file size: {size:.2f} MB (anchor {SIZE_MB:g} MB)")
     print(
-        f"idle in headless Chromium: {wall:.2f} s wall clock, {page_clock:.2f} s page clock (anchor {IDLE_S:g} s)"
+        f"file size: {size:.2f} MB (without base map {bare.stat().st_size / 1e6:.2f} MB; "
+        f"anchor {SIZE_MB:g} MB)"
+    )
+    print(
+        f"idle in headless Chromium: {wall:.2f} s wall clock, {page_clock:.2f} s page clock "
+        f"(without base map {bare_wall:.2f} s wall; anchor {IDLE_S:g} s)"
     )
     print(
         f"in the page: {counts['sites']:,} point markers, {counts['markers']:,} marker elements "
-        f"drawn (clusters included), {counts['routes']} route lines, {counts['stops']} stops"
+        f"drawn (clusters included), {counts['names']} place names, "
+        f"{counts['first_day_routes']} route lines on the first day, {counts['routes']} for the "
+        f"whole week, {counts['stops']} stops"
     )
     for name, value, anchor in (
         ("build", best, BUILD_S),

@@ -464,6 +464,16 @@ td { overflow-wrap: anywhere; }
 .small { font-size: 8.5pt; color: $small; }
 footer { margin-top: 6px; }
 a { color: $ink; }
+@media screen and (max-width: 699px) {
+  body { margin: 0; padding: 8px; font-size: 13pt; max-width: none; }
+  table, tbody, tr, td { display: block; width: auto !important; }
+  table { table-layout: auto; }
+  thead, colgroup, td.notes { display: none; }
+  tr.stop, tr.base { border: 1px solid $rule; margin: 0 0 8px; padding: 4px 6px; }
+  tr.stop td, tr.base td { border: none; height: auto; padding: 1px 0; }
+  td:empty { display: none; }
+  td[data-label]::before { content: attr(data-label) ": "; color: $small; font-size: 10pt; }
+}
 """).substitute(
     ink=PRINT_INK,
     notice=PRINT_NOTICE,
@@ -478,6 +488,7 @@ _DAY_PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ team_name }} - {{ date_long }}</title>
 <style>@STYLE@</style>
 </head>
@@ -497,14 +508,14 @@ People expected: {{ people }}.</p>
 <tr class="base"><td></td><td></td><td></td><td class="time">{{ depart }}</td>
 <td>Leave base</td><td class="num">{{ base }}</td><td></td><td></td><td></td><td></td></tr>
 {% for s in stops %}<tr class="stop">
-<td class="num">{{ s.order }}</td><td class="time">{{ s.arrival }}</td>
-<td class="time">{{ s.start }}</td><td class="time">{{ s.departure }}</td>
+<td class="num" data-label="{{ label.order }}">{{ s.order }}</td><td class="time" data-label="{{ label.arrival }}">{{ s.arrival }}</td>
+<td class="time" data-label="{{ label.start }}">{{ s.start }}</td><td class="time" data-label="{{ label.departure }}">{{ s.departure }}</td>
 <td><strong>{{ s.site_name }}</strong><br><span class="small">{{ s.site_id }} - {{ s.layer }}
 <br>{{ s.travel }}</span></td>
-<td class="num">{{ s.position }}{% if s.admin_code %}<br><span class="small">{{ s.admin_code }}</span>{% endif %}</td>
-<td>{{ s.service }}{% if s.nfi_kits %}<br><span class="small">{{ s.nfi_kits }} NFI kits</span>{% endif %}</td>
-<td class="num">{{ s.people }}{% if s.breakdown %}<br><span class="small">{{ s.breakdown }}</span>{% endif %}</td>
-<td>{{ s.access }}{% if s.notes %}<br><span class="small">{{ s.notes }}</span>{% endif %}</td>
+<td class="num" data-label="Position">{{ s.position }}{% if s.admin_code %}<br><span class="small">{{ s.admin_code }}</span>{% endif %}</td>
+<td data-label="{{ label.service }}">{{ s.service }}{% if s.nfi_kits %}<br><span class="small">{{ s.nfi_kits }} NFI kits</span>{% endif %}</td>
+<td class="num" data-label="People expected">{{ s.people }}{% if s.breakdown %}<br><span class="small">{{ s.breakdown }}</span>{% endif %}</td>
+<td data-label="Access">{{ s.access }}{% if s.notes %}<br><span class="small">{{ s.notes }}</span>{% endif %}</td>
 <td class="notes"></td>
 </tr>
 {% endfor %}<tr class="base"><td></td><td class="time">{{ back }}</td><td></td><td></td>
@@ -522,6 +533,7 @@ _INDEX_PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Schedules - week of {{ week }}</title>
 <style>@STYLE@</style>
 </head>

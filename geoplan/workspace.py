@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.basemap import BaseMap
 from geoplan.catalog import SITE_LAYERS, get_layer, load_catalog
 from geoplan.coverage import (
     CoverageLayers,
@@ -35,7 +36,7 @@ from geoplan.coverage import (
     coverage_layer_names,
 )
 from geoplan.errors import ParameterError
-from geoplan.maps import MAP_KINDS, coverage_map, layers_map, plan_map
+from geoplan.maps import MAP_KINDS, Paper, coverage_map, layers_map, plan_map
 from geoplan.maps.content import facilities, layer_or_none
 from geoplan.planning import (
     PLANNED_LAYERS,
@@ -284,7 +285,12 @@ class MapRequest:
     week
         The week to plan (ISO week ``2026-W49``, a date, or the next week by default).
     tiles
-        OpenStreetMap tiles, or a plain background.
+        Online OpenStreetMap tiles (off by default: they need internet and tell the tile
+        server where the map looks); the offline ``basemap`` is drawn either way.
+    basemap
+        Roads, water, coast and place names under the data (:mod:`geoplan.basemap`).
+    paper
+        The sheet the map prints on.
     backend
         How travel times, reach areas and route lines are made; straight lines by default.
     seed, time_limit
@@ -293,7 +299,9 @@ class MapRequest:
 
     day: dt.date | None = None
     week: str | None = None
-    tiles: bool = True
+    tiles: bool = False
+    basemap: BaseMap | None = None
+    paper: Paper | None = None
     backend: TravelTimeBackend | None = None
     seed: int = 0
     time_limit: float | None = None
@@ -319,13 +327,22 @@ def map_from_store(
     day = request.day or dt.date.today()
     frames = read_frames(store)
     if kind == "layers":
-        return layers_map(frames, day=day, tiles=request.tiles)
+        return layers_map(
+            frames, day=day, tiles=request.tiles, basemap=request.basemap, paper=request.paper
+        )
     backend = request.backend or travel_time_backend()
     if kind == "coverage":
         tell(progress, "Finding coverage gaps")
         result = coverage_from_layers(coverage_layers(store), backend=backend, today=day)
         reach = coverage_reach(result, frames, backend)
-        return coverage_map(result, frames, tiles=request.tiles, reach=reach)
+        return coverage_map(
+            result,
+            frames,
+            reach=reach,
+            tiles=request.tiles,
+            basemap=request.basemap,
+            paper=request.paper,
+        )
     plan = plan_week_from_store(
         store,
         week=request.week,
@@ -336,4 +353,6 @@ def map_from_store(
         progress=progress,
     )
     lines = route_lines(plan, backend, zones=frames["no_go_zones"])
-    return plan_map(plan, frames, tiles=request.tiles, lines=lines)
+    return plan_map(
+        plan, frames, lines=lines, tiles=request.tiles, basemap=request.basemap, paper=request.paper
+    )

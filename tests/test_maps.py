@@ -98,6 +98,8 @@ def test_each_layer_is_a_toggle_named_with_its_count(layers_page: Page) -> None:
 def test_each_toggle_holds_its_features(layers_page: Page) -> None:
     """The data block behind each toggle holds exactly the features its name counts."""
     for name, block in layers_page.data().items():
+        if name == "Base map":
+            continue
         expected = int(re.search(r"\((\d+)\)$", name).group(1))  # type: ignore[union-attr]
         features = block.get("points") or block["geojson"]["features"]  # type: ignore[index]
         assert len(features) == expected, name  # type: ignore[arg-type]
@@ -219,7 +221,9 @@ def test_assets_are_embedded_so_the_map_opens_offline(layers_page: Page) -> None
     assert all("src" not in s.attrs for s in layers_page.root.find_all("script"))
     assert "leaflet-1.9.4/leaflet.js" in layers_page.html
     assert "url(images/" not in layers_page.html  # style-sheet images became data URIs
-    assert "https://tile.openstreetmap.org" in layers_page.html
+    assert "https://tile.openstreetmap.org" not in layers_page.html  # offline by default
+    online = maps.render_map(maps.layers_map(frames(), day=TODAY, tiles=True))
+    assert "https://tile.openstreetmap.org" in online  # only when asked for
 
 
 def test_online_assets_link_the_same_versions_from_the_cdn() -> None:
@@ -242,6 +246,7 @@ def test_vendored_assets_and_licences_are_present() -> None:
 def test_plain_background_still_draws_every_layer(layers_page: Page) -> None:
     """Without tiles: no tile layer, a plain background, the same toggles and features."""
     plain = Page.parse(maps.render_map(maps.layers_map(frames(), day=TODAY, tiles=False)))
+    assert "{background:#eef0ec}" in layers_page.html  # no base map given: plain
     assert "tile.openstreetmap" not in plain.html
     assert "{background:#eef0ec}" in plain.html
     assert plain.overlays() == layers_page.overlays()
@@ -364,14 +369,17 @@ def test_coverage_map_reach_along_roads(fixtures: Path, tmp_path: Path) -> None:
 # --- the plan map -----------------------------------------------------------------------------
 
 
-def test_plan_map_has_a_toggle_per_team_and_per_day(plan_page: Page) -> None:
-    """Teams and days are toggles named with their visits; team names are escaped."""
+def test_plan_map_has_a_toggle_per_team_and_a_day_switcher(plan_page: Page) -> None:
+    """Teams are toggles named with their visits (names escaped); days are switcher buttons
+    (each working day with routes, then the whole week), and the plan opens on the first."""
     names = plan_page.overlays()
     assert "Team: Team One (3 visits)" in names
     assert "Team: Team &lt;Two&gt; &#123;&#123; 7*7 &#125;&#125; (1 visits)" in names
     assert "Team &lt;Two&gt; 49" not in plan_page.html
-    assert "Day: Sun 15 Mar (3 visits)" in names
-    assert "Day: Mon 16 Mar (1 visits)" in names
+    assert not any(n.startswith("Day:") for n in names)
+    buttons = [(b.attrs["data-day"], b.text) for b in plan_page.root.find_all("button", "gp-day")]
+    assert buttons == [("2026-03-15", "Sun 15"), ("2026-03-16", "Mon 16"), ("week", "Whole week")]
+    assert plan_page.data()["Routes"]["firstDay"] == "2026-03-15"
     assert "Left out (2)" in names
 
 
@@ -448,7 +456,7 @@ def test_layers_map_from_a_workspace(tmp_path: Path) -> None:
 def test_write_maps_writes_what_it_is_given(tmp_path: Path) -> None:
     """layers.html always; plan.html when given a plan; each a whole page."""
     paths = maps.write_maps(tmp_path / "maps", frames(), day=TODAY, plan=week_plan())
-    assert sorted(paths) == ["layers", "plan"]
+    assert sorted(paths) == ["layers", "plan", "plan_grid"]
     for path in paths.values():
         assert path.read_text(encoding="utf-8").rstrip().endswith("</html>")
 

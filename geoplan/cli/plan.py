@@ -151,11 +151,30 @@ def map_command(
     ),
     no_tiles: Annotated[
         bool,
+        typer.Option("--no-tiles", hidden=True, help="No online tiles (the default now)."),
+    ] = False,
+    online_tiles: Annotated[
+        bool,
         typer.Option(
-            "--no-tiles",
-            help="Plain background instead of OpenStreetMap tiles (tiles need internet).",
+            "--online-tiles",
+            help="Also fetch OpenStreetMap tiles from the internet. Off by default: tile "
+            "requests tell the tile server where the map looks, so never for maps of sensitive "
+            "sites shared outside the programme.",
         ),
     ] = False,
+    basemap: Annotated[
+        Path | None,
+        typer.Option(
+            help="Background drawn offline: an OpenStreetMap extract (.osm.pbf/.osm/.osm.bz2) "
+            "or a GeoJSON base map. Default: the --roads extract, when given.",
+        ),
+    ] = None,
+    paper: Annotated[
+        str, typer.Option(help="Paper the map prints on: A4 or A3.", case_sensitive=False)
+    ] = "A4",
+    orientation: Annotated[
+        str, typer.Option(help="landscape or portrait.", case_sensitive=False)
+    ] = "landscape",
     date: Annotated[
         str | None,
         typer.Option(help="Day the layers and coverage maps show, YYYY-MM-DD (default: today)."),
@@ -189,31 +208,42 @@ def map_command(
     admin area (or H3 hexagon), the area within the threshold of a clinic or base, sites out of
     reach ringed in red, proposed new stops. [bold]plan[/bold]: each team-day route in its
     team's colour with numbered stops and arrival times, a toggle per team and per day, and
-    left-out sites with their reason. Every map has a legend, a scale bar, full screen, a
-    measuring tool and prints on one A4 landscape page; the file opens without internet.
+    left-out sites with their reason, one day at a time with a day switcher and a team x day
+    panel. Every map has a legend, a scale bar, full screen, a measuring tool and prints on one
+    page (A4 landscape by default, --paper A3) with a north arrow and an overview inset; it
+    opens and reads without internet: roads, water and place names come from the --roads or
+    --basemap extract, drawn offline, and no tile server is asked anything.
 
     [bold]Examples[/bold]
 
       geoplan map layers -o layers.html
 
-      geoplan map coverage --date 2026-03-01 --no-tiles -o gaps.html
+      geoplan map coverage --date 2026-03-01 --basemap libya.osm.pbf -o gaps.html
 
-      geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf -o week49.html
+      geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf --paper A3 -o week49.html
     """
-    from geoplan.maps import MAP_KINDS, map_frame, save_map  # noqa: PLC0415  (fast --help)
+    from geoplan.basemap import read_basemap  # noqa: PLC0415  (fast --help)
+    from geoplan.maps import MAP_KINDS, Paper, map_frame, save_map  # noqa: PLC0415
     from geoplan.workspace import MapRequest, map_from_store  # noqa: PLC0415
 
     if kind not in MAP_KINDS:
         raise typer.BadParameter(
             f"{kind!r} is not one of {', '.join(MAP_KINDS)}", param_hint="KIND"
         )
+    try:
+        sheet = Paper(paper.upper(), orientation.lower())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--paper/--orientation") from exc
     store = existing_store(workspace)
     with progress_bar(f"Drawing the {kind} map") as tell:
         travel = travel_backend(roads, backend, params=None, progress=tell)
+        background = basemap or roads
         request = MapRequest(
             day=parse_date(date),
             week=week,
-            tiles=not no_tiles,
+            tiles=online_tiles and not no_tiles,
+            basemap=read_basemap(background) if background else None,
+            paper=sheet,
             backend=travel,
             seed=seed,
             time_limit=time_limit,
@@ -222,6 +252,11 @@ def map_command(
         save_map(drawn, output, inline=not online_assets)
     size = output.stat().st_size / 1e6
     out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
+    if online_tiles and map_frame(drawn).sensitive:
+        err.print(
+            "[yellow]note:[/yellow] --online-tiles: opening this map asks the tile server for "
+            "the area around sensitive sites; leave it out for maps that leave the office."
+        )
     if sensitive := sorted(map_frame(drawn).sensitive):
         err.print(
             f"[yellow]note:[/yellow] the map shows exact positions of {', '.join(sensitive)}, "

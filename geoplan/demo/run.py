@@ -193,9 +193,12 @@ PLAN_OUTPUTS = {
 def _draw_maps(run: DemoRun) -> None:
     """The layers map, and the coverage and plan maps when those stages ran, in ``maps/``.
 
-    Each file embeds Leaflet, so it opens offline; the reach area and the route lines are
+    Each file embeds Leaflet and a base map (the demo's own, or the roads extract's), so it
+    opens and reads offline; the reach area and the route lines are
     drawn by the travel-time stage's backend (along the roads when the demo had them).
     """
+    from geoplan.basemap import read_basemap  # noqa: PLC0415
+    from geoplan.demo.scenario import demo_basemap  # noqa: PLC0415
     from geoplan.maps import write_maps  # noqa: PLC0415
     from geoplan.workspace import coverage_reach, read_frames  # noqa: PLC0415
 
@@ -210,6 +213,7 @@ def _draw_maps(run: DemoRun) -> None:
         plan=run.results.get("plan"),
         reach=reach,
         lines=run.results.get("lines"),
+        basemap=read_basemap(run.options.roads) if run.options.roads else demo_basemap(),
     )
     run.outputs.update({f"map_{kind}": path for kind, path in paths.items()})
     run.lines.append(

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan.basemap import BaseMap, read_basemap
 from geoplan.catalog import FieldDef, LayerDef, layers_dir, load_catalog
 from geoplan.errors import CatalogError, LayerValidationError, ParameterError
 from geoplan.imports import set_operating_area
@@ -300,6 +301,12 @@ class Scenario:
 def default_scenario_path() -> Path:
     """``layers/demo/scenario.toml`` (or the installed copy of it)."""
     return layers_dir() / "demo" / "scenario.toml"
+
+
+def demo_basemap() -> BaseMap:
+    """The demo's offline base map (``layers/demo/basemap.geojson``: coast, mantika
+    boundaries and place names from public data; see ``layers/demo/BASEMAP.md``)."""
+    return read_basemap(layers_dir() / "demo" / "basemap.geojson")
 
 
 def load_scenario(path: Path | None = None) -> Scenario:

@@ -16,15 +16,18 @@ from geoplan.maps.build import (
     coverage_map,
     layers_map,
     map_frame,
+    plan_grid_page,
     plan_map,
     render_map,
     save_map,
     write_maps,
 )
+from geoplan.maps.style import Paper
 
 __all__ = [
     "CLUSTER_ABOVE",
     "MAP_KINDS",
+    "Paper",
     "add_context",
     "add_coverage",
     "add_layers",
@@ -34,6 +37,7 @@ __all__ = [
     "coverage_map",
     "layers_map",
     "map_frame",
+    "plan_grid_page",
     "plan_map",
     "render_map",
     "save_map",

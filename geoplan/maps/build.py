@@ -11,10 +11,12 @@ The builders compose onto one folium map, each layer its own toggle in the layer
 and :func:`map_from_store` makes any of them from a workspace (the ``geoplan map`` command).
 
 Every map carries a title block with the date, a legend, a scale bar, a full-screen button, a
-measuring tool and print styles for one A4 landscape page. Maps of gathering points or
-detention centres say in the title block that they show exact positions and must not be
-shared. Files written by :func:`save_map` embed Leaflet and its plugins (vendored under
-``geoplan/static``), so they open with no internet; tiles need it, the data does not.
+measuring tool and print styles for one page (A4 or A3, landscape or portrait: :class:`Paper`)
+with a north arrow and an overview inset. Maps of gathering points or detention centres say in
+the title block that they show exact positions and must not be shared. Files written by
+:func:`save_map` embed Leaflet and its plugins (vendored under ``geoplan/static``) and an
+offline base map (:mod:`geoplan.basemap`: roads, water, coast, place names), so they open and
+read with no internet and ask no tile server anything; online tiles are an explicit choice.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pandas as pd
 import shapely
 from folium.map import Layer
 
+from geoplan.basemap import BASEMAP_BUDGET, BaseMap, feature_kind, fit_basemap
 from geoplan.catalog import SITE_LAYERS, get_layer
 from geoplan.coverage import (
     CoverageResult,
@@ -40,10 +43,13 @@ from geoplan.maps.content import (
     PROPOSAL,
     Frames,
     Marker,
+    PlaceNames,
     SiteVisits,
     admin_features,
+    admin_labels,
     area_features,
     base_markers,
+    coverage_summary_html,
     feature,
     gap_markers,
     has_rows,
@@ -51,6 +57,7 @@ from geoplan.maps.content import (
     left_out_markers,
     left_out_style,
     marker,
+    plan_grid_html,
     route_payload,
     site_markers,
     site_visits,
@@ -83,15 +90,19 @@ from geoplan.maps.style import (
     REACH_COLOUR,
     ZERO_FILL,
     ZONE_COLOUR,
+    BaseMapBlock,
     DataBlock,
     MapFrame,
     MarkerStyle,
+    Paper,
     PlanBlock,
     area_swatch,
     class_breaks,
     cluster_icon,
     esc,
+    grid_page,
     inline_assets,
+    inset_svg,
     line_swatch,
     popup_html,
     use_assets,
@@ -102,9 +113,12 @@ from geoplan.travel.backend import Coords, ReachArea
 from geoplan.zones import Closures, active_zones
 
 MAP_KINDS = ("layers", "coverage", "plan")
+MAX_ZOOM = 18
+"""The closest zoom (street level); marker clusters need it when there are no tiles."""
 CLUSTER_ABOVE = 300
 """A layer with more points than this is clustered (clusters open up as you zoom in)."""
 _FRAME = "geoplan_frame"
+_BASEMAP = "geoplan_basemap"
 _CLUSTER_OPTIONS = {
     "showCoverageOnHover": False,
     "maxClusterRadius": 45,
@@ -115,7 +129,13 @@ _CLUSTER_OPTIONS = {
 
 
 def base_map(
-    title: str, *, day: dt.date, tiles: bool = True, date_text: str | None = None
+    title: str,
+    *,
+    day: dt.date,
+    tiles: bool = False,
+    date_text: str | None = None,
+    basemap: BaseMap | None = None,
+    paper: Paper | None = None,
 ) -> folium.Map:
     """An empty map with its title block (title and date), legend, scale bar, full-screen
     button, measuring tool and print styles.
@@ -127,10 +147,22 @@ def base_map(
     day
         The date the map shows; written in the title block unless ``date_text`` is given.
     tiles
-        OpenStreetMap tiles (they need internet); ``False`` draws the data on a plain
-        background, which also prints cleanly.
+        Online OpenStreetMap tiles: they need internet and tell the tile server where the map
+        looks, so they are off unless asked for; the offline ``basemap`` is drawn either way.
+    basemap
+        Roads, water, coast and place names drawn under the data, clipped to it when the map
+        is rendered (:func:`geoplan.basemap.fit_basemap`); a plain background without one.
+    paper
+        The sheet it prints on (A4 landscape by default).
     """
-    m = folium.Map(location=(0, 0), zoom_start=2, tiles=None, control_scale=True, zoom_snap=0.25)
+    m = folium.Map(
+        location=(0, 0),
+        zoom_start=2,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+    )
+    m.options["maxZoom"] = MAX_ZOOM  # folium's max_zoom goes to tiles only
     use_assets(m, LEAFLET_JS, LEAFLET_CSS)
     if tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
@@ -145,9 +177,76 @@ def base_map(
     )
     use_assets(measure, MEASURE_JS, MEASURE_CSS)
     m.add_child(full).add_child(measure)
-    frame = MapFrame(title, date_text or f"{day:%A %d %B %Y}", plain=not tiles)
+    frame = MapFrame(
+        title, date_text or f"{day:%A %d %B %Y}", plain=not tiles and basemap is None, paper=paper
+    )
     m.add_child(frame, name=_FRAME)
+    block = BaseMapBlock()
+    m.add_child(block, name=_BASEMAP)
+    block.source = basemap  # fitted to the data in render_map
     return m
+
+
+def _basemap_block(m: folium.Map) -> BaseMapBlock:
+    block = m._children.get(_BASEMAP)
+    if not isinstance(block, BaseMapBlock):
+        raise ParameterError("this map has no geoplan base map; start it with base_map()")
+    return block
+
+
+def _finish_basemap(m: folium.Map, frame: MapFrame) -> None:
+    """Clip the base map to the data, and draw the overview inset of the operating area."""
+    block = _basemap_block(m)
+    source = block.source if isinstance(block.source, BaseMap) else None
+    box = None
+    if frame.bounds is not None:
+        s, w, n, e = frame.bounds
+        box = (w, s, e, n)
+    if source is not None:
+        fitted = fit_basemap(source, box, budget=_basemap_budget(m))
+        block.features = list(fitted.features)
+        block.attribution = fitted.attribution
+        block.sea = fitted.has_land
+    if box is not None and not frame.inset:
+        frame.inset = _inset(source, block, box)
+
+
+MAP_BYTES = 4_700_000
+"""What a map file may weigh (under 5 MB): the base map gets what the data leaves."""
+_ASSET_BYTES = 450_000  # Leaflet, its plugins and geoplan's own script and styles, embedded
+
+
+def _basemap_budget(m: folium.Map) -> int:
+    """Bytes left for the base map once the data blocks and the assets are counted (at least
+    100 KB, at most :data:`geoplan.basemap.BASEMAP_BUDGET`)."""
+    data, todo = 0, list(m._children.values())
+    while todo:
+        child = todo.pop()
+        if isinstance(child, DataBlock | PlanBlock):
+            data += len(child.text.encode())
+        todo += list(getattr(child, "_children", {}).values())
+    return max(100_000, min(BASEMAP_BUDGET, MAP_BYTES - _ASSET_BYTES - data))
+
+
+def _inset(source: BaseMap | None, block: BaseMapBlock, box: Sequence[float]) -> str:
+    """The operating area (the base map's land or admin areas, else the data grown threefold)
+    with the printed area outlined."""
+    features = source.features if source else ()
+    land = [shapely.geometry.shape(f["geometry"]) for f in features if feature_kind(f) == "land"]
+    areas = land or [g for g in block.areas if isinstance(g, shapely.Geometry)]
+    w, s, e, n = box
+    if areas:
+        extent = shapely.total_bounds(areas)
+    else:
+        dx, dy = max(e - w, 0.05), max(n - s, 0.05)
+        extent = (w - dx, s - dy, e + dx, n + dy)
+    rings = [
+        [(round(x, 3), round(y, 3)) for x, y in poly.exterior.simplify(0.01).coords]
+        for g in areas
+        for poly in getattr(g, "geoms", [g])
+        if poly.geom_type == "Polygon"
+    ]
+    return inset_svg(rings, list(extent), box)
 
 
 def map_frame(m: folium.Map) -> MapFrame:
@@ -168,6 +267,8 @@ def render_map(m: folium.Map, *, inline: bool = True) -> str:
     """The map as one HTML page; ``inline`` embeds Leaflet and its plugins (no CDN needed)."""
     if not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
         m.add_child(folium.LayerControl(collapsed=False))
+    frame = map_frame(m)
+    _finish_basemap(m, frame)
     m._children.move_to_end(_FRAME)  # fits the view once every layer is drawn
     page = m.get_root().render()
     return inline_assets(page) if inline else page
@@ -310,6 +411,9 @@ def add_context(m: folium.Map, frames: Frames, *, closures: Closures) -> None:
 
 def _add_admin_areas(m: folium.Map, areas: pd.DataFrame) -> None:
     _add_shapes(m, "Admin boundaries", admin_features(areas))
+    block = _basemap_block(m)
+    block.labels += admin_labels(areas)
+    block.areas = [g for g in areas.geometry if g is not None]
     section = map_frame(m).section("Areas")
     section.rows.append((area_swatch("transparent", border=ADMIN_COLOUR), "admin boundary"))
     _extend_geometries(m, [f for f in areas.geometry if f is not None])
@@ -361,8 +465,9 @@ def add_coverage(
         )
     if has_rows(frames, "teams"):
         add_team_bases(m, frames["teams"])
-    _add_gap_sites(m, result, cluster_above=cluster_above)
+    _add_gap_sites(m, result, PlaceNames.of(frames), cluster_above=cluster_above)
     _add_siting(m, result)
+    map_frame(m).panels.append(("Summary", coverage_summary_html(result)))
 
 
 def _add_choropleth(m: folium.Map, result: CoverageResult, *, by: str, measure: str) -> None:
@@ -397,14 +502,16 @@ def _add_reach(m: folium.Map, result: CoverageResult, reach: ReachArea) -> None:
     section.rows.append((area_swatch(REACH_COLOUR, border=REACH_COLOUR, opacity=0.4), title))
 
 
-def _add_gap_sites(m: folium.Map, result: CoverageResult, *, cluster_above: int) -> None:
+def _add_gap_sites(
+    m: folium.Map, result: CoverageResult, names: PlaceNames, *, cluster_above: int
+) -> None:
     sites = result.sites.loc[result.sites.geometry.notna()]
     covered = sites["covered"].astype(bool).to_numpy()
     for title, part, gap in (
         ("Sites within reach", sites.loc[covered], False),
         ("Sites out of reach", sites.loc[~covered], True),
     ):
-        points, styles = gap_markers(part, gap=gap)
+        points, styles = gap_markers(part, gap=gap, names=names)
         _add_points(m, title, points, styles, cluster_above=cluster_above)
     for layer in dict.fromkeys(sites["layer"]):
         _mark_sensitive(m, str(layer))
@@ -434,12 +541,12 @@ def add_plan(
     """The week's routes, one colour per team (the team's ``colour`` when set), along the
     ``lines`` traced by the travel-time backend where given (by team-day id,
     :func:`geoplan.workspace.route_lines`) and as straight legs otherwise; stops numbered in
-    visiting order with arrival times; a toggle per team and per day (a route shows while
-    both are ticked); left-out sites with reasons.
+    visiting order (per team-day) with arrival times; one day at a time with a day switcher
+    (or the whole week) and a toggle per team; a panel with each team-day's stops, km, hours on
+    the road and on site and people expected; left-out sites with reasons.
     """
     colours = team_colours(plan, teams)
     team_groups = _team_groups(m, plan, colours)
-    day_groups = _day_groups(m, plan)
     routes = [
         route_payload(r, plan, colours[r.team_id], (lines or {}).get(route_id(r)))
         for r in plan.routes
@@ -449,11 +556,15 @@ def add_plan(
         t: MarkerStyle("stop", c, 22, dom_class="gp-stop", z=1000).as_json()
         for t, c in colours.items()
     }
+    days = sorted({r.day for r in plan.routes if r.stops}) or list(plan.days[:1])
+    first = days[0].isoformat() if days else "week"
     block = PlanBlock(
-        "Routes", {"routes": routes, "styles": styles}, teams=team_groups, days=day_groups
+        "Routes", {"routes": routes, "styles": styles}, teams=team_groups, first_day=first
     )
     m.add_child(block)
     frame = map_frame(m)
+    frame.days = [(d.isoformat(), f"{d:%a %d}") for d in days] + [("week", "Whole week")]
+    frame.panels.append(("Team-days", plan_grid_html(plan, colours)))
     for route in routes:
         coords = route["coords"]
         frame.extend([c[0] for c in coords], [c[1] for c in coords])  # type: ignore[attr-defined]
@@ -483,15 +594,6 @@ def _team_groups(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> d
     return groups
 
 
-def _day_groups(m: folium.Map, plan: WeekPlan) -> dict[str, Layer]:
-    """A toggle per working day (empty: the plan's script reads whether it is ticked)."""
-    visits = Counter(r.day for r in plan.routes for _ in r.stops)
-    return {
-        d.isoformat(): _group(m, f"Day: {d:%a %d %b} ({visits[d]} visits)")
-        for d in sorted({r.day for r in plan.routes})
-    }
-
-
 def _add_left_out(m: folium.Map, plan: WeekPlan, *, cluster_above: int) -> None:
     points, counts = left_out_markers(plan)
     styles: dict[str, MarkerStyle] = {reason: left_out_style(reason) for reason in counts}
@@ -512,11 +614,17 @@ def _plan_legend(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> N
 
 
 def layers_map(
-    frames: Frames, *, day: dt.date, tiles: bool = True, title: str = "Layers"
+    frames: Frames,
+    *,
+    day: dt.date,
+    tiles: bool = False,
+    title: str = "Layers",
+    basemap: BaseMap | None = None,
+    paper: Paper | None = None,
 ) -> folium.Map:
     """Every layer of the workspace on the day: sites by status, team bases, no-go zones and
     admin boundaries."""
-    m = base_map(title, day=day, tiles=tiles)
+    m = base_map(title, day=day, tiles=tiles, basemap=basemap, paper=paper)
     add_context(m, frames, closures=active_zones(layer_or_none(frames, "no_go_zones"), on=day))
     add_layers(m, frames, day=day)
     return m
@@ -526,14 +634,18 @@ def coverage_map(
     result: CoverageResult,
     frames: Frames,
     *,
-    tiles: bool = True,
+    tiles: bool = False,
     reach: ReachArea | None = None,
     title: str = "Coverage gaps",
+    basemap: BaseMap | None = None,
+    paper: Paper | None = None,
 ) -> folium.Map:
     """Coverage gaps as of the analysis date (see :func:`add_coverage`)."""
     threshold = f"threshold {result.params.threshold_minutes:g} min"
     date_text = f"{result.as_of:%A %d %B %Y} \u00b7 {threshold} \u00b7 period {result.period}"
-    m = base_map(title, day=result.as_of, tiles=tiles, date_text=date_text)
+    m = base_map(
+        title, day=result.as_of, tiles=tiles, date_text=date_text, basemap=basemap, paper=paper
+    )
     zones = active_zones(layer_or_none(frames, "no_go_zones"), on=result.as_of)
     add_context(m, frames, closures=zones)
     add_coverage(m, result, frames, reach=reach)
@@ -544,15 +656,17 @@ def plan_map(
     plan: WeekPlan,
     frames: Frames,
     *,
-    tiles: bool = True,
+    tiles: bool = False,
     lines: Mapping[str, Coords] | None = None,
     title: str = "Weekly plan",
+    basemap: BaseMap | None = None,
+    paper: Paper | None = None,
 ) -> folium.Map:
     """The week's routes, stops and left-out sites (see :func:`add_plan`), with the no-go
     zones closed during the week."""
     days = plan.days
     date_text = f"Week {days[0]:%a %d %b} - {days[min(4, len(days) - 1)]:%a %d %b %Y}"
-    m = base_map(title, day=days[0], tiles=tiles, date_text=date_text)
+    m = base_map(title, day=days[0], tiles=tiles, date_text=date_text, basemap=basemap, paper=paper)
     zones = layer_or_none(frames, "no_go_zones")
     closures = week_closures(zones, days) if zones is not None else active_zones(None, on=days[0])
     add_context(m, frames, closures=closures)
@@ -569,13 +683,31 @@ def write_maps(
     plan: WeekPlan | None = None,
     reach: ReachArea | None = None,
     lines: Mapping[str, Coords] | None = None,
-    tiles: bool = True,
+    tiles: bool = False,
+    basemap: BaseMap | None = None,
+    paper: Paper | None = None,
 ) -> dict[str, Path]:
-    """Write ``layers.html`` and, when given the results, ``coverage.html`` and ``plan.html``
-    into ``folder``, each with its assets embedded; returns their paths by map kind."""
-    maps = {"layers": layers_map(frames, day=day, tiles=tiles)}
+    """Write ``layers.html`` and, when given the results, ``coverage.html``, ``plan.html`` and
+    the printable team x day grid ``plan_grid.html`` into ``folder``, each with its assets
+    embedded; returns their paths by kind."""
+    maps = {"layers": layers_map(frames, day=day, tiles=tiles, basemap=basemap, paper=paper)}
     if coverage is not None:
-        maps["coverage"] = coverage_map(coverage, frames, tiles=tiles, reach=reach)
+        maps["coverage"] = coverage_map(
+            coverage, frames, reach=reach, tiles=tiles, basemap=basemap, paper=paper
+        )
     if plan is not None:
-        maps["plan"] = plan_map(plan, frames, tiles=tiles, lines=lines)
-    return {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
+        maps["plan"] = plan_map(
+            plan, frames, lines=lines, tiles=tiles, basemap=basemap, paper=paper
+        )
+    paths = {kind: save_map(m, folder / f"{kind}.html") for kind, m in maps.items()}
+    if plan is not None:
+        paths["plan_grid"] = write_text(folder / "plan_grid.html", plan_grid_page(plan, frames))
+    return paths
+
+
+def plan_grid_page(plan: WeekPlan, frames: Frames, *, title: str = "Weekly plan") -> str:
+    """The team x day grid of a week as a printable page for the office wall."""
+    colours = team_colours(plan, layer_or_none(frames, "teams"))
+    days = plan.days
+    when = f"Week {days[0]:%a %d %b} - {days[min(4, len(days) - 1)]:%a %d %b %Y}"
+    return grid_page(title, when, plan_grid_html(plan, colours))

@@ -35,6 +35,7 @@ from geoplan.maps.style import (
     LEFT_OUT_CAPACITY,
     LEFT_OUT_CLOSED,
     LEFT_OUT_GLYPH,
+    LEFT_OUT_GLYPHS,
     LEFT_OUT_NO_TEAM,
     LEFT_OUT_OUT_OF_REACH,
     PROPOSAL_COLOUR,
@@ -328,7 +329,57 @@ def facilities(frames: Frames) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"id": range(len(geoms))}, geometry=geoms, crs=4326)
 
 
-def gap_markers(sites: pd.DataFrame, *, gap: bool) -> tuple[list[Marker], dict[str, MarkerStyle]]:
+@dataclass(frozen=True)
+class PlaceNames:
+    """Names to show instead of ids: clinics and bases by id, sites' P-codes, admin areas."""
+
+    facilities: Mapping[str, str]
+    codes: Mapping[str, str]
+    areas: Mapping[str, str]
+
+    @classmethod
+    def of(cls, frames: Frames) -> PlaceNames:
+        facilities: dict[str, str] = {}
+        codes: dict[str, str] = {}
+        for layer in ("clinics", "teams"):
+            frame = frames.get(layer)
+            if frame is not None and len(frame) and "name" in frame:
+                facilities.update(
+                    zip(frame["id"].astype(str), frame["name"].map(text), strict=True)
+                )
+        for layer in ("gathering_points", "detention_centres", "cip_sites"):
+            frame = frames.get(layer)
+            if frame is not None and len(frame) and "admin_code" in frame:
+                codes.update(
+                    zip(frame["id"].astype(str), frame["admin_code"].map(text), strict=True)
+                )
+        areas = frames.get("admin_areas")
+        named = (
+            dict(zip(areas["id"].astype(str), areas["name"].map(text), strict=True))
+            if areas is not None and len(areas) and "name" in areas
+            else {}
+        )
+        return cls(facilities, codes, named)
+
+    def facility(self, ident: object) -> str:
+        """``Name (id)``, or the id when the name is not known."""
+        key = text(ident)
+        name = self.facilities.get(key, "")
+        return f"{name} ({key})" if name and name != key else key
+
+    def area(self, site_id: object, area_id: object, area_name: object) -> str:
+        """The site's admin area by P-code and name, from the analysis or the site's code."""
+        code = text(area_id) or self.codes.get(text(site_id), "")
+        name = text(area_name) or self.areas.get(code, "")
+        if code and name and name != code:
+            return f"{code} {name}"
+        return code or name
+
+
+def gap_markers(
+    sites: pd.DataFrame, *, gap: bool, names: PlaceNames | None = None
+) -> tuple[list[Marker], dict[str, MarkerStyle]]:
+    names = names or PlaceNames({}, {}, {})
     points: list[Marker] = []
     styles: dict[str, MarkerStyle] = {}
     for row, geom in zip(records(sites), sites.geometry, strict=True):
@@ -343,14 +394,14 @@ def gap_markers(sites: pd.DataFrame, *, gap: bool) -> tuple[list[Marker], dict[s
         classes = "gp-gap" if gap else ("gp-off" if fill == INACCESSIBLE_GREY else "")
         key = f"{shape}|{fill}|{classes}"
         styles[key] = MarkerStyle(shape, fill, 16 if gap else 14, classes=classes, z=400 * gap)
-        points.append(marker(geom.y, geom.x, key, _gap_popup(row), title=row["name"]))
+        points.append(marker(geom.y, geom.x, key, _gap_popup(row, names), title=row["name"]))
     return points, styles
 
 
-def _gap_popup(row: Mapping[str, object]) -> str:
+def _gap_popup(row: Mapping[str, object], names: PlaceNames) -> str:
     def minutes(site: object, value: object) -> str:
         time = _number(value)
-        return f"{site} ({time:.0f} min)" if text(site) and time is not None else ""
+        return f"{names.facility(site)}, {time:.0f} min" if text(site) and time is not None else ""
 
     rows = [
         ("Gaps", text(row["gap_reasons"]) or "none"),
@@ -362,7 +413,8 @@ def _gap_popup(row: Mapping[str, object]) -> str:
         ("Services overdue", list_text(row["services_overdue"])),
         ("Unmet in period", list_text(row["services_unmet"])),
         ("Access", text(row["access_status"])),
-        ("Area", text(row["area_name"])),
+        ("Area", names.area(row["id"], row.get("area_id"), row.get("area_name"))),
+        ("H3 cell", text(row.get("h3_cell"))),
     ]
     subtitle = f"{get_layer(str(row['layer'])).title} \u00b7 {row['id']} \u00b7 rank {row['rank']}"
     return popup_html(text(row["name"]), rows, subtitle=subtitle)
@@ -493,6 +545,18 @@ def base_markers(teams: pd.DataFrame) -> tuple[list[Marker], dict[str, MarkerSty
     return points, styles
 
 
+def admin_labels(areas: pd.DataFrame) -> list[tuple[float, float, str, int]]:
+    """Each admin area's P-code and name at a point inside it, for the base map's labels."""
+    labels = []
+    for row, geom in zip(records(areas), areas.geometry, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        point = geom.representative_point()
+        name = " ".join(p for p in (text(row.get("id")), text(row.get("name"))) if p)
+        labels.append((round(point.y, 5), round(point.x, 5), name, 1))
+    return labels
+
+
 def admin_features(areas: pd.DataFrame) -> list[dict[str, object]]:
     """Admin boundaries as dashed outlines named on hover."""
     style = {"color": ADMIN_COLOUR, "weight": 1.5, "fill": False, "dashArray": "6 3"}
@@ -562,9 +626,10 @@ def siting_markers(result: CoverageResult) -> list[Marker]:
 
 
 def left_out_style(reason: LeftOutReason) -> MarkerStyle:
-    """A grey-ish cross, coloured by why the site was left out."""
+    """A grey disc with a glyph that says why the site was left out (red in a no-go zone)."""
     colour = REASON_COLOURS.get(reason, INACCESSIBLE_GREY)
-    return MarkerStyle("ex", colour, 13, glyph=LEFT_OUT_GLYPH, dom_class="gp-left-out")
+    glyph = LEFT_OUT_GLYPHS.get(str(reason), LEFT_OUT_GLYPH)
+    return MarkerStyle("ex", colour, 15, glyph=glyph, dom_class="gp-left-out")
 
 
 def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[LeftOutReason]]:
@@ -584,3 +649,136 @@ def left_out_markers(plan: WeekPlan) -> tuple[list[Marker], Counter[LeftOutReaso
         for left in by_site.values()
     ]
     return points, Counter(left[0].reason for left in by_site.values())
+
+
+# --- the plan's team x day grid ----------------------------------------------------------------
+
+
+_BR = '<span class="gp-br"></span>'
+"""A line break in a grid cell (a middle dot when the panel shows one day on a line)."""
+
+
+@dataclass(frozen=True)
+class TeamDay:
+    """What a team does in a day, or in the week: stops, km base to base, hours on the road
+    and on site, and people expected (each site counted once a day)."""
+
+    stops: int = 0
+    km: float = 0.0
+    road_hours: float = 0.0
+    site_hours: float = 0.0
+    people: int = 0
+
+    @classmethod
+    def of(cls, route: DayRoute) -> TeamDay:
+        sites = {s.task.site_id: s.task.people for s in route.stops}
+        return cls(
+            len(route.stops),
+            route.metres / 1000,
+            route.driving_seconds / 3600,
+            route.on_site_seconds / 3600,
+            int(sum(sites.values())),
+        )
+
+    def __add__(self, other: TeamDay) -> TeamDay:
+        return TeamDay(
+            self.stops + other.stops,
+            self.km + other.km,
+            self.road_hours + other.road_hours,
+            self.site_hours + other.site_hours,
+            self.people + other.people,
+        )
+
+    def cell(self, day: str, *, css: str = "") -> str:
+        """A grid cell (HTML) with its figures, and the same figures as data attributes."""
+        attrs = (
+            f'data-day="{day}" data-stops="{self.stops}" data-km="{self.km:.1f}" '
+            f'data-people="{self.people}"'
+        )
+        if not self.stops:
+            return f'<td class="gp-cell gp-empty {css}" {attrs}>\u2014</td>'
+        return (
+            f'<td class="gp-cell {css}" {attrs}><b>{self.stops}</b> stops{_BR}'
+            f"{self.km:.0f} km{_BR}{self.road_hours:.1f} h road{_BR}"
+            f"{self.site_hours:.1f} h on site{_BR}{self.people:,} people</td>"
+        )
+
+
+def plan_grid(plan: WeekPlan) -> dict[tuple[str, str], TeamDay]:
+    """Each team-day's figures by (team id, ISO date)."""
+    grid: dict[tuple[str, str], TeamDay] = {}
+    for route in plan.routes:
+        key = (route.team_id, route.day.isoformat())
+        grid[key] = grid.get(key, TeamDay()) + TeamDay.of(route)
+    return grid
+
+
+def plan_grid_html(plan: WeekPlan, colours: Mapping[str, str]) -> str:
+    """The team x day grid as an HTML table: a row per team in its colour, a column per day,
+    totals per team and per day (each cell: stops, km, hours on the road and on site, people
+    expected)."""
+    grid = plan_grid(plan)
+    days = [d.isoformat() for d in plan.days if any(k[1] == d.isoformat() for k in grid)]
+    names = {r.team_id: r.team_name for r in plan.routes}
+    head = "".join(f'<th data-day="{d}">{dt.date.fromisoformat(d):%a %d %b}</th>' for d in days)
+    rows = []
+    for team, colour in colours.items():
+        if team not in names:
+            continue
+        cells = [grid.get((team, d), TeamDay()) for d in days]
+        total = sum(cells, TeamDay())
+        body = "".join(c.cell(d) for c, d in zip(cells, days, strict=True))
+        swatch = f'<span class="gp-team-sw" style="background:{colour}"></span>'
+        rows.append(
+            f'<tr data-team="{esc(team)}"><th>{swatch}{esc(names[team])}</th>{body}'
+            f"{total.cell('week', css='gp-sum')}</tr>"
+        )
+    by_day = [sum((grid.get((t, d), TeamDay()) for t in names), TeamDay()) for d in days]
+    week = sum(by_day, TeamDay())
+    totals = "".join(c.cell(d, css="gp-sum") for c, d in zip(by_day, days, strict=True))
+    rows.append(
+        f'<tr class="gp-total"><th>All teams</th>{totals}{week.cell("week", css="gp-sum")}</tr>'
+    )
+    return (
+        '<div class="gp-grid-wrap"><table class="gp-grid"><thead><tr><th>Team</th>'
+        f'{head}<th data-day="week">Week</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        '<p class="gp-note">km base to base; people expected at each team-day\'s sites.</p></div>'
+    )
+
+
+# --- the coverage summary ----------------------------------------------------------------------
+
+
+def coverage_summary_html(result: CoverageResult) -> str:
+    """What the coverage map says in a few lines: people out of reach (by men, women, boys,
+    girls), sites overdue and never visited, and the indicators behind their pace."""
+    totals = result.totals.set_index("status")
+    out = totals.loc["not covered"] if "not covered" in totals.index else None
+    everyone = totals.loc["total"] if "total" in totals.index else None
+    sites = result.sites
+    overdue = int((pd.to_numeric(sites["days_overdue"], errors="coerce").fillna(0) > 0).sum())
+    never = int(sites["never_visited"].astype(bool).sum())
+    rows = []
+    if out is not None and everyone is not None:
+        parts = ", ".join(f"{b} {count_text(out[b])}" for b in SexAge)
+        rows.append(
+            (
+                "People out of reach",
+                f"{count_text(out['people'])} of {count_text(everyone['people'])} ({parts})",
+            )
+        )
+        rows.append(
+            ("Sites out of reach", f"{count_text(out['sites'])} of {count_text(everyone['sites'])}")
+        )
+    rows.append(("Sites overdue", f"{overdue:,}"))
+    rows.append(("Never visited", f"{never:,}"))
+    behind = result.indicators.loc[result.indicators["status"] == "behind"]
+    rows.append(("Indicators behind", f"{len(behind)} of {len(result.indicators)}"))
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    names = "".join(
+        f"<li>{esc(text(r['name']))}: {_number(r['value']) or 0:,.0f} of "
+        f"{_number(r['target']) or 0:,.0f} ({(_number(r['progress']) or 0):.0%})</li>"
+        for r in records(behind)
+    )
+    listing = f'<ul class="gp-behind">{names}</ul>' if names else ""
+    return f'<table class="gp-summary">{cells}</table>{listing}'

@@ -38,6 +38,15 @@ RESTRICTED_RING = "#ff9800"
 BASE_GLYPH = "\u2302"  # a house
 STAR_GLYPH = "\u2605"
 LEFT_OUT_GLYPH = "\u00d7"
+LEFT_OUT_GLYPHS: Mapping[str, str] = {
+    "inaccessible": "\u2298",  # a slashed circle
+    "in_no_go_zone": "\u00d7",
+    "no_team": "?",
+    "closed": "\u2297",  # a crossed circle
+    "out_of_reach": "\u21af",  # a zigzag arrow
+    "no_team_time": "\u2026",  # an ellipsis: no time left
+}
+"""The glyph on a left-out marker, by reason: the reason reads without colour."""
 OVERDUE_BINS: tuple[tuple[str, str, float], ...] = (
     ("overdue 1-7 days", "#fcbba1", 7),
     ("overdue 8-30 days", "#fb6a4a", 30),
@@ -52,19 +61,26 @@ REACH_COLOUR = "#2e7d32"
 ZONE_COLOUR = "#c62828"
 ADMIN_COLOUR = "#424242"
 TEAM_PALETTE = (
-    "#d62728",
-    "#1f77b4",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
+    "#5a3fb5",
+    "#eecc66",
+    "#88ccee",
+    "#1b4f72",
+    "#7570b3",
+    "#004488",
+    "#56b4e9",
+    "#332288",
+    "#aa4499",
+    "#6699cc",
 )
+"""Team colours: violets, blues and a sand yellow (after the Tol and Okabe-Ito palettes). The
+first six stay at least 15 CIELAB units apart from each other and from every status colour
+(:data:`STATUS_COLOURS`: reds, oranges, amber, greys) for normal vision and for protan and
+deutan colour blindness; tests/test_style.py checks it. Teams are red, orange or grey only
+when the teams table says so."""
 BASE_COLOUR = "#455a64"
 """Team bases and stops where no team colour applies (legend swatches), and marker clusters."""
+ACTIVE_FILL = "#fff3c4"
+"""The highlighted day in the plan's team x day grid."""
 AREA_BORDER = "#555"
 """Outline of choropleth areas and of area swatches in the legend."""
 LEGEND_BLANK = "#fff"
@@ -77,22 +93,62 @@ PROPOSAL_COLOUR = "#ffb300"
 """Proposed new stops (siting)."""
 LEFT_OUT_CLUSTER = "#757575"
 """Clusters of left-out sites."""
-LEFT_OUT_NO_TEAM = "#8d6e63"
-LEFT_OUT_CLOSED = "#5d4037"
-LEFT_OUT_OUT_OF_REACH = "#7b1fa2"
-LEFT_OUT_CAPACITY = "#ef6c00"
-"""Left-out sites by reason (with :data:`INACCESSIBLE_GREY` and :data:`ZONE_COLOUR`)."""
+LEFT_OUT_NO_TEAM = "#616161"
+LEFT_OUT_CLOSED = "#424242"
+LEFT_OUT_OUT_OF_REACH = "#212121"
+LEFT_OUT_CAPACITY = "#757575"
+"""Left-out sites by reason (with :data:`INACCESSIBLE_GREY` and :data:`ZONE_COLOUR`): greys,
+never a team's colour; the glyph on the marker says the reason (:data:`LEFT_OUT_GLYPHS`)."""
+
+# The offline base map (geoplan.basemap): quiet colours under the data.
+SEA_COLOUR = "#bcd7e6"
+"""The sea, where the base map draws land as areas."""
+LAND_COLOUR = "#f4f1ea"
+"""Land (the background when the base map has no land areas)."""
+WATER_COLOUR = "#a9cbe0"
+COAST_COLOUR = "#7fa6bf"
+BOUNDARY_COLOUR = "#8a7f99"
+PLACE_INK = "#333"
+PLACE_HALO = "#fff"
+ROAD_LOOK: tuple[tuple[str, float], ...] = (
+    ("#c99b5b", 3.2),
+    ("#d8b27a", 2.6),
+    ("#e0c9a0", 2.1),
+    ("#cfc6b8", 1.7),
+    ("#d6d0c6", 1.3),
+    ("#dedad3", 1.0),
+    ("#e4e1dc", 0.8),
+)
+"""Road colour and width in pixels by rank (:data:`geoplan.basemap.ROAD_CLASSES`)."""
+
 
 GAP_RING = "#e31a1c"
 """The ring around a site with a coverage gap."""
 WARNING_COLOUR = "#b71c1c"
 """Warnings in popups and the sensitive-locations banner of the title block."""
+STATUS_COLOURS = (
+    *(c for _, c, _ in OVERDUE_BINS),
+    NEVER_COLOUR,
+    RESTRICTED_RING,
+    INACCESSIBLE_GREY,
+    ZONE_COLOUR,
+    PROPOSAL_COLOUR,
+    LEFT_OUT_NO_TEAM,
+    LEFT_OUT_CLOSED,
+    LEFT_OUT_OUT_OF_REACH,
+    LEFT_OUT_CAPACITY,
+    GAP_RING,
+)
+"""Every colour that says a status on a map; team colours keep away from all of them."""
 CSS_PALETTE: Mapping[str, str] = {
     "--gp-base": BASE_COLOUR,
     "--gp-restricted": RESTRICTED_RING,
     "--gp-gap": GAP_RING,
     "--gp-warn": WARNING_COLOUR,
     "--gp-plain": PLAIN_BACKGROUND,
+    "--gp-active": ACTIVE_FILL,
+    "--gp-place-ink": PLACE_INK,
+    "--gp-place-halo": PLACE_HALO,
 }
 """The role colours that static/geoplan-maps.css reads as CSS variables (``var(--gp-base)``);
 its neutral inks, whites and shadows are its own."""
@@ -162,6 +218,20 @@ def choropleth_colour(value: float, breaks: Sequence[int]) -> str:
     return CHOROPLETH[-1]
 
 
+STOP_INK_LIGHT = "#fff"
+STOP_INK_DARK = "#222"
+"""The stop number: white on dark team colours, dark on light ones (sand, light blue)."""
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance (0 black to 1 white) of a ``#RRGGBB`` colour; 0 when not one."""
+    if not _HEX.match(colour):
+        return 0.0
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
 # --- markers ----------------------------------------------------------------------------------
 
 
@@ -185,7 +255,9 @@ class MarkerStyle:
     def html(self) -> str:
         """The marker's inner HTML."""
         if self.shape == "stop":
-            return f'<div class="gp-stop-n" style="--c:{self.colour}">{{label}}</div>'
+            ink = STOP_INK_DARK if _luminance(self.colour) > 0.45 else STOP_INK_LIGHT
+            style = f"--c:{self.colour};color:{ink}"
+            return f'<div class="gp-stop-n" style="{style}">{{label}}</div>'
         glyph = "gp-glyph" if self.glyph else ""
         classes = " ".join(c for c in ("gp-mk", glyph, f"gp-{self.shape}", self.classes) if c)
         return f'<div class="{classes}" style="--c:{self.colour}">{esc(self.glyph)}</div>'
@@ -373,7 +445,8 @@ class DataBlock(PageElement):
 
 
 class PlanBlock(PageElement):
-    """The week's routes and stops, shown while both the team and the day are ticked."""
+    """The week's routes and stops: one day at a time (the day switcher in the title block,
+    or the whole week), each team's while its toggle in the layer control is ticked."""
 
     def __init__(
         self,
@@ -381,14 +454,13 @@ class PlanBlock(PageElement):
         payload: Mapping[str, object],
         *,
         teams: Mapping[str, Layer],
-        days: Mapping[str, Layer],
+        first_day: str,
     ) -> None:
         super().__init__()
         self._name = "gp_plan"
         self.layer_attr = esc(name)
-        self.text = page_json({"name": name, **payload})
+        self.text = page_json({"name": name, "firstDay": first_day, **payload})
         self.teams = teams
-        self.days = days
 
     def html_text(self) -> str:
         """The JSON data block."""
@@ -398,9 +470,74 @@ class PlanBlock(PageElement):
         )
 
     def script_text(self) -> str:
-        """The call that draws the routes and ties them to the team and day toggles."""
-        teams, days = _js_object(self.teams), _js_object(self.days)
-        return f'geoplan.addPlan({self.parent_name()}, "{self.get_name()}", {teams}, {days});'
+        """The call that draws the routes and ties them to the team toggles and day switcher."""
+        teams = _js_object(self.teams)
+        return f'geoplan.addPlan({self.parent_name()}, "{self.get_name()}", {teams});'
+
+
+class BaseMapBlock(PageElement):
+    """The offline base map (land, water, roads by class, boundaries, place names) as a JSON
+    block, drawn on a canvas under every layer and never clickable.
+
+    ``features`` are GeoJSON (see :mod:`geoplan.basemap`); ``labels`` are extra names
+    ``[lat, lon, text, rank]`` (admin areas); ``sea`` says the land is drawn as areas.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "gp_basemap"
+        self.features: list[dict[str, object]] = []
+        self.labels: list[tuple[float, float, str, int]] = []
+        self.attribution = ""
+        self.sea = False
+        self.source: object = None  # the whole base map, clipped to the data when rendered
+        self.areas: list[object] = []  # admin areas (shapely), for the overview inset
+
+    @property
+    def text(self) -> str:
+        """The JSON payload."""
+        payload = {
+            "features": self.features,
+            "labels": self.labels,
+            "attribution": esc(self.attribution),
+            "look": basemap_look(sea=self.sea),
+        }
+        return page_json(payload)
+
+    def html_text(self) -> str:
+        """The JSON data block."""
+        return (
+            f'<script type="application/json" class="gp-data" id="{self.get_name()}" '
+            f'data-kind="basemap" data-layer="Base map">{self.text}</script>'
+        )
+
+    def script_text(self) -> str:
+        """The call that draws it."""
+        return f'geoplan.addBasemap({self.parent_name()}, "{self.get_name()}");'
+
+
+def basemap_look(*, sea: bool) -> dict[str, object]:
+    """How the page draws each kind of base-map feature (Leaflet path styles)."""
+    return {
+        "background": SEA_COLOUR if sea else LAND_COLOUR,
+        "land": {
+            "stroke": True,
+            "color": COAST_COLOUR,
+            "weight": 1,
+            "fillColor": LAND_COLOUR,
+            "fillOpacity": 1,
+        },
+        "water": {
+            "stroke": True,
+            "color": WATER_COLOUR,
+            "weight": 1.5,
+            "fillColor": WATER_COLOUR,
+            "fillOpacity": 1,
+        },
+        "coast": {"color": COAST_COLOUR, "weight": 1.2},
+        "boundary": {"color": BOUNDARY_COLOUR, "weight": 1.2, "dashArray": "5 4", "fill": False},
+        "roads": [{"color": c, "weight": w} for c, w in ROAD_LOOK],
+    }
 
 
 def _js_object(groups: Mapping[str, Layer]) -> str:
@@ -428,14 +565,20 @@ class MapFrame(PageElement):
     rendered at the end, so the legend always matches the layers.
     """
 
-    def __init__(self, title: str, date_text: str, *, plain: bool) -> None:
+    def __init__(
+        self, title: str, date_text: str, *, plain: bool, paper: Paper | None = None
+    ) -> None:
         super().__init__()
         self._name = "gp_frame"
         self.title = title
         self.date_text = date_text
         self.page_title = esc(f"{title} \u2014 {date_text}")
         self.plain = plain
+        self.paper = paper or Paper()
         self.notes: list[str] = []
+        self.days: list[tuple[str, str]] = []  # (ISO date or "week", button text)
+        self.panels: list[tuple[str, str]] = []  # (title, HTML made by geoplan)
+        self.inset = ""
         self.sensitive: dict[str, None] = {}
         self.legend: dict[str, LegendSection] = {}
         self.bounds: list[float] | None = None  # south, west, north, east
@@ -472,7 +615,7 @@ class MapFrame(PageElement):
     def header_text(self) -> str:
         """The page title, geoplan's styles and script."""
         return (
-            f"<title>{self.page_title}</title>\n<style>{self.css}</style>\n"
+            f"<title>{self.page_title}</title>\n<style>{self.css}{self.paper.css()}</style>\n"
             f"<script>{self.js}</script>\n"
         )
 
@@ -483,7 +626,8 @@ class MapFrame(PageElement):
             if self.plain
             else ""
         )
-        return plain + _HATCH_SVG + self._title_html() + self._legend_html()
+        furniture = self._title_html() + self._legend_html() + self._panels_html()
+        return plain + _HATCH_SVG + furniture + _NORTH_ARROW + self._inset_html()
 
     def script_text(self) -> str:
         """Fit the view to the data, now and before printing."""
@@ -493,6 +637,14 @@ class MapFrame(PageElement):
         parts = [f'<div class="gp-title"><h1>{esc(self.title)}</h1>']
         parts.append(f'<div class="gp-date">{esc(self.date_text)}</div>')
         parts += [f'<div class="gp-note">{esc(note)}</div>' for note in self.notes]
+        if self.days:
+            buttons = "".join(
+                f'<button type="button" class="gp-day" data-day="{esc(d)}">{esc(t)}</button>'
+                for d, t in self.days
+            )
+            parts.append(
+                f'<div class="gp-days" role="group" aria-label="Day shown">{buttons}</div>'
+            )
         if self.sensitive:
             layers = ", ".join(sorted(self.sensitive))
             parts.append(
@@ -515,6 +667,95 @@ class MapFrame(PageElement):
                 parts.append(f'<div class="gp-note">{esc(section.note)}</div>')
         return "".join(parts) + "</details>"
 
+    def _panels_html(self) -> str:
+        return "".join(
+            f'<details class="gp-panel" open><summary>{esc(title)}</summary>{body}</details>'
+            for title, body in self.panels
+        )
+
+    def _inset_html(self) -> str:
+        return f'<div class="gp-inset" aria-hidden="true">{self.inset}</div>' if self.inset else ""
+
+
+_NORTH_ARROW = (
+    '<div class="gp-north" aria-label="North"><svg width="26" height="40" viewBox="0 0 26 40">'
+    f'<path d="M13 2 L23 30 L13 24 L3 30 Z" fill="{PLACE_INK}"/>'
+    f'<text x="13" y="39" text-anchor="middle" font-size="11" fill="{PLACE_INK}">N</text>'
+    "</svg></div>"
+)
+"""The north arrow of the printed map."""
+
+
+PAPER_MM: Mapping[str, tuple[int, int]] = {"A4": (297, 210), "A3": (420, 297)}
+"""Paper sizes (landscape width, height in mm) a map prints on."""
+PRINT_MARGIN_MM = 8
+
+
+@dataclass(frozen=True)
+class Paper:
+    """The sheet a map prints on: ``A4`` or ``A3``, ``landscape`` or ``portrait``."""
+
+    size: str = "A4"
+    orientation: str = "landscape"
+
+    def __post_init__(self) -> None:
+        if self.size not in PAPER_MM:
+            raise ValueError(f"paper: expected one of {', '.join(PAPER_MM)}, got {self.size!r}")
+        if self.orientation not in ("landscape", "portrait"):
+            raise ValueError(
+                f"orientation: expected landscape or portrait, got {self.orientation!r}"
+            )
+
+    @property
+    def printable_mm(self) -> tuple[int, int]:
+        """Width and height inside the margins."""
+        w, h = PAPER_MM[self.size]
+        if self.orientation == "portrait":
+            w, h = h, w
+        return w - 2 * PRINT_MARGIN_MM, h - 2 * PRINT_MARGIN_MM
+
+    def css(self) -> str:
+        """The page size and the map's printed size."""
+        w, h = self.printable_mm
+        box = f"width: {w}mm !important; height: {h}mm !important;"
+        return (
+            f"\n@page {{ size: {self.size} {self.orientation}; margin: {PRINT_MARGIN_MM}mm; }}\n"
+            f"@media print {{ html, body {{ {box} margin: 0; overflow: hidden; }} "
+            f".folium-map {{ position: absolute !important; top: 0 !important; "
+            f"left: 0 !important; {box} }} }}\n"
+        )
+
+
+def inset_svg(
+    outlines: Sequence[Sequence[tuple[float, float]]],
+    extent: Sequence[float],
+    box: Sequence[float],
+    *,
+    width: int = 150,
+) -> str:
+    """A small overview map: ``outlines`` (rings of lon/lat) within ``extent`` (west, south,
+    east, north), with the printed area ``box`` outlined."""
+    west, south, east, north = extent
+    kx = math.cos(math.radians((south + north) / 2))
+    span_x, span_y = max((east - west) * kx, 1e-6), max(north - south, 1e-6)
+    height = max(40, min(200, round(width * span_y / span_x)))
+
+    def xy(lon: float, lat: float) -> str:
+        return f"{(lon - west) * kx / span_x * width:.1f},{(north - lat) / span_y * height:.1f}"
+
+    rings = "".join(
+        f'<polygon points="{" ".join(xy(x, y) for x, y in ring)}"/>' for ring in outlines
+    )
+    bw, bs, be, bn = box
+    frame = " ".join(xy(x, y) for x, y in ((bw, bn), (be, bn), (be, bs), (bw, bs)))
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<rect width="{width}" height="{height}" fill="{SEA_COLOUR}"/>'
+        f'<g fill="{LAND_COLOUR}" stroke="{COAST_COLOUR}" stroke-width="0.6">{rings}</g>'
+        f'<polygon points="{frame}" fill="none" stroke="{WARNING_COLOUR}" stroke-width="2"/>'
+        "</svg>"
+    )
+
 
 _HATCH_SVG = (
     '<svg class="gp-defs" width="0" height="0" style="position:absolute" aria-hidden="true">'
@@ -526,6 +767,18 @@ _HATCH_SVG = (
 )
 HATCH_FILL = "url(#gp-hatch)"
 """The no-go hatch as an SVG fill, for Leaflet's ``fillColor``."""
+
+
+def grid_page(title: str, when: str, grid: str) -> str:
+    """A printable page (A4 landscape) holding the plan's team x day grid."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)} \u2014 {esc(when)}</title><style>{palette_css()}"
+        f"{own_asset('geoplan-maps.css')}</style></head>"
+        f'<body class="gp-grid-page"><h1>{esc(title)}: team x day</h1><p>{esc(when)}</p>'
+        f"{grid}</body></html>\n"
+    )
 
 
 # --- assets -----------------------------------------------------------------------------------
