@@ -12,6 +12,7 @@ The entries are kept through the workspace's :class:`~geoplan.store.Store`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import hashlib
@@ -72,7 +73,7 @@ def record_event(
 
     def seal(sequence: int, previous: str) -> AuditRecord:
         record = AuditRecord(sequence, when, who, str(action), what, rows, previous, "")
-        return AuditRecord(*_fields(record)[:-1], entry_hash(record))
+        return dataclasses.replace(record, hash=entry_hash(record))
 
     return store.append_audit(seal)
 

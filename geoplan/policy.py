@@ -92,6 +92,11 @@ class Policy:
         """Whether a key of ``role`` reads exact positions of ``layer``."""
         return not is_protected(get_layer(layer)) or role in self.layer(layer).exact_roles
 
+    def generalises(self, role: str) -> bool:
+        """Whether ``role`` sees some protected layer generalised: its analyses then run on the
+        generalised layers."""
+        return any(not self.sees_exact(name, role) for name in protected_layers())
+
     @property
     def viewer_resolution(self) -> int:
         """The coarsest resolution any protected layer is shown at: what viewers' analyses
@@ -169,8 +174,12 @@ def change_policy(policy: Policy, layer: str, setting: str, value: str) -> Polic
     if setting == "exact_roles":
         roles = tuple(r.strip() for r in value.split(",") if r.strip())
         changed = dataclasses.replace(current, exact_roles=roles)
-    elif setting in ("resolution", "k", "m"):
-        changed = dataclasses.replace(current, **{setting: _whole(setting, value)})
+    elif setting == "resolution":
+        changed = dataclasses.replace(current, resolution=_whole(setting, value))
+    elif setting == "k":
+        changed = dataclasses.replace(current, k=_whole(setting, value))
+    elif setting == "m":
+        changed = dataclasses.replace(current, m=_whole(setting, value))
     else:
         msg = f"{layer}: setting {setting!r} is not one of exact_roles, resolution, k, m"
         raise ParameterError(msg)

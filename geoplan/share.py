@@ -226,13 +226,14 @@ def _site_table(
     people = pd.to_numeric(sites["people"], errors="coerce").fillna(0).astype(np.int64)
     frame = pd.DataFrame({"area": area_of, "cat": category, "people": people, "one": 1})
     rows = tuple(sorted(frame["area"].unique()))
-    sums = frame.pivot_table(index="area", columns="cat", values=["one", "people"], aggfunc="sum")
-    sums = sums.reindex(index=list(rows)).fillna(0)
+    sums = frame.groupby(["area", "cat"])[["one", "people"]].sum()
     grid = {
-        v: sums[v].reindex(columns=list(columns)).fillna(0).to_numpy(np.int64)
+        v: sums[v].unstack("cat").reindex(index=list(rows), columns=list(columns)).fillna(0)
         for v in ("one", "people")
     }
-    return CountTable(rows, tuple(columns), grid["one"], grid["people"])
+    return CountTable(
+        rows, tuple(columns), grid["one"].to_numpy(np.int64), grid["people"].to_numpy(np.int64)
+    )
 
 
 def _activity_table(

@@ -11,11 +11,13 @@ level, rule, date and sources in the title block. No site is drawn.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import folium
 import h3
 import pandas as pd
+import shapely
 
 from geoplan.maps.build import base_map, map_frame, render_map
 from geoplan.maps.content import feature
@@ -62,7 +64,9 @@ def render_share_map(product: ShareProduct) -> str:
     return render_map(share_map(product), inline=True)
 
 
-def _area_feature(row: dict[str, object], geom: object, breaks: list[int]) -> dict[str, object]:
+def _area_feature(
+    row: Mapping[Hashable, object], geom: shapely.Geometry, breaks: list[int]
+) -> dict[str, object]:
     people = row["people"]
     hidden = people is None or people is pd.NA or (isinstance(people, float) and math.isnan(people))
     fill = INACCESSIBLE_GREY if hidden else choropleth_colour(float(people), breaks)  # type: ignore[arg-type]
@@ -70,7 +74,7 @@ def _area_feature(row: dict[str, object], geom: object, breaks: list[int]) -> di
     cells = [(str(k), _text(v)) for k, v in row.items() if k not in ("area_id", "area_name")]
     popup = popup_html(str(row["area_name"]), cells)
     tooltip = f"{row['area_name']}: {_text(people)} people, {_text(row['sites'])} sites"
-    return feature(geom, style, popup=popup, tooltip=tooltip)  # type: ignore[arg-type]
+    return feature(geom, style, popup=popup, tooltip=tooltip)
 
 
 def _text(value: object) -> str:
