@@ -72,7 +72,8 @@ def test_small_cell_and_its_complements_are_suppressed() -> None:
     result = suppress(table([[4, 20, 30], [25, 40, 50], [60, 70, 80]]), Threshold())
     assert result.primary[0, 0]
     assert result.hidden[0, 0]
-    assert result.hidden[0].sum() >= 2 and result.hidden[:, 0].sum() >= 2
+    assert result.hidden[0].sum() >= 2
+    assert result.hidden[:, 0].sum() >= 2
     assert recomputable(result.published_people()) == []
 
 
