@@ -168,6 +168,9 @@ class CoverageAsk:
     today: dt.date | None = None
     resolution: int | None = None
     generalised: bool = False
+    viewer_resolution: int | None = None
+    """The policy's viewer resolution a generalised analysis runs at (the cache's default if
+    None)."""
 
     def key(self, revision: int) -> tuple[Hashable, ...]:
         """The cache key at a workspace revision (defaults and today filled in, thresholds in
@@ -177,6 +180,7 @@ class CoverageAsk:
         return (
             revision,
             self.generalised,
+            self.viewer_resolution if self.generalised else None,
             self.period,
             params.threshold_minutes,
             params.h3_resolution,
@@ -230,7 +234,7 @@ def compute_coverage(store: Store, ask: CoverageAsk, *, viewer_resolution: int) 
         If an indicator's formula cannot be read.
     """
     params = ask.params()
-    generalised_to = viewer_resolution if ask.generalised else None
+    generalised_to = (ask.viewer_resolution or viewer_resolution) if ask.generalised else None
     layers = coverage_layers(store, site_layers=params.site_layers, generalised_to=generalised_to)
     period = Period.parse(ask.period) if ask.period else None
     result = coverage_from_layers(layers, period=period, today=ask.day(), params=params)

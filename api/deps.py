@@ -17,6 +17,7 @@ from api.cache import LayerReader
 from api.plans import PlanJobs
 from api.settings import Settings
 from geoplan.keys import ApiKey
+from geoplan.policy import Policy, read_policy
 from geoplan.store import Store
 
 
@@ -52,6 +53,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ReaderDep = Annotated[LayerReader, Depends(get_reader)]
 KeyDep = Annotated[ApiKey, Depends(get_key)]
+
+
+def get_policy(store: StoreDep) -> Policy:
+    """The workspace's protection policy, read per request (a policy change applies at once).
+
+    Not ``async``: it reads the workspace, so it runs in the thread pool.
+    """
+    return read_policy(store)
+
+
+PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 
 async def get_coverage(request: Request) -> CoverageCache:

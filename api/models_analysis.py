@@ -713,3 +713,22 @@ class LayersMapQuery(TilesQuery):
 
 class CoverageMapQuery(CoverageQuery, TilesQuery):
     """The options of `geoplan map coverage`, and those of the coverage routes."""
+
+
+class ShareMapQuery(BaseModel):
+    """The options of `geoplan map share`: counts per area for people outside the programme."""
+
+    model_config = _STRICT
+    by: str = Field(
+        "admin2",
+        pattern=r"^(admin1|admin2|h3:[0-9]{1,2})$",
+        description="admin1 or admin2 areas (by P-code), or H3 hexagons h3:RES no finer than "
+        "the policy's viewer resolution.",
+        examples=["h3:6"],
+    )
+    period: PeriodText | None = Field(
+        None,
+        description="Period START..END (default: the half-year up to `date`).",
+        examples=["2026-06-01..2026-11-30"],
+    )
+    date: Day | None = Field(None, description="The product's date (default: today).")

@@ -74,6 +74,7 @@ RULES: tuple[Rule, ...] = (
     Rule("DELETE", "/plans/{plan_id}", Role.PLANNER, "stops a running plan"),
     Rule("GET", "/maps/layers.html", Role.PLANNER, "exact positions: viewers use the layers"),
     Rule("GET", "/maps/coverage.html", Role.PLANNER, "exact positions: viewers use /coverage"),
+    Rule("GET", "/maps/share.html", Role.VIEWER, "counts per area, suppressed; no site on it"),
     Rule("GET", "/keys", Role.ADMIN),
     Rule("POST", "/keys", Role.ADMIN),
     Rule("DELETE", "/keys/{key_id}", Role.ADMIN),

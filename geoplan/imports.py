@@ -21,6 +21,7 @@ import shapely.geometry
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
+from geoplan.audit import Action, command_line_user, record_event
 from geoplan.boundaries import Boundaries
 from geoplan.catalog import LayerDef, get_layer
 from geoplan.errors import InputFileError, LayerValidationError, ParameterError
@@ -33,6 +34,7 @@ from geoplan.layers import (
 )
 from geoplan.outputs import private_file, write_csv
 from geoplan.progress import Progress
+from geoplan.protect import is_protected
 from geoplan.report import ValidationReport
 from geoplan.sources import ImportLimits, RawTable, SourceOptions, read_source
 from geoplan.spreadsheets import did_you_mean
@@ -322,6 +324,7 @@ def export_layer(
     *,
     fmt: ExportFormat | None = None,
     columns: Sequence[str] | None = None,
+    who: str | None = None,
 ) -> int:
     """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns, areas as WKT).
 
@@ -329,7 +332,8 @@ def export_layer(
     only when ``geometry`` (or ``lon``/``lat``) is among them: such a file, edited and imported
     with ``--update``, changes just those fields.
 
-    Returns the number of rows written.
+    An export of a sensitive layer's exact positions is written to the audit log, by ``who``
+    (the person at the command line by default). Returns the number of rows written.
 
     Raises
     ------
@@ -342,13 +346,24 @@ def export_layer(
         frame = _with_columns(frame, get_layer(layer), columns)
     if fmt == "csv":
         write_csv(_csv_table(frame), path)
-        return len(frame)
-    if not isinstance(frame, gpd.GeoDataFrame):  # visits: features without geometry
-        frame = gpd.GeoDataFrame(frame, geometry=[None] * len(frame), crs="EPSG:4326")
+    else:
+        _write_features(frame, layer, path, fmt)
+    if is_protected(get_layer(layer)):
+        what = f"{layer} to {path.name} ({fmt})"
+        who = who or command_line_user()
+        record_event(store, Action.EXPORT_EXACT, who=who, what=what, rows=len(frame))
+    return len(frame)
+
+
+def _write_features(frame: pd.DataFrame, layer: str, path: Path, fmt: ExportFormat) -> None:
+    features = (
+        frame
+        if isinstance(frame, gpd.GeoDataFrame)
+        else gpd.GeoDataFrame(frame, geometry=[None] * len(frame), crs="EPSG:4326")
+    )  # visits: features without geometry
     driver = "GeoJSON" if fmt == "geojson" else "GPKG"
     with private_file(path) as partial:
-        frame.to_file(partial, driver=driver, layer=layer, engine="pyogrio")
-    return len(frame)
+        features.to_file(partial, driver=driver, layer=layer, engine="pyogrio")
 
 
 def _with_columns(

@@ -20,6 +20,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from geoplan.audit import Action, command_line_user, record_event
 from geoplan.errors import NotFoundError, ParameterError
 from geoplan.store import KeyRecord, Store
 from geoplan.vocab import Role
@@ -61,10 +62,13 @@ def check_role(role: str) -> Role:
     return Role(role)
 
 
-def create_key(store: Store, *, role: str, name: str = "") -> tuple[ApiKey, str]:
+def create_key(
+    store: Store, *, role: str, name: str = "", who: str | None = None
+) -> tuple[ApiKey, str]:
     """Create a key with a role; returns what is stored and the key, which is not kept.
 
-    The workspace is created if it does not exist yet.
+    The workspace is created if it does not exist yet. The audit log records it, made by
+    ``who`` (the name of the key that asked, or the person at the command line by default).
 
     Raises
     ------
@@ -76,11 +80,14 @@ def create_key(store: Store, *, role: str, name: str = "") -> tuple[ApiKey, str]
     token = f"gpk_{key_id}_{secrets.token_urlsafe(32)}"
     key = ApiKey(key_id, role, name.strip(), _now())
     store.add_key(KeyRecord(key.key_id, _hash(token), key.role, key.name, key.created))
+    what = f"key {key.key_id} ({key.role}) {key.name!r}"
+    record_event(store, Action.KEY_CREATED, who=who or command_line_user(), what=what)
     return key, token
 
 
-def revoke_key(store: Store, key_id: str) -> ApiKey:
-    """Revoke a key by its id; the API refuses it from the next request on.
+def revoke_key(store: Store, key_id: str, *, who: str | None = None) -> ApiKey:
+    """Revoke a key by its id; the API refuses it from the next request on. The audit log
+    records it, by ``who`` (as for :func:`create_key`).
 
     Raises
     ------
@@ -90,7 +97,10 @@ def revoke_key(store: Store, key_id: str) -> ApiKey:
     record = store.revoke_key(key_id, when=_now())
     if record is None:
         raise NotFoundError(f"there is no key {key_id!r}; `geoplan keys list` shows the keys")
-    return _api_key(record)
+    key = _api_key(record)
+    what = f"key {key.key_id} ({key.role}) {key.name!r}"
+    record_event(store, Action.KEY_REVOKED, who=who or command_line_user(), what=what)
+    return key
 
 
 def list_keys(store: Store) -> list[ApiKey]:
@@ -108,6 +118,11 @@ def verify_key(store: Store, token: str) -> ApiKey | None:
         return None
     key = _api_key(record)
     return key if key.active else None
+
+
+def api_who(key: ApiKey) -> str:
+    """The "who" of audit entries made through the API: ``api:<key name> (<key id>)``."""
+    return f"api:{key.name or 'unnamed'} ({key.key_id})"
 
 
 def _api_key(record: KeyRecord) -> ApiKey:

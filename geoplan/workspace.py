@@ -10,7 +10,8 @@ never ask which backend they were given. The command line, the API and the demo 
   (coverage: :func:`geoplan.coverage.coverage_reusing_matrix` of :func:`coverage_layers`);
 - :func:`coverage_reach`, :func:`route_lines`: what the maps and schedules draw, made by the
   backend;
-- :func:`map_from_store`: any map of a workspace (the ``geoplan map`` command).
+- :func:`map_from_store`: any map of a workspace (the ``geoplan map`` command);
+- :func:`share_from_store`: a product for outside the programme (``geoplan share``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from geoplan.planning import (
 from geoplan.progress import Progress, tell
 from geoplan.protect import generalise_frames
 from geoplan.schedules import straight_line
+from geoplan.share import ShareInputs, ShareProduct, ShareRequest, share_product
 from geoplan.store import Store
 from geoplan.travel.backend import (
     BackendOptions,
@@ -356,3 +358,38 @@ def map_from_store(
     return plan_map(
         plan, frames, lines=lines, tiles=request.tiles, basemap=request.basemap, paper=request.paper
     )
+
+
+# --- shared products --------------------------------------------------------------------------
+
+
+def share_from_store(
+    store: Store,
+    request: ShareRequest,
+    *,
+    backend: TravelTimeBackend | None = None,
+    today: dt.date | None = None,
+) -> ShareProduct:
+    """A product for outside the programme (:func:`geoplan.share.share_product`) of a
+    workspace: its sensitive layers, visits and admin areas, and for ``coverage`` the
+    coverage analysis of the request's period."""
+    layers = coverage_layers(store)
+    covered = None
+    if request.kind == "coverage":
+        result = coverage_from_layers(
+            layers, backend=backend or travel_time_backend(), period=request.period, today=today
+        )
+        covered = dict(zip(result.sites["id"].astype(str), result.sites["covered"], strict=True))
+    sources = ["gathering_points", "detention_centres"]
+    if request.kind == "activities":
+        sources.append("outreach_visits")
+    if request.kind == "coverage":
+        sources += ["clinics", "teams", "outreach_visits"]
+    inputs = ShareInputs(
+        sites=layers.sites,
+        visits=layers.visits,
+        admin_areas=layers.admin_areas,
+        sources=(*(f"{name} (workspace layer)" for name in sources),),
+        covered=covered,
+    )
+    return share_product(inputs, request, made=today or dt.date.today())

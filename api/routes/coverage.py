@@ -40,7 +40,7 @@ from api.responses import PROBLEMS, Responses
 from api.settings import Settings
 from geoplan.coverage import CoverageParams
 from geoplan.keys import ApiKey
-from geoplan.vocab import Role
+from geoplan.policy import read_policy
 
 router = APIRouter(
     prefix="/coverage", tags=["coverage"], responses=PROBLEMS, dependencies=[Depends(get_key)]
@@ -73,8 +73,8 @@ def get_gaps(
     days overdue. `gap` picks the kind, `layer` the sites' layer. Viewers get an analysis made
     from each sensitive site's coarse H3 cell centre, and each site at that centre, without
     name, free text, travel times or minutes."""
-    viewer = key.role == Role.VIEWER
     tables = tables_for(coverage, query, key, settings)
+    viewer = tables.generalised
     chosen = tables.selections[(query.gap, query.layer)]
     offset, limit = query.offset, _limit(query.limit, settings)
     page = [tables.sites[i] for i in chosen[offset : offset + limit]]
@@ -197,9 +197,10 @@ def tables_for(
         403 when a viewer asks for hexagons finer than the viewers' resolution.
     """
     resolution = query.resolution
-    viewer = key.role == Role.VIEWER
+    policy = read_policy(coverage.store)
+    viewer = policy.generalises(key.role)
     if viewer:
-        allowed = settings.viewer_h3_resolution
+        allowed = policy.viewer_resolution
         if resolution is not None and resolution > allowed:
             msg = (
                 f"resolution {resolution}: a viewer may ask for H3 resolution {allowed} or coarser"
@@ -212,6 +213,7 @@ def tables_for(
         today=query.date,
         resolution=resolution,
         generalised=viewer,
+        viewer_resolution=policy.viewer_resolution if viewer else None,
     )
     tables = coverage.tables(ask)
     if tables.generalised != viewer:  # the cache key keeps them apart: never pass one as the other

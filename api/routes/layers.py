@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field, create_model
 
-from api.deps import KeyDep, ReaderDep, SettingsDep, StoreDep
+from api.deps import KeyDep, PolicyDep, ReaderDep, SettingsDep, StoreDep
 from api.errors import ETAG_PATTERN, IF_MATCH, report_problems, scrub
 from api.features import edit_from, feature_dicts, shape_of
 from api.models import (
@@ -59,6 +59,7 @@ from api.responses import (
     problem,
 )
 from api.settings import MIB, Settings
+from geoplan.audit import Action, record_event
 from geoplan.catalog import FieldDef, LayerDef, load_catalog
 from geoplan.edits import (
     Versioned,
@@ -70,9 +71,11 @@ from geoplan.edits import (
 )
 from geoplan.errors import ImportLimitError, LayerValidationError, NotFoundError
 from geoplan.imports import ImportOptions, ImportResult, import_file
-from geoplan.keys import ApiKey
+from geoplan.keys import ApiKey, api_who
 from geoplan.layers import ColumnMapping
 from geoplan.outputs import safe_frame
+from geoplan.policy import Policy
+from geoplan.protect import is_protected
 from geoplan.query import RowFilter, filter_rows, filterable_fields, time_span
 from geoplan.report import ValidationReport
 from geoplan.sources import (
@@ -132,11 +135,11 @@ def build_router() -> APIRouter:
 
 
 def list_collections(
-    request: Request, key: KeyDep, reader: ReaderDep, settings: SettingsDep
+    request: Request, key: KeyDep, reader: ReaderDep, policy: PolicyDep
 ) -> Collections:
     """Every layer with its extent, as the caller's role sees it."""
     collections = [
-        _collection(request, layer, key, reader, settings) for layer in load_catalog().values()
+        _collection(request, layer, key, reader, policy) for layer in load_catalog().values()
     ]
     return Collections(collections=collections, links=[link(request, "/collections", "self")])
 
@@ -224,10 +227,10 @@ IfMatch = Annotated[
 
 def _describe_handler(layer: LayerDef) -> Callable[..., Any]:
     def describe(
-        *, request: Request, key: KeyDep, reader: ReaderDep, settings: SettingsDep
+        *, request: Request, key: KeyDep, reader: ReaderDep, policy: PolicyDep
     ) -> Collection:
         """{layer}: the layer's description and extent"""
-        return _collection(request, layer, key, reader, settings)
+        return _collection(request, layer, key, reader, policy)
 
     return describe
 
@@ -238,12 +241,14 @@ def _items_handler(layer: LayerDef) -> Callable[..., Any]:
         request: Request,
         key: KeyDep,
         reader: ReaderDep,
+        store: StoreDep,
+        policy: PolicyDep,
         settings: SettingsDep,
         query: BaseModel,
     ) -> Response:
         """{layer}: features, filtered and paged"""
-        viewer = generalised_for(layer, key.role)
-        frame = _frame(reader, layer, settings, viewer=viewer)
+        viewer = _generalised(policy, layer, key.role)
+        frame = _frame(reader, layer, policy, viewer=viewer)
         matched = filter_rows(frame, layer, _selection(layer, query))
         chosen = "limit" in query.model_fields_set
         asked = getattr(query, "limit", PAGE_DEFAULT) if chosen else settings.page_limit_default
@@ -259,6 +264,8 @@ def _items_handler(layer: LayerDef) -> Callable[..., Any]:
             "links": _page_links(request, layer, offset, limit, len(matched)),
         }
         model = collection_out(layer.name, viewer=viewer).model_validate(body)
+        if not viewer:
+            _audit_read(store, layer, key, f"GET /collections/{layer.name}/items", len(page))
         return _geojson(model)
 
     return _typed(items, query=Annotated[items_query(layer.name), Query()])
@@ -271,13 +278,17 @@ def _item_handler(layer: LayerDef) -> Callable[..., Any]:
         key: KeyDep,
         reader: ReaderDep,
         store: StoreDep,
-        settings: SettingsDep,
+        policy: PolicyDep,
         feature_id: FeatureId,
     ) -> Response:
         """{layer}: one feature (with its ETag, for editing)"""
-        if not generalised_for(layer, key.role):
-            return _feature_response(request, layer, read_feature(store, layer.name, feature_id))
-        frame = _frame(reader, layer, settings, viewer=True)
+        if not _generalised(policy, layer, key.role):
+            response = _feature_response(
+                request, layer, read_feature(store, layer.name, feature_id)
+            )
+            _audit_read(store, layer, key, f"GET /collections/{layer.name}/items/{feature_id}", 1)
+            return response
+        frame = _frame(reader, layer, policy, viewer=True)
         row = frame.loc[frame[layer.id_field] == feature_id]
         if row.empty:
             raise NotFoundError(f"{layer.name} has no feature {feature_id!r}")
@@ -290,10 +301,20 @@ def _item_handler(layer: LayerDef) -> Callable[..., Any]:
     return get_item
 
 
-def _frame(reader: ReaderDep, layer: LayerDef, settings: Settings, *, viewer: bool) -> pd.DataFrame:
-    return reader.frame(
-        layer.name, generalised_to=settings.viewer_h3_resolution if viewer else None
-    )
+def _frame(reader: ReaderDep, layer: LayerDef, policy: Policy, *, viewer: bool) -> pd.DataFrame:
+    resolution = policy.layer(layer.name).resolution
+    return reader.frame(layer.name, generalised_to=resolution if viewer else None)
+
+
+def _generalised(policy: Policy, layer: LayerDef, role: str) -> bool:
+    """Whether the policy shows this role the layer's positions generalised."""
+    return generalised_for(layer, Role.VIEWER) and not policy.sees_exact(layer.name, role)
+
+
+def _audit_read(store: Store, layer: LayerDef, key: ApiKey, what: str, rows: int) -> None:
+    """One audit entry for a read of a sensitive layer's exact positions."""
+    if is_protected(layer):
+        record_event(store, Action.READ_EXACT, who=api_who(key), what=what, rows=rows)
 
 
 def _selection(layer: LayerDef, query: BaseModel) -> RowFilter:
@@ -360,10 +381,10 @@ def _feature_response(
 
 
 def _collection(
-    request: Request, layer: LayerDef, key: ApiKey, reader: ReaderDep, settings: Settings
+    request: Request, layer: LayerDef, key: ApiKey, reader: ReaderDep, policy: Policy
 ) -> Collection:
-    viewer = generalised_for(layer, key.role)
-    frame = _frame(reader, layer, settings, viewer=viewer)
+    viewer = _generalised(policy, layer, key.role)
+    frame = _frame(reader, layer, policy, viewer=viewer)
     base = f"/collections/{layer.name}"
     return Collection(
         id=layer.name,

@@ -26,6 +26,7 @@ from geoplan.cli.common import (
     progress_bar,
     travel_backend,
 )
+from geoplan.cli.share import record_map_export, share_map_command
 
 # --- weekly plan ----------------------------------------------------------------------------
 
@@ -144,7 +145,8 @@ def _print_written(folder: Path, written: dict[str, Path]) -> None:
 @app.command("map")
 def map_command(
     kind: Annotated[
-        str, typer.Argument(help="Which map: layers, coverage or plan.", metavar="KIND")
+        str,
+        typer.Argument(help="Which map: layers, coverage, plan or share.", metavar="KIND"),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
         "map.html"
@@ -199,6 +201,12 @@ def map_command(
             help="Link Leaflet from its CDN instead of embedding it (smaller file; needs internet).",
         ),
     ] = False,
+    by: Annotated[
+        str, typer.Option("--by", help="share map: admin1, admin2 or h3:RES (see geoplan share).")
+    ] = "admin2",
+    period: Annotated[
+        str | None, typer.Option(help="share map: period START..END (default: half a year).")
+    ] = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Draw an HTML map of the workspace: its layers, its coverage gaps or the coming week's plan.
@@ -209,10 +217,12 @@ def map_command(
     reach ringed in red, proposed new stops. [bold]plan[/bold]: each team-day route in its
     team's colour with numbered stops and arrival times, a toggle per team and per day, and
     left-out sites with their reason, one day at a time with a day switcher and a team x day
-    panel. Every map has a legend, a scale bar, full screen, a measuring tool and prints on one
-    page (A4 landscape by default, --paper A3) with a north arrow and an overview inset; it
-    opens and reads without internet: roads, water and place names come from the --roads or
-    --basemap extract, drawn offline, and no tile server is asked anything.
+    panel. [bold]share[/bold]: people and sites per area, suppressed under the policy's
+    threshold, with no site on it: the one map to hand outside the programme (see
+    `geoplan share`). Every map has a legend, a scale bar, full screen, a measuring tool and
+    prints on one page (A4 landscape by default, --paper A3) with a north arrow and an overview
+    inset; it opens and reads without internet: roads, water and place names come from the
+    --roads or --basemap extract, drawn offline, and no tile server is asked anything.
 
     [bold]Examples[/bold]
 
@@ -221,11 +231,16 @@ def map_command(
       geoplan map coverage --date 2026-03-01 --basemap libya.osm.pbf -o gaps.html
 
       geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf --paper A3 -o week49.html
+
+      geoplan map share --by h3:6 -o shared.html
     """
     from geoplan.basemap import read_basemap  # noqa: PLC0415  (fast --help)
     from geoplan.maps import MAP_KINDS, Paper, map_frame, save_map  # noqa: PLC0415
     from geoplan.workspace import MapRequest, map_from_store  # noqa: PLC0415
 
+    if kind == "share":  # counts per area for outsiders: see `geoplan share`
+        share_map_command(output, by=by, period=period, date=date, workspace=workspace)
+        return
     if kind not in MAP_KINDS:
         raise typer.BadParameter(
             f"{kind!r} is not one of {', '.join(MAP_KINDS)}", param_hint="KIND"
@@ -250,6 +265,7 @@ def map_command(
         )
         drawn = map_from_store(kind, store, request=request, progress=tell)
         save_map(drawn, output, inline=not online_assets)
+    record_map_export(store, kind, output, map_frame(drawn).sensitive)
     size = output.stat().st_size / 1e6
     out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
     if online_tiles and map_frame(drawn).sensitive:

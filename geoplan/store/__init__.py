@@ -2,7 +2,7 @@
 
 :class:`Store` declares everything callers ask of a workspace: its layers (read, upsert,
 delete, by id and version), its settings, its API keys (records only; the key logic is
-:mod:`geoplan.keys`) and a cheap way to learn that something changed. Callers hold a
+:mod:`geoplan.keys`), its audit log (append and read; the chain is :mod:`geoplan.audit`) and a cheap way to learn that something changed. Callers hold a
 :class:`Store` from :func:`open_store` and never ask which implementation it is.
 
 Every store keeps the same promises: each write is one transaction (committed whole or not at
@@ -94,6 +94,28 @@ class KeyRecord:
     name: str
     created: str
     revoked: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry of the audit log (:mod:`geoplan.audit` makes and checks them).
+
+    ``sequence`` counts from 1; ``previous`` is the hash of the entry before (64 zeros for the
+    first) and ``hash`` the SHA-256 of this entry's other fields.
+    """
+
+    sequence: int
+    when: str
+    who: str
+    action: str
+    what: str
+    rows: int | None
+    previous: str
+    hash: str
+
+
+AuditSeal = Callable[[int, str], AuditRecord]
+"""Makes the next audit entry from its sequence number and the hash of the entry before."""
 
 
 class Store(Protocol):
@@ -201,6 +223,18 @@ class Store(Protocol):
     def revoke_key(self, key_id: str, *, when: str) -> KeyRecord | None:
         """Mark a key revoked at ``when`` (kept if it already was); its record after that,
         or None if there is no such key."""
+        ...
+
+    def append_audit(self, seal: AuditSeal) -> AuditRecord:
+        """Append one audit entry, creating the workspace if needed: inside one write
+        transaction, call ``seal(next sequence, hash of the last entry or 64 zeros)``, keep
+        what it returns and count it among the entries ever appended. Entries are never
+        updated or deleted through the store."""
+        ...
+
+    def read_audit(self) -> tuple[list[AuditRecord], int]:
+        """Every audit entry in sequence order, and how many entries were ever appended (kept
+        apart from the entries, so that deleting the last ones shows)."""
         ...
 
 

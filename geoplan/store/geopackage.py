@@ -32,6 +32,8 @@ from geoplan.layers import column_from_values
 from geoplan.outputs import create_private, disk_full, is_disk_full
 from geoplan.progress import Progress
 from geoplan.store import (
+    AuditRecord,
+    AuditSeal,
     BBox,
     KeyRecord,
     LayerInfo,
@@ -55,6 +57,16 @@ _KEY_SCHEMA = (
     "name TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT)"
 )
 _KEY_COLUMNS = "key_id, hash, role, name, created, revoked"
+AUDIT_TABLE = "geoplan_audit_log"
+# AUTOINCREMENT: SQLite keeps the highest sequence ever given in sqlite_sequence, so deleting
+# the last entries still shows (read_audit reports it as the count ever appended).
+_AUDIT_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} ("
+    "sequence INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, "
+    "action TEXT NOT NULL, what TEXT NOT NULL, rows INTEGER, previous TEXT NOT NULL, "
+    "hash TEXT NOT NULL)"
+)
+_AUDIT_COLUMNS = "sequence, at, who, action, what, rows, previous, hash"
 FileVersion = tuple[int, int, int]
 """The file's device, inode and SQLite data version."""
 
@@ -298,6 +310,43 @@ class GeoPackageStore:
                 return []
             sql = f"SELECT {_KEY_COLUMNS} FROM {KEY_TABLE} {clause}"  # noqa: S608
             return [KeyRecord(*row) for row in conn.execute(sql, params)]
+
+    # -- audit log -------------------------------------------------------------------------
+
+    def append_audit(self, seal: AuditSeal) -> AuditRecord:
+        """Append the entry ``seal`` makes, in one transaction with reading the last one."""
+        with self._write() as conn:
+            conn.execute(_AUDIT_SCHEMA)
+            last = conn.execute(
+                f"SELECT sequence, hash FROM {AUDIT_TABLE} ORDER BY sequence DESC LIMIT 1"  # noqa: S608
+            ).fetchone()
+            appended = _appended(conn)
+            record = seal(appended + 1, last[1] if last else "0" * 64)
+            conn.execute(
+                f"INSERT INTO {AUDIT_TABLE} ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                (
+                    record.sequence,
+                    record.when,
+                    record.who,
+                    record.action,
+                    record.what,
+                    record.rows,
+                    record.previous,
+                    record.hash,
+                ),
+            )
+        return record
+
+    def read_audit(self) -> tuple[list[AuditRecord], int]:
+        """Every entry in sequence order and the highest sequence ever given."""
+        if not self.exists():
+            return [], 0
+        with self._connection() as conn:
+            if not _has_table(conn, AUDIT_TABLE):
+                return [], 0
+            sql = f"SELECT {_AUDIT_COLUMNS} FROM {AUDIT_TABLE} ORDER BY sequence"  # noqa: S608
+            records = [AuditRecord(*row) for row in conn.execute(sql)]
+            return records, _appended(conn)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -639,6 +688,14 @@ def _column_sql(f: FieldDef, definition: LayerDef) -> str:
 
 def _geometry_type(definition: LayerDef) -> str:
     return "POINT" if definition.geometry == "Point" else "MULTIPOLYGON"
+
+
+def _appended(conn: sqlite3.Connection) -> int:
+    """The highest audit sequence SQLite ever gave (0 before the first entry)."""
+    if not _has_table(conn, "sqlite_sequence"):
+        return 0
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (AUDIT_TABLE,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

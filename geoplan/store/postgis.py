@@ -47,6 +47,8 @@ from geoplan.errors import ConflictError, StoreError
 from geoplan.layers import column_from_values
 from geoplan.progress import Progress
 from geoplan.store import (
+    AuditRecord,
+    AuditSeal,
     BBox,
     KeyRecord,
     LayerInfo,
@@ -84,7 +86,14 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS geoplan_api_keys ("
     "key_id text PRIMARY KEY, hash text NOT NULL, role text NOT NULL, "
     "name text NOT NULL DEFAULT '', created text NOT NULL, revoked text)",
+    # the highest audit sequence ever given, so that deleting the last entries still shows
+    "ALTER TABLE geoplan_workspace ADD COLUMN IF NOT EXISTS audit_appended bigint NOT NULL "
+    "DEFAULT 0",
+    "CREATE TABLE IF NOT EXISTS geoplan_audit_log ("
+    "sequence bigint PRIMARY KEY, at text NOT NULL, who text NOT NULL, action text NOT NULL, "
+    "what text NOT NULL, rows bigint, previous text NOT NULL, hash text NOT NULL)",
 )
+_AUDIT_COLUMNS = "sequence, at, who, action, what, rows, previous, hash"
 _WATCHED = ("geoplan_settings", "geoplan_api_keys")
 """Tables beside the layers whose every change moves the revision."""
 _TOUCH_FUNCTION = """
@@ -330,6 +339,50 @@ class PostGISStore:
                 return []
             query = "SELECT key_id, hash, role, name, created, revoked FROM geoplan_api_keys "
             return [KeyRecord(*row) for row in conn.execute(query + clause, params)]
+
+    # -- audit log -------------------------------------------------------------------------
+
+    def append_audit(self, seal: AuditSeal) -> AuditRecord:
+        """Append the entry ``seal`` makes, in the write that holds the workspace row (so
+        entries from several workers chain one after the other)."""
+
+        def write(conn: psycopg.Connection) -> AuditRecord:
+            last = conn.execute(
+                "SELECT hash FROM geoplan_audit_log ORDER BY sequence DESC LIMIT 1"
+            ).fetchone()
+            row = conn.execute("SELECT audit_appended FROM geoplan_workspace").fetchone()
+            record = seal(int(row[0]) + 1 if row else 1, last[0] if last else "0" * 64)
+            conn.execute(
+                f"INSERT INTO geoplan_audit_log ({_AUDIT_COLUMNS}) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    record.sequence,
+                    record.when,
+                    record.who,
+                    record.action,
+                    record.what,
+                    record.rows,
+                    record.previous,
+                    record.hash,
+                ),
+            )
+            conn.execute("UPDATE geoplan_workspace SET audit_appended = %s", (record.sequence,))
+            return record
+
+        return self._write(write)
+
+    def read_audit(self) -> tuple[list[AuditRecord], int]:
+        """Every entry in sequence order and the highest sequence ever given."""
+        with self._connection() as conn:
+            if not _has_table(conn, "geoplan_audit_log"):
+                return [], 0
+            rows = conn.execute(
+                f"SELECT {_AUDIT_COLUMNS} FROM geoplan_audit_log ORDER BY sequence"  # noqa: S608
+            ).fetchall()
+            appended = conn.execute("SELECT audit_appended FROM geoplan_workspace").fetchone()
+            records = [AuditRecord(*row) for row in rows]
+            top = max([int(appended[0]) if appended else 0, *(r.sequence for r in records)])
+            return records, top
 
     # -- plumbing --------------------------------------------------------------------------
 
