@@ -23,8 +23,10 @@ CONFORMANCE = (
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-"""The service-desc link's type: the one OWSLib's ``api()`` looks for (OGC API - Features Part 1
-names the OpenAPI 3.0 media type)."""
+"""The first service-desc link's type, of the OpenAPI 3.0 document at ``/api``: the one OWSLib's
+``api()`` looks for (OGC API - Features Part 1 names the OpenAPI 3.0 media type)."""
+OPENAPI_31 = "application/vnd.oai.openapi+json;version=3.1"
+"""The type of ``/openapi.json`` as FastAPI writes it (OpenAPI 3.1), the second service-desc."""
 
 
 def parse_bbox(text: str) -> BBox:

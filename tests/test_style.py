@@ -83,7 +83,9 @@ def test_no_colour_is_written_outside_the_palette() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{line}: {text[:60]!r}"
         for path in _sources()
-        for line, text in _colour_literals(path.read_text(encoding="utf-8"), names=TERMINAL not in path.parents)
+        for line, text in _colour_literals(
+            path.read_text(encoding="utf-8"), names=TERMINAL not in path.parents
+        )
     ]
     assert found == [], "name these colours in geoplan/maps/style.py:\n" + "\n".join(found)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.deps import KeyDep, StoreDep
 from api.models import Conformance, Health, LandingPage
-from api.ogc import CONFORMANCE, JSON, OPENAPI, link, only_params
+from api.ogc import CONFORMANCE, JSON, OPENAPI, OPENAPI_31, link, only_params
 from api.responses import BAD_QUERY, PROBLEMS
 
 router = APIRouter(responses=PROBLEMS)
@@ -35,7 +35,8 @@ def landing(request: Request, key: KeyDep) -> LandingPage:
         description="Layers of a humanitarian outreach operation, as OGC API - Features.",
         links=[
             link(request, "/", "self", JSON, "This document"),
-            link(request, "/openapi.json", "service-desc", OPENAPI, "The API definition"),
+            link(request, "/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(request, "/openapi.json", "service-desc", OPENAPI_31, "The API definition (3.1)"),
             link(request, "/docs", "service-doc", "text/html", "The API documentation"),
             link(request, "/conformance", "conformance", JSON, "Conformance classes"),
             link(request, "/collections", "data", JSON, "The layers"),
