@@ -277,7 +277,11 @@ def _qgis(server: Server, layer: str, key: str, folder: Path) -> dict[str, Any]:
 def qgis() -> None:
     """Skip (or fail in CI) unless the system Python imports QGIS."""
     probe = [str(SYSTEM_PYTHON), "-c", "import qgis.core"]
-    if not SYSTEM_PYTHON.exists() or subprocess.run(probe, capture_output=True).returncode:
+    found = (
+        SYSTEM_PYTHON.exists()
+        and not subprocess.run(probe, capture_output=True, check=False).returncode
+    )
+    if not found:
         skip_or_fail("QGIS's Python bindings are missing (apt-get install python3-qgis)")
 
 
