@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.deps import KeyDep, StoreDep
 from api.models import Conformance, Health, LandingPage
-from api.ogc import CONFORMANCE, JSON, OPENAPI, OPENAPI_31, link, only_params
+from api.ogc import CONFORMANCE, JSON, OPENAPI, link, only_params
 from api.responses import BAD_QUERY, PROBLEMS
 
 router = APIRouter(responses=PROBLEMS)
@@ -36,7 +36,9 @@ def landing(request: Request, key: KeyDep) -> LandingPage:
         links=[
             link(request, "/", "self", JSON, "This document"),
             link(request, "/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
-            link(request, "/openapi.json", "service-desc", OPENAPI_31, "The API definition (3.1)"),
+            link(
+                request, "/openapi.json", "service-desc", JSON, "The API definition (OpenAPI 3.1)"
+            ),
             link(request, "/docs", "service-doc", "text/html", "The API documentation"),
             link(request, "/conformance", "conformance", JSON, "Conformance classes"),
             link(request, "/collections", "data", JSON, "The layers"),
