@@ -243,8 +243,9 @@ def _items_handler(layer: LayerDef) -> Callable[..., Any]:
     ) -> Response:
         """{layer}: features, filtered and paged"""
         viewer = generalised_for(layer, key.role)
-        frame = _frame(reader, layer, settings, viewer=viewer)
-        matched = filter_rows(frame, layer, _selection(layer, query))
+        selection = _selection(layer, query)
+        frame = _candidates(reader, layer, settings, selection, viewer=viewer)
+        matched = filter_rows(frame, layer, selection)
         chosen = "limit" in query.model_fields_set
         asked = getattr(query, "limit", PAGE_DEFAULT) if chosen else settings.page_limit_default
         limit = min(asked, settings.page_limit_max)
@@ -294,6 +295,19 @@ def _frame(reader: ReaderDep, layer: LayerDef, settings: Settings, *, viewer: bo
     return reader.frame(
         layer.name, generalised_to=settings.viewer_h3_resolution if viewer else None
     )
+
+
+def _candidates(
+    reader: ReaderDep, layer: LayerDef, settings: Settings, selection: RowFilter, *, viewer: bool
+) -> pd.DataFrame:
+    """The rows a selection can match: with a bbox (not crossing the antimeridian) only those
+    the spatial index finds in it, on the positions the caller sees (generalised for a viewer);
+    :func:`geoplan.query.filter_rows` then applies the whole selection to them."""
+    bbox = selection.bbox
+    if bbox is None or not layer.has_geometry or bbox[0] > bbox[2]:
+        return _frame(reader, layer, settings, viewer=viewer)
+    resolution = settings.viewer_h3_resolution if viewer else None
+    return reader.within(layer.name, bbox, generalised_to=resolution)
 
 
 def _selection(layer: LayerDef, query: BaseModel) -> RowFilter:
