@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 from starlette.routing import compile_path
 
@@ -24,7 +23,7 @@ from api.auth import KEY_HEADER, AuthMiddleware, RoutePattern
 from api.cache import LayerReader
 from api.errors import add_error_handlers
 from api.limits import BodyLimitMiddleware
-from api.models import Problem
+from api.openapi import openapi_document
 from api.plans import PlanJobs
 from api.roles import route_roles
 from api.routes import coverage, docs, keys, layers, maps, meta, plans
@@ -35,7 +34,8 @@ from geoplan.store import open_store
 DESCRIPTION = """
 Layers, coverage and plans of a humanitarian outreach operation.
 
-Send an API key in the `X-API-Key` header (make one with `geoplan keys create --role ROLE`).
+Send an API key in the `X-API-Key` header, as `Authorization: Bearer <key>`, or as the password
+of HTTP Basic with any user name (make one with `geoplan keys create --role ROLE`).
 Roles: **viewer** reads layers, with gathering points and detention centres generalised to
 coarse H3 cells and their free text left out, and the coverage tables generalised alike;
 **planner** reads everything, records visits, plans weeks and draws maps; **admin** also edits
@@ -124,8 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=[KEY_HEADER, "If-Match", "Content-Type"],
-            expose_headers=["ETag", "Location"],
+            allow_headers=[KEY_HEADER, "Authorization", "If-Match", "Content-Type"],
+            expose_headers=["ETag", "Location", "WWW-Authenticate"],
         )
     app.add_middleware(TrustedHostMiddleware, hosts=settings.accepted_hosts())
     app.add_middleware(SecurityHeadersMiddleware)
@@ -144,14 +144,7 @@ def route_patterns(app: FastAPI) -> list[RoutePattern]:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with the problem+json schema the error responses refer to."""
+    """The OpenAPI 3.1 document, built once (see :mod:`api.openapi`)."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        schemas.update(problem.pop("$defs", {}))
-        schemas["Problem"] = problem
-        app.openapi_schema = schema
+        app.openapi_schema = openapi_document(app)
     return app.openapi_schema

@@ -23,8 +23,11 @@ CONFORMANCE = (
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-"""The service-desc link's type: the one OWSLib's ``api()`` looks for (OGC API - Features Part 1
-names the OpenAPI 3.0 media type)."""
+"""The first service-desc link's type, of the OpenAPI 3.0 document at ``/api``: the one OWSLib's
+``api()`` looks for (OGC API - Features Part 1 names the OpenAPI 3.0 media type)."""
+OPENAPI_31 = "application/vnd.oai.openapi+json;version=3.1"
+"""The OpenAPI type of ``/openapi.json`` as FastAPI writes it (3.1), when a client asks for it;
+the landing page's second service-desc link types it plain JSON, as it is served by default."""
 
 
 def parse_bbox(text: str) -> BBox:

@@ -49,6 +49,7 @@ def _layer_writes(layer: str, role: str, note: str) -> tuple[Rule, ...]:
 RULES: tuple[Rule, ...] = (
     Rule("GET", "/health", OPEN, "liveness; says nothing about the data"),
     Rule("GET", "/openapi.json", OPEN, "the API's description; no data"),
+    Rule("GET", "/api", OPEN, "the API's description in OpenAPI 3.0; no data"),
     Rule("GET", "/docs", OPEN, "interactive documentation; no data"),
     Rule("GET", "/docs/assets/{asset}", OPEN, "the documentation's script and styles; no data"),
     Rule("GET", "/", Role.VIEWER, "OGC API landing page"),

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyogrio.raw
 import shapely
 import shapely.geometry
 from pyproj import Geod
@@ -36,7 +38,7 @@ from geoplan.outputs import private_file, write_csv
 from geoplan.progress import Progress
 from geoplan.protect import is_protected
 from geoplan.report import ValidationReport
-from geoplan.sources import ImportLimits, RawTable, SourceOptions, read_source
+from geoplan.sources import WGS84, ImportLimits, RawTable, SourceOptions, read_source
 from geoplan.spreadsheets import did_you_mean
 from geoplan.store import Store, WriteResult
 
@@ -326,7 +328,12 @@ def export_layer(
     columns: Sequence[str] | None = None,
     who: str | None = None,
 ) -> int:
-    """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns, areas as WKT).
+    """Write a layer to GeoJSON, GeoPackage or CSV, in a form ``geoplan import`` reads back.
+
+    GeoPackage keeps dates as DATE columns and writes a layer without geometry (visits,
+    indicators) as an attribute table; CSV writes points as lon/lat columns and other
+    geometries as a ``wkt`` column; GeoJSON writes dates as ISO text (it has no date type) and
+    features of a layer without geometry with a null geometry.
 
     With ``columns``, only those fields (the id always first) are written, and the geometry
     only when ``geometry`` (or ``lon``/``lat``) is among them: such a file, edited and imported
@@ -341,29 +348,25 @@ def export_layer(
         If ``columns`` names something that is not a field of the layer.
     """
     fmt = fmt or _format_from_suffix(path)
-    frame = _exportable(store.read(layer))
+    frame = store.read(layer)
     if columns is not None:
         frame = _with_columns(frame, get_layer(layer), columns)
     if fmt == "csv":
-        write_csv(_csv_table(frame), path)
+        write_csv(_csv_table(_dates_as_text(frame)), path)
+    elif fmt == "gpkg":
+        with private_file(path) as partial:
+            _write_geopackage(frame, get_layer(layer), partial)
     else:
-        _write_features(frame, layer, path, fmt)
+        geojson = _dates_as_text(frame)
+        if not isinstance(geojson, gpd.GeoDataFrame):  # GeoJSON features carry a geometry
+            geojson = gpd.GeoDataFrame(geojson, geometry=[None] * len(geojson), crs=WGS84)
+        with private_file(path) as partial:
+            geojson.to_file(partial, driver="GeoJSON", layer=layer, engine="pyogrio")
     if is_protected(get_layer(layer)):
         what = f"{layer} to {path.name} ({fmt})"
         who = who or command_line_user()
         record_event(store, Action.EXPORT_EXACT, who=who, what=what, rows=len(frame))
     return len(frame)
-
-
-def _write_features(frame: pd.DataFrame, layer: str, path: Path, fmt: ExportFormat) -> None:
-    features = (
-        frame
-        if isinstance(frame, gpd.GeoDataFrame)
-        else gpd.GeoDataFrame(frame, geometry=[None] * len(frame), crs="EPSG:4326")
-    )  # visits: features without geometry
-    driver = "GeoJSON" if fmt == "geojson" else "GPKG"
-    with private_file(path) as partial:
-        features.to_file(partial, driver=driver, layer=layer, engine="pyogrio")
 
 
 def _with_columns(
@@ -384,6 +387,51 @@ def _with_columns(
     return pd.DataFrame(frame[fields])
 
 
+def _write_geopackage(frame: pd.DataFrame, definition: LayerDef, path: Path) -> None:
+    """One layer in a new GeoPackage: dates as DATE (numpy days, which GDAL writes as OFTDate;
+    GeoDataFrame.to_file would write DATETIME), missing counts as NULL, geometry only if the
+    layer has one."""
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    names = [c for c in frame.columns if not spatial or c != frame.geometry.name]
+    dates = {f.name for f in definition.fields if f.type == "date"}
+    columns = [_gpkg_column(frame[name], is_date=name in dates) for name in names]
+    pyogrio.raw.write(
+        path,
+        geometry=shapely.to_wkb(frame.geometry.to_numpy()) if spatial else None,
+        field_data=[values for values, _ in columns],
+        fields=names,
+        field_mask=[mask for _, mask in columns],
+        layer=definition.name,
+        driver="GPKG",
+        geometry_type=_geometry_type(frame, definition) if spatial else None,
+        crs=WGS84 if spatial else None,
+        promote_to_multi=False,
+    )
+
+
+def _geometry_type(frame: gpd.GeoDataFrame, definition: LayerDef) -> str:
+    """The layer's one geometry type (zones are stored as MultiPolygon), or Unknown if mixed."""
+    kinds = set(frame.geom_type.dropna())
+    if not kinds:
+        return definition.geometry
+    return kinds.pop() if len(kinds) == 1 else "Unknown"
+
+
+def _gpkg_column(series: pd.Series, *, is_date: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """A column's values for :func:`pyogrio.raw.write` and its mask of missing values."""
+    missing = series.isna().to_numpy(dtype=bool)
+    if is_date:
+        return pd.to_datetime(series).to_numpy().astype("datetime64[D]"), None
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        kind = "bool" if pd.api.types.is_bool_dtype(series.dtype) else "int64"
+        return series.to_numpy(dtype=kind, na_value=0), missing
+    if pd.api.types.is_float_dtype(series.dtype):
+        return series.to_numpy(dtype="float64", na_value=np.nan), None
+    values = np.array(series.astype(object), dtype=object)  # a copy: pandas may hand a view
+    values[missing] = None
+    return values, None
+
+
 def _format_from_suffix(path: Path) -> ExportFormat:
     for fmt, suffix in EXPORT_SUFFIXES.items():
         if path.suffix.lower() == suffix:
@@ -392,8 +440,8 @@ def _format_from_suffix(path: Path) -> ExportFormat:
     raise InputFileError(f"{path.name}: cannot tell the format from the name; end it with {kinds}")
 
 
-def _exportable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as ISO text so that every format keeps them as the day they are."""
+def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text (CSV and GeoJSON have no date type), so each stays the day it is."""
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):

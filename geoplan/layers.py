@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.errors
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -255,7 +256,9 @@ def _map_columns(
     _check_mapping(table, layer, mapping)
     by_lower = {str(c).strip().lower(): str(c) for c in table.frame.columns}
     cells: dict[str, list[object]] = {}
-    used: set[str] = {c for c in (table.lon_column, table.lat_column, table.pair_column) if c}
+    used: set[str] = {
+        c for c in (table.lon_column, table.lat_column, table.pair_column, wkt_column(table)) if c
+    }
     tagged = tag_sources(table.tags, layer)
     for f in layer.fields:
         sources = (
@@ -574,8 +577,11 @@ def _check_geometry(
     problems: ProblemLog,
 ) -> list[BaseGeometry | None]:
     ids = values[layer.id_field]
+    wkt = wkt_column(table)
     if table.geometry is None and table.pair_column is not None:
         geoms = _points_from_pairs(table, ids, context, problems)
+    elif table.geometry is None and wkt is not None and table.lon_column is None:
+        geoms = _shapes_from_wkt(table, wkt, ids, problems)
     elif table.geometry is None:
         if table.lon_column is None or table.lat_column is None:
             problems.append(_no_coordinates(table, layer))
@@ -600,9 +606,61 @@ def _no_coordinates(table: RawTable, layer: LayerDef) -> Problem:
     return Problem(
         rule="no-coordinates",
         message=f"no longitude/latitude columns found for layer {layer.name} (columns: {columns})",
-        fix="name them lon and lat, pass --lon-column and --lat-column, or --coordinates COLUMN for a 'lat, lon' cell",
+        fix="name them lon and lat, pass --lon-column and --lat-column, or --coordinates "
+        "COLUMN for a 'lat, lon' cell; or give each geometry as WKT in a column named wkt "
+        "(as geoplan export --format csv writes areas)",
         file=table.file,
     )
+
+
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+"""Names of a table column holding each row's geometry as WKT (``geoplan export`` writes
+``wkt``), case aside."""
+
+
+def wkt_column(table: RawTable) -> str | None:
+    """The column of a table (without geometry) that holds WKT geometries, or None."""
+    if table.geometry is not None:
+        return None
+    return next((str(c) for c in table.frame.columns if str(c).strip().lower() in WKT_NAMES), None)
+
+
+def _shapes_from_wkt(
+    table: RawTable, column: str, ids: list[Value], problems: ProblemLog
+) -> list[BaseGeometry | None]:
+    """Each row's geometry from its WKT cell (in the table's CRS, then WGS 84); a missing or
+    unreadable cell is a problem naming the row, the column and the value."""
+    shapes: list[BaseGeometry | None] = []
+    for i, raw in enumerate(table.frame[column].tolist()):
+        where = _Where(table, i, _as_id(ids[i]))
+        shapes.append(_shape_from_wkt(raw, column, where, problems))
+    if table.crs != WGS84 and any(g is not None for g in shapes):
+        series = gpd.GeoSeries(shapes, crs=table.crs).to_crs(WGS84)
+        shapes = [None if g is None else t for g, t in zip(shapes, series, strict=True)]
+    return shapes
+
+
+def _shape_from_wkt(
+    raw: object, column: str, where: _Where, problems: ProblemLog
+) -> BaseGeometry | None:
+    if is_missing(raw):
+        fix = f"write the geometry as WKT in column {column}, or drop the row"
+        problems.append(where.problem("missing-geometry", "geometry is missing", fix, field=column))
+        return None
+    try:
+        return shapely.from_wkt(str(raw).strip())
+    except shapely.errors.GEOSException as exc:
+        fix = f"write {column} as WKT, for example POLYGON ((13.1 32.8, 13.2 32.8, 13.2 32.9, 13.1 32.8))"
+        problems.append(
+            where.problem(
+                "bad-wkt",
+                f"{column} is not readable WKT ({exc})",
+                fix,
+                field=column,
+                value=_show(raw),
+            )
+        )
+        return None
 
 
 def _as_id(value: Value) -> str | None:

@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import re
 import string
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geoplan.errors import ParameterError
@@ -324,6 +326,7 @@ def _team_sheet(sheet: Worksheet, routes: Sequence[DayRoute], plan: WeekPlan) ->
     _formats(sheet, {1: "yyyy-mm-dd", 7: _TIME, 8: _TIME, 9: _TIME, 14: _DEGREES, 15: _DEGREES})
     for row in sheet.iter_rows(min_row=2):
         row[-1].alignment = row[-2].alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_row_height(sheet, row[0].row)
 
 
 def _stop_row(route: DayRoute, stop: Stop) -> list[object]:
@@ -412,13 +415,15 @@ def _left_out_sheet(sheet: Worksheet, left_out: Sequence[LeftOut]) -> None:
 
 
 def _table_header(sheet: Worksheet, columns: Sequence[Column], *, title: str) -> None:
-    """Header row, frozen and repeated on every printed page; landscape A4, one page wide."""
+    """Header row, frozen and repeated on every printed page, as tall as its wrapped titles;
+    landscape A4, one page wide; see :func:`_print_bands` for the page header and footer."""
     append_row(sheet, [name for name, _ in columns])
     for k, (_, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(k)].width = width
         cell = sheet.cell(row=1, column=k)
         cell.font, cell.fill = Font(bold=True), _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_row_height(sheet, 1)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
@@ -427,9 +432,42 @@ def _table_header(sheet: Worksheet, columns: Sequence[Column], *, title: str) ->
     setup.fitToWidth, setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.gridLines = True
-    sheet.oddHeader.left.text = title
-    sheet.oddHeader.right.text = SENSITIVE_NOTICE
-    sheet.oddFooter.right.text = "Page &P of &N"
+    _print_bands(sheet, title)
+
+
+def _print_bands(sheet: Worksheet, title: str) -> None:
+    """The page header (title left, page number right: both short, so they never meet) and
+    footer (the sensitivity notice alone, centred, small), in margins of their own so that
+    LibreOffice and Excel print them clear of the table."""
+    sheet.oddHeader.left.text, sheet.oddHeader.left.size = title, 10
+    sheet.oddHeader.right.text, sheet.oddHeader.right.size = "Page &P of &N", 9
+    sheet.oddFooter.center.text, sheet.oddFooter.center.size = SENSITIVE_NOTICE, 8
+    sheet.page_margins = PageMargins(
+        left=0.4, right=0.4, top=0.75, bottom=0.75, header=0.3, footer=0.3
+    )
+
+
+LINE_POINTS = 15.0
+"""The height of one line of 11-point text in a row, in points (Excel's default row)."""
+
+
+def _fit_row_height(sheet: Worksheet, row: int) -> None:
+    """Make a row as tall as its longest wrapped cell (LibreOffice does not grow rows that a
+    file leaves without a height, so wrapped text would spill over the rows below)."""
+    lines = 1
+    for cell in sheet[row]:
+        if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
+            continue
+        width = sheet.column_dimensions[cell.column_letter].width or 8.43
+        lines = max(lines, _wrapped_lines(str(cell.value), int(width)))
+    sheet.row_dimensions[row].height = LINE_POINTS * lines if lines > 1 else None
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """Lines ``text`` takes wrapped at word boundaries in a column ``width`` characters wide
+    (a little narrower, for the cell's padding and bold type)."""
+    room = max(1, width - 2)
+    return sum(len(textwrap.wrap(part, room) or [""]) for part in text.splitlines() or [""])
 
 
 def _formats(sheet: Worksheet, formats: Mapping[int, str]) -> None:

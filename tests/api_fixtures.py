@@ -6,8 +6,11 @@ teams, 2 visits) plus one detention centre and one clinic made here.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -16,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import shapely
 import uvicorn
 from starlette.exceptions import StarletteDeprecationWarning
@@ -117,3 +121,42 @@ def live_server(workspace: Workspace) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def geoplan_command() -> list[str]:
+    """The ``geoplan`` command of this environment."""
+    script = shutil.which("geoplan")
+    return [script] if script else [sys.executable, "-m", "geoplan"]
+
+
+@contextmanager
+def served(path: Path | str, *options: str, **env: str) -> Iterator[str]:
+    """``geoplan serve`` (the real command, in a subprocess) on 127.0.0.1 at a free port, with
+    extra options and GEOPLAN_* variables; yields its base URL and always stops the server."""
+    port = free_port()
+    command = [*geoplan_command(), "serve", "--workspace", str(path)]
+    command += ["--host", "127.0.0.1", "--port", str(port), *options]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env}
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"geoplan serve exited with {process.returncode}")
+        try:
+            httpx.get(f"{url}/health", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        return
+    raise AssertionError("geoplan serve did not answer within 60 s")

@@ -60,3 +60,17 @@ def test_a_missing_workspace_is_not_watched(tmp_path: Path) -> None:
     assert watched.data_version() is None
     assert watched.revision() == 0
     assert not (tmp_path / "none.gpkg").exists()
+
+
+def test_within_matches_a_scan_cached_or_not(tmp_path: Path) -> None:
+    """A bbox read finds the same rows, in the same order, through the cached frame's STRtree
+    and (no cache) through the store's R-tree, as scanning the layer does."""
+    from api.cache import LayerReader
+    from tests.api_fixtures import build_workspace
+
+    store = build_workspace(tmp_path).store
+    box = (13.2, 32.8, 13.35, 32.87)
+    for entries in (0, 4):
+        reader = LayerReader(store, entries=entries)
+        found = reader.within("gathering_points", box)
+        assert list(found["id"]) == ["GP-2", "GP-3"], entries

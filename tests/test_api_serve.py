@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import select
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,57 +14,18 @@ from pathlib import Path
 import httpx
 
 from geoplan.keys import list_keys, revoke_key
-from tests.api_fixtures import FIXTURES, Workspace, build_workspace, free_port
+from tests.api_fixtures import FIXTURES, Workspace, build_workspace, geoplan_command, served
 from tests.conftest import drop_postgis_workspace, new_postgis_workspace
 
 GP = "/collections/gathering_points"
 
 
-def _command() -> list[str]:
-    script = shutil.which("geoplan")
-    return [script] if script else [sys.executable, "-m", "geoplan"]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"geoplan serve exited with {process.returncode}")
-        try:
-            httpx.get(f"{url}/health", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-            continue
-        return
-    raise AssertionError("geoplan serve did not answer within 60 s")
-
-
 @contextmanager
 def _serve(ws: Workspace, *options: str, **env: str) -> Iterator[int]:
-    """``geoplan serve`` on 127.0.0.1 at a free port, with extra options and GEOPLAN_*
-    variables; yields the port and always stops the server."""
-    port = free_port()
-    command = [
-        *_command(),
-        "serve",
-        "--workspace",
-        str(ws.path),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *options,
-    ]
-    environment = {**os.environ, **env}
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
-    )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}", process)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """``geoplan serve`` on the workspace at a free port, with extra options and GEOPLAN_*
+    variables; yields the port."""
+    with served(ws.path, *options, **env) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def test_api_workers_on_one_postgis_workspace_see_every_write_at_once(
@@ -193,7 +151,7 @@ def test_serve_refuses_a_missing_workspace(tmp_path: Path) -> None:
     """A workspace that does not exist is an error, not an empty server."""
     missing = tmp_path / "nowhere.gpkg"
     done = subprocess.run(
-        [*_command(), "serve", "--workspace", str(missing)],
+        [*geoplan_command(), "serve", "--workspace", str(missing)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -378,3 +378,95 @@ def test_boundary_hints_on_a_country_outline(
     _, report, _ = check_file(sites, "gathering_points", store=store)
     rules = {p.id: p.rule for p in report.errors}
     assert rules == {"A": "wrong-sign", "B": "decimal-shift", "C": "lon-lat-swapped"}
+
+
+# --- exports that re-import, with the types GIS tools expect -------------------------------
+
+ORDER = (  # sites and teams before the visits that name them
+    "teams", "gathering_points", "detention_centres", "clinics", "cip_sites", "no_go_zones",
+    "admin_areas", "indicators", "outreach_visits",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace (every layer but admin areas has rows; one area added)."""
+    import shapely
+
+    from geoplan.demo.scenario import build_demo_workspace
+    from geoplan.edits import Edit, create_feature
+
+    path = tmp_path_factory.mktemp("demo") / "demo.gpkg"
+    build_demo_workspace(path, seed=2, sites=30, visits=60, today=dt.date(2026, 11, 30))
+    area = {"id": "LY0101", "name": "Central district", "level": 2}
+    create_feature(open_store(path), "admin_areas", Edit(area, shapely.box(12.9, 32.6, 13.6, 33.0)))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "csv"])
+def test_every_layer_re_imports_from_every_format(demo: Path, tmp_path: Path, fmt: str) -> None:
+    """Each layer exported in each format imports into a new workspace as the same rows
+    (polygons from WKT in CSV included)."""
+    source, target = open_store(demo), open_store(tmp_path / "back.gpkg")
+    for layer in ORDER:
+        exported = tmp_path / f"{layer}.{fmt}"
+        assert export_layer(source, layer, exported) > 0
+        import_file(exported, layer, store=target)
+        pd.testing.assert_frame_equal(target.read(layer), source.read(layer), obj=layer)
+
+
+def test_geopackage_exports_keep_dates_as_date(demo: Path, tmp_path: Path) -> None:
+    """Date fields are DATE columns in an exported GeoPackage (GDAL reads them as Date)."""
+    import pyogrio
+
+    exported = tmp_path / "cip.gpkg"
+    export_layer(open_store(demo), "cip_sites", exported)
+    info = pyogrio.read_info(exported, layer="cip_sites")
+    types = dict(zip(info["fields"], info["ogr_types"], strict=True))
+    assert {types[f] for f in ("access_date", "start_date", "end_date")} == {"OFTDate"}
+
+
+def test_attribute_layers_export_without_geometry(demo: Path, tmp_path: Path) -> None:
+    """Visits export to a GeoPackage attribute table: no geometry column, dates as DATE."""
+    import pyogrio
+
+    exported = tmp_path / "visits.gpkg"
+    export_layer(open_store(demo), "outreach_visits", exported)
+    info = pyogrio.read_info(exported, layer="outreach_visits")
+    types = dict(zip(info["fields"], info["ogr_types"], strict=True))
+    assert (info["geometry_type"], info["geometry_name"], types["date"]) == (None, "", "OFTDate")
+
+
+def test_a_zone_csv_export_re_imports_by_the_command(demo: Path, tmp_path: Path) -> None:
+    """``geoplan export no_go_zones --format csv`` then ``geoplan import no_go_zones`` of that
+    file: the polygons come back from the wkt column."""
+    from typer.testing import CliRunner
+
+    from geoplan.cli import app
+
+    zones = tmp_path / "zones.csv"
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["export", "no_go_zones", "-f", "csv", "-o", str(zones), "-w", str(demo)]
+    )
+    assert done.exit_code == 0, done.output
+    other = tmp_path / "other.gpkg"
+    done = runner.invoke(app, ["import", "no_go_zones", str(zones), "-w", str(other)])
+    assert done.exit_code == 0, done.output
+    back, original = open_store(other).read("no_go_zones"), open_store(demo).read("no_go_zones")
+    assert back.geometry.geom_equals_exact(original.geometry, tolerance=1e-9).all()
+
+
+def test_unreadable_wkt_is_a_problem_naming_the_row(tmp_path: Path) -> None:
+    """A zone whose wkt cell is not WKT is refused with its row, id, column and value."""
+    bad = tmp_path / "zones.csv"
+    bad.write_text("id,name,reason,valid_from,wkt\nNGZ-1,Road,clashes,2026-11-01,POLYGON ((13 32\n")
+    with pytest.raises(LayerValidationError) as caught:
+        import_file(bad, "no_go_zones", store=open_store(tmp_path / "ws.gpkg"))
+    problem = next(p for p in caught.value.report.errors if p.rule == "bad-wkt")
+    assert (problem.row, problem.id, problem.field, problem.value) == (
+        1,
+        "NGZ-1",
+        "wkt",
+        "POLYGON ((13 32",
+    )

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from html.parser import HTMLParser
@@ -228,7 +229,33 @@ def test_xlsx_has_a_sheet_per_team_laid_out_for_printing(
         assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet.column_dimensions["A"].width > 4
-        assert "do not share" in (sheet.oddHeader.right.text or "")
+        assert "do not share" in (sheet.oddFooter.center.text or "")
+
+
+def test_xlsx_page_header_and_footer_cannot_overlap(written: dict[str, Path]) -> None:
+    """Each printed band holds short pieces on opposite sides (title left, page number right
+    above; the notice alone below), inside margins that keep them off the table."""
+    book = openpyxl.load_workbook(written["schedule.xlsx"])
+    for sheet in book.worksheets:
+        header, footer, margins = sheet.oddHeader, sheet.oddFooter, sheet.page_margins
+        assert len(header.left.text or "") <= 60
+        assert (header.center.text, header.right.text) == (None, "Page &P of &N")
+        assert (footer.left.text, footer.right.text) == (None, None)
+        assert margins.header < margins.top
+        assert margins.footer < margins.bottom
+
+
+def test_xlsx_wrapped_titles_get_rows_tall_enough(written: dict[str, Path]) -> None:
+    """The header row is as tall as its most wrapped title ("Travel from previous (min)" in
+    a narrow column takes several lines), so no title spills into the rows below."""
+    book = openpyxl.load_workbook(written["schedule.xlsx"])
+    for sheet in book.worksheets:
+        widths = {c.column_letter: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
+        needed = max(
+            len(textwrap.wrap(str(c.value), max(1, int(widths[c.column_letter]) - 2)))
+            for c in sheet[1]
+        )
+        assert (sheet.row_dimensions[1].height or 15) >= 15 * needed, sheet.title
 
 
 def test_xlsx_team_sheets_hold_every_stop_between_leaving_and_returning(

@@ -12,7 +12,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from api.ogc import OPENAPI
+from api.ogc import OPENAPI, OPENAPI_31
+from api.openapi import as_openapi_30
 
 SWAGGER_UI = "5.35.0"
 """The vendored version of the npm package ``swagger-ui-dist``."""
@@ -30,11 +31,23 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/openapi.json")
 def get_openapi_document(request: Request) -> JSONResponse:
-    """The OpenAPI document: typed ``application/vnd.oai.openapi+json;version=3.0`` (the
-    landing page's service-desc type, which OWSLib follows) when the client asks for that
-    type, ``application/json`` otherwise."""
-    asked = "application/vnd.oai.openapi+json" in request.headers.get("accept", "")
-    return JSONResponse(request.app.openapi(), media_type=OPENAPI if asked else None)
+    """The OpenAPI 3.1 document (``application/json``, or its OpenAPI type when asked for that
+    type); the 3.0 document when the client asks for ``...;version=3.0``."""
+    accept = request.headers.get("accept", "").replace(" ", "")
+    if OPENAPI in accept:
+        return get_openapi_30(request)
+    asked = OPENAPI_31.split(";")[0] in accept
+    return JSONResponse(request.app.openapi(), media_type=OPENAPI_31 if asked else None)
+
+
+@router.get("/api")
+def get_openapi_30(request: Request) -> JSONResponse:
+    """The same API in OpenAPI 3.0, typed ``application/vnd.oai.openapi+json;version=3.0``:
+    the landing page's first service-desc, which OWSLib and GDAL follow."""
+    state = request.app.state
+    if getattr(state, "openapi_30", None) is None:
+        state.openapi_30 = as_openapi_30(request.app.openapi())
+    return JSONResponse(state.openapi_30, media_type=OPENAPI)
 
 
 @router.get("/docs")

@@ -248,8 +248,9 @@ def _items_handler(layer: LayerDef) -> Callable[..., Any]:
     ) -> Response:
         """{layer}: features, filtered and paged"""
         viewer = _generalised(policy, layer, key.role)
-        frame = _frame(reader, layer, policy, viewer=viewer)
-        matched = filter_rows(frame, layer, _selection(layer, query))
+        selection = _selection(layer, query)
+        frame = _candidates(reader, layer, policy, selection, viewer=viewer)
+        matched = filter_rows(frame, layer, selection)
         chosen = "limit" in query.model_fields_set
         asked = getattr(query, "limit", PAGE_DEFAULT) if chosen else settings.page_limit_default
         limit = min(asked, settings.page_limit_max)
@@ -315,6 +316,19 @@ def _audit_read(store: Store, layer: LayerDef, key: ApiKey, what: str, rows: int
     """One audit entry for a read of a sensitive layer's exact positions."""
     if is_protected(layer):
         record_event(store, Action.READ_EXACT, who=api_who(key), what=what, rows=rows)
+
+
+def _candidates(
+    reader: ReaderDep, layer: LayerDef, policy: Policy, selection: RowFilter, *, viewer: bool
+) -> pd.DataFrame:
+    """The rows a selection can match: with a bbox (not crossing the antimeridian) only those
+    the spatial index finds in it, on the positions the caller sees (generalised for a viewer);
+    :func:`geoplan.query.filter_rows` then applies the whole selection to them."""
+    bbox = selection.bbox
+    if bbox is None or not layer.has_geometry or bbox[0] > bbox[2]:
+        return _frame(reader, layer, policy, viewer=viewer)
+    resolution = policy.layer(layer.name).resolution if viewer else None
+    return reader.within(layer.name, bbox, generalised_to=resolution)
 
 
 def _selection(layer: LayerDef, query: BaseModel) -> RowFilter:

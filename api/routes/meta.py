@@ -35,7 +35,10 @@ def landing(request: Request, key: KeyDep) -> LandingPage:
         description="Layers of a humanitarian outreach operation, as OGC API - Features.",
         links=[
             link(request, "/", "self", JSON, "This document"),
-            link(request, "/openapi.json", "service-desc", OPENAPI, "The API definition"),
+            link(request, "/api", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(
+                request, "/openapi.json", "service-desc", JSON, "The API definition (OpenAPI 3.1)"
+            ),
             link(request, "/docs", "service-doc", "text/html", "The API documentation"),
             link(request, "/conformance", "conformance", JSON, "Conformance classes"),
             link(request, "/collections", "data", JSON, "The layers"),

@@ -301,7 +301,11 @@ def export_command(
         ),
     ] = None,
 ) -> None:
-    """Write a layer to GeoJSON, GeoPackage or CSV (points as lon/lat columns).
+    """Write a layer to GeoJSON, GeoPackage or CSV, in a form `geoplan import` reads back.
+
+    GeoPackage keeps dates as dates and writes layers without positions (visits, indicators)
+    as plain tables; CSV writes points as lon/lat columns and areas (no-go zones) as WKT in a
+    column named wkt.
 
     [bold]Examples[/bold]
 
