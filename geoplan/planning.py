@@ -43,6 +43,12 @@ from geoplan.solver import (
     Vehicle,
     solve,
 )
+from geoplan.solver.candidates import (
+    CandidateParams,
+    CandidateSolution,
+    Week,
+    solve_candidates,
+)
 from geoplan.travel.backend import TravelTimeBackend
 from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
 from geoplan.vocab import LeftOutReason, Service, SexAge, Weekday
@@ -127,6 +133,9 @@ class PlanningParams:
         Seconds the solver searches.
     solver
         How the search runs besides its time limit and seed (the file's ``[solver]`` table).
+    candidates
+        Which tasks reach the routing model (``[planning.candidates]``): each team-day's most
+        promising ones on a large week; see :mod:`geoplan.solver.candidates`.
     """
 
     service_minutes: Mapping[str, int] = field(
@@ -146,6 +155,7 @@ class PlanningParams:
     cip_statuses: tuple[str, ...] = ("planned", "in_progress", "completed")
     time_limit: float = 20.0
     solver: SolverParams = field(default_factory=SolverParams)
+    candidates: CandidateParams = field(default_factory=CandidateParams)
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.service_minutes.items() if not 1 <= v <= 600}
@@ -1035,26 +1045,94 @@ def plan_week(
     excluded = left_out_by_rule(tasks, routes, matrix, closures)
     _check_pins(tasks, excluded)
     plannable = [t for t in tasks if t.id not in excluded]
-    problem = routing_problem(plannable, routes, matrix, params=params)
     tell(progress, f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
     limit = params.time_limit if time_limit is None else time_limit
-    solution = solve(
-        problem,
-        time_limit=limit,
-        seed=seed,
-        params=params.solver,
-        progress=_search_progress(progress, limit),
+    routed = route_candidates(
+        plannable, routes, matrix, params=params, seed=seed, time_limit=limit, progress=progress
     )
     return _week_plan(
-        solution,
+        routed.solution,
         tasks=plannable,
         routes=routes,
-        excluded=excluded,
+        excluded={**excluded, **cut_before_routing(routed, plannable)},
         days=days,
         matrix=matrix,
         teams=teams,
         seed=seed,
     )
+
+
+# --- candidate tasks: the one scaling decision (geoplan.solver.candidates) ----------------
+
+
+class _MatrixTravel:
+    """A travel-time matrix as the candidate step asks for it: small blocks by id."""
+
+    def __init__(self, matrix: TravelTimeMatrix) -> None:
+        self._matrix = matrix
+
+    def _block(
+        self, array: np.ndarray, origins: Sequence[str], destinations: Sequence[str]
+    ) -> np.ndarray:
+        rows = [self._matrix.row(o) for o in origins]
+        cols = [self._matrix.col(d) for d in destinations]
+        return array[np.ix_(rows, cols)]
+
+    def seconds(self, origins: Sequence[str], destinations: Sequence[str]) -> np.ndarray:
+        return self._block(self._matrix.seconds, origins, destinations)
+
+    def metres(self, origins: Sequence[str], destinations: Sequence[str]) -> np.ndarray:
+        return self._block(self._matrix.metres, origins, destinations)
+
+
+def route_candidates(
+    tasks: Sequence[VisitTask],
+    routes: Sequence[TeamDay],
+    matrix: TravelTimeMatrix,
+    *,
+    params: PlanningParams,
+    seed: int,
+    time_limit: float,
+    progress: Progress | None = None,
+) -> CandidateSolution:
+    """Route the week's candidate tasks (``params.candidates``), check the cut ones, and route
+    again with any the check finds would have made a better plan."""
+    week = Week(
+        tasks=tuple(_solver_task(t, routes, params) for t in tasks),
+        vehicles=tuple(_vehicle(r) for r in routes),
+        depots=tuple(Depot(id=b, location=b) for b in dict.fromkeys(r.base for r in routes)),
+    )
+
+    def search(problem: RoutingProblem) -> Solution:
+        return solve(
+            problem,
+            time_limit=time_limit,
+            seed=seed,
+            params=params.solver,
+            progress=_search_progress(progress, time_limit),
+        )
+
+    return solve_candidates(week, _MatrixTravel(matrix), params=params.candidates, solve=search)
+
+
+def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) -> dict[str, LeftOut]:
+    """The tasks cut before routing, each left out for higher-priority tasks, with why."""
+    by_id = {t.id: t for t in tasks}
+    missed = {m.task: m for m in routed.missed}
+    out = {}
+    for task in routed.cut:
+        detail = (
+            "cut before routing: every team-day that could do it had more promising tasks, "
+            "and no route of the plan could take it with a gain"
+        )
+        if task.id in missed:
+            m = missed[task.id]
+            detail = (
+                f"cut before routing; it could have fitted {m.vehicle} (gain {m.gain}), "
+                "but routing again with it gave no better plan"
+            )
+        out[task.id] = LeftOut(by_id[task.id], LeftOutReason.NO_TEAM_TIME, detail)
+    return out
 
 
 def _search_progress(progress: Progress | None, limit: float) -> SearchCallback | None:
@@ -1357,6 +1435,7 @@ __all__ = [
     "VisitTask",
     "WeekPlan",
     "check_pins",
+    "cut_before_routing",
     "last_visits",
     "left_out_by_rule",
     "matrix_fits_week",
@@ -1364,6 +1443,7 @@ __all__ = [
     "pin_problems",
     "plan_week",
     "priority",
+    "route_candidates",
     "route_id",
     "route_record",
     "routing_problem",
