@@ -1065,7 +1065,7 @@ def plan_week(
 # --- candidate tasks: the one scaling decision (geoplan.solver.candidates) ----------------
 
 
-class _MatrixTravel:
+class MatrixTravel:
     """A travel-time matrix as the candidate step asks for it: small blocks by id."""
 
     def __init__(self, matrix: TravelTimeMatrix) -> None:
@@ -1097,11 +1097,6 @@ def route_candidates(
 ) -> CandidateSolution:
     """Route the week's candidate tasks (``params.candidates``), check the cut ones, and route
     again with any the check finds would have made a better plan."""
-    week = Week(
-        tasks=tuple(_solver_task(t, routes, params) for t in tasks),
-        vehicles=tuple(_vehicle(r) for r in routes),
-        depots=tuple(Depot(id=b, location=b) for b in dict.fromkeys(r.base for r in routes)),
-    )
 
     def search(problem: RoutingProblem) -> Solution:
         return solve(
@@ -1112,7 +1107,19 @@ def route_candidates(
             progress=_search_progress(progress, time_limit),
         )
 
-    return solve_candidates(week, _MatrixTravel(matrix), params=params.candidates, solve=search)
+    week = solver_week(tasks, routes, params=params)
+    return solve_candidates(week, MatrixTravel(matrix), params=params.candidates, solve=search)
+
+
+def solver_week(
+    tasks: Sequence[VisitTask], routes: Sequence[TeamDay], *, params: PlanningParams
+) -> Week:
+    """The week's tasks, team-days and bases as the solver's tasks, vehicles and depots."""
+    return Week(
+        tasks=tuple(_solver_task(t, routes, params) for t in tasks),
+        vehicles=tuple(_vehicle(r) for r in routes),
+        depots=tuple(Depot(id=b, location=b) for b in dict.fromkeys(r.base for r in routes)),
+    )
 
 
 def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) -> dict[str, LeftOut]:
@@ -1425,6 +1432,7 @@ __all__ = [
     "STOP_LABELS",
     "DayRoute",
     "LeftOut",
+    "MatrixTravel",
     "Pin",
     "PinProblem",
     "PlanningParams",
@@ -1447,6 +1455,7 @@ __all__ = [
     "route_id",
     "route_record",
     "routing_problem",
+    "solver_week",
     "stop_record",
     "tasks_for_week",
     "team_days",

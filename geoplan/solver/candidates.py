@@ -5,9 +5,9 @@ programme has thousands of due tasks. Routing them all builds a solver model tha
 the square of the tasks (a 9,371-client PyVRP instance takes 12 GB and 48 s before its first
 iteration). The one scaling decision of the planner is made here:
 
-**Each team-day keeps its ``per_route`` most promising tasks; the routing model holds only
-the union of these (and every required or pinned task), and a check afterwards proves that no
-cut task could have entered the plan with a gain.**
+**Each team-day keeps ``per_route`` most promising tasks of its own; the routing model holds
+only these (and every required or pinned task), and a check afterwards shows that no cut
+task could have entered the plan with a gain.**
 
 * :func:`choose_candidates` ranks, for every vehicle, the tasks it may do and could do alone
   (base -> site -> base within its shift and the site's window) by
@@ -65,7 +65,8 @@ class CandidateParams:
     Parameters
     ----------
     per_route
-        Tasks each team-day keeps, best first; ``0`` routes every task (the full model).
+        Tasks each team-day keeps of its own, best first (a day holds 3-6 visits); ``0``
+        routes every task (the full model).
     full_below
         Below this many plannable tasks every task is routed: the full model is small enough.
     reach_weight
@@ -76,7 +77,7 @@ class CandidateParams:
         made a better plan; ``0`` to only report them.
     """
 
-    per_route: int = 40
+    per_route: int = 8
     full_below: int = 1500
     reach_weight: float = 0.5
     recheck_rounds: int = 1
@@ -112,23 +113,34 @@ def choose_candidates(
     *,
     params: CandidateParams,
 ) -> Candidates:
-    """The union of every vehicle's ``per_route`` best tasks, and every must-do task.
+    """Every vehicle's ``per_route`` best tasks of its own, and every must-do task.
 
-    Task order is kept, so the same tasks give the same model (and the same seed the same plan).
+    Vehicles pick in turn, each its best task not yet picked, ``per_route`` rounds: the days
+    of one team (or two teams at one base) rank tasks alike, and would otherwise all keep the
+    same few. Task order is kept in the result, and ties go to the earlier task, so the same
+    tasks give the same model (and the same seed the same plan).
     """
     if params.per_route == 0 or len(tasks) < params.full_below:
         return Candidates(tuple(tasks), ())
     value = _alone_values(tasks, vehicles, depots, travel, params.reach_weight)
     keep = np.array([t.must_do for t in tasks], dtype=bool)
-    for row in value:
-        able = np.flatnonzero(np.isfinite(row))
-        if len(able) > params.per_route:
-            # stable: equal values keep the task order, so the choice is reproducible
-            able = able[np.argsort(-row[able], kind="stable")[: params.per_route]]
-        keep[able] = True
+    ranked = [_ranked(row) for row in value]
+    at = [0] * len(ranked)
+    for _ in range(params.per_route):
+        for k, order in enumerate(ranked):
+            while at[k] < len(order) and keep[order[at[k]]]:
+                at[k] += 1
+            if at[k] < len(order):
+                keep[order[at[k]]] = True
     kept = tuple(t for t, k in zip(tasks, keep, strict=True) if k)
     cut = tuple(t for t, k in zip(tasks, keep, strict=True) if not k)
     return Candidates(kept, cut)
+
+
+def _ranked(row: np.ndarray) -> np.ndarray:
+    """Indexes of the tasks a vehicle can do alone, best first (stable on ties)."""
+    able = np.flatnonzero(np.isfinite(row))
+    return able[np.argsort(-row[able], kind="stable")]
 
 
 def _alone_values(
