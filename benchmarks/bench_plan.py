@@ -14,12 +14,13 @@ centres, CIP sites, no-go zones and visit history (about 13 visits per site). Th
 five teams are repeated with their own ids and the same bases: 8 teams (second medical
 Tripoli, MRRM and protection teams) or 20 (four of each). They work Sunday to Thursday.
 
-The week goes through the planner's own steps (:mod:`geoplan.planning`): the straight-line
-matrix with the week's no-go zones closed, visit tasks from the history, the left-out checks,
+The week goes through the planner's own steps (:mod:`geoplan.planning`): straight-line
+travel times with the week's no-go zones closed (:func:`geoplan.planning.week_times`: bases
+to sites and back, the routed sites' block when routing asks for it), visit tasks from the history, the left-out checks,
 then :func:`geoplan.planning.route_candidates` (or, for the full model,
 :func:`geoplan.planning.routing_problem` and :func:`geoplan.solver.solve`). ``1st feas s``
-counts from the start of routing (candidate choice and model building included); ``matrix s``
-is the week's matrix and tasks before it. The objective is what the planner minimises:
+counts from the start of routing (candidate choice, the routed sites' travel times and model
+building included); ``times s`` is the bases' travel times and the tasks before it. The objective is what the planner minimises:
 seconds driven and waited plus the prizes of the tasks left out (the cut ones included), so
 the two models' objectives compare. ``routed`` is the tasks in the routing model, ``missed``
 the cut tasks the check still finds could have gained after the re-route rounds.
@@ -63,11 +64,11 @@ from geoplan.planning import (
     team_days,
     week_closures,
     week_days,
-    week_matrix,
+    week_times,
 )
 from geoplan.solver import RoutingProblem, Solution, SolveProgress, SolverParams, solve
 from geoplan.solver.candidates import solve_candidates
-from geoplan.travel.matrix import TravelTimeMatrix
+from geoplan.travel.demand import OnDemandTimes
 
 VISITS_PER_SITE = 13
 EIGHT = {"MED-TRP": 2, "MRRM-1": 2, "PROT-1": 2}
@@ -118,7 +119,7 @@ class Week:
     tasks: int
     plannable: list[VisitTask]
     routes: list[TeamDay]
-    matrix: TravelTimeMatrix
+    matrix: OnDemandTimes
 
 
 def build_week(size: int, teams: int, *, seed: int, today: dt.date, params: PlanningParams) -> Week:
@@ -130,7 +131,7 @@ def build_week(size: int, teams: int, *, seed: int, today: dt.date, params: Plan
     crews = with_teams(frames["teams"], teams)
     layers = {name: frames[name] for name in PLANNED_LAYERS}
     closures = week_closures(frames["no_go_zones"], days)
-    matrix = week_matrix(layers, crews, backend=None, closures=closures)
+    matrix = week_times(layers, crews, backend=None, closures=closures)
     routes = team_days(crews, days, params=params)
     working = sorted({r.day_index for r in routes})
     tasks = tasks_for_week(
@@ -216,7 +217,7 @@ def print_table(results: list[Figures], failures: list[str]) -> None:
     """The figures, one line per run, then the checks against the targets and the peer."""
     print(
         f"{'gathering pts':>13} {'teams':>5} {'model':>9} {'tasks':>6} {'plannable':>9} "
-        f"{'routed':>6} {'matrix s':>8} {'1st feas s':>10} {'objective':>10} {'visits':>6} "
+        f"{'routed':>6} {'times s':>8} {'1st feas s':>10} {'objective':>10} {'visits':>6} "
         f"{'rounds':>6} {'missed':>6} {'routing s':>9} {'peak MB':>7}"
     )
     for f in results:

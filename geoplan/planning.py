@@ -50,7 +50,13 @@ from geoplan.solver.candidates import (
     solve_candidates,
 )
 from geoplan.travel.backend import TravelTimeBackend
-from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
+from geoplan.travel.demand import OnDemandTimes, TravelTimes
+from geoplan.travel.matrix import (
+    StraightLineBackend,
+    TravelTimeMatrix,
+    matrix_from_points,
+    points_from_frame,
+)
 from geoplan.vocab import LeftOutReason, Service, SexAge, Weekday
 from geoplan.zones import Closures, active_zones, inside_zone_reason
 
@@ -515,7 +521,7 @@ class LeftOut:
 def left_out_by_rule(
     tasks: Sequence[VisitTask],
     days: Sequence[TeamDay],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     closures: Closures,
 ) -> dict[str, LeftOut]:
     """Tasks that cannot be done at all this week, each with the first reason that applies."""
@@ -533,7 +539,7 @@ def left_out_by_rule(
 
 
 def _reason(
-    task: VisitTask, zone: str | None, days: Sequence[TeamDay], matrix: TravelTimeMatrix
+    task: VisitTask, zone: str | None, days: Sequence[TeamDay], matrix: TravelTimes
 ) -> tuple[LeftOutReason, str] | None:
     if task.access_status == "inaccessible":
         return LeftOutReason.INACCESSIBLE, f"{task.site_name} is marked inaccessible"
@@ -560,7 +566,7 @@ def _window(task: VisitTask, day: TeamDay) -> tuple[int, int] | None:
     return (start, end) if start <= end else None
 
 
-def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimeMatrix) -> bool:
+def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimes) -> bool:
     """Whether a route base -> site -> base alone fits the shift and the access window."""
     window = _window(task, day)
     out, back = matrix.time(day.base, task.site_id), matrix.time(task.site_id, day.base)
@@ -570,7 +576,7 @@ def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimeMatrix) -> bool:
     return start <= window[1] and start + task.service_seconds + back <= day.shift_end
 
 
-def _reach_detail(task: VisitTask, days: Sequence[TeamDay], matrix: TravelTimeMatrix) -> str:
+def _reach_detail(task: VisitTask, days: Sequence[TeamDay], matrix: TravelTimes) -> str:
     if all(math.isnan(matrix.time(d.base, task.site_id)) for d in days):
         why = matrix.reasons.get(task.site_id, "no route from any base")
         return f"{task.site_name}: {why}"
@@ -995,7 +1001,7 @@ def plan_week(
     sites: Mapping[str, gpd.GeoDataFrame],
     visits: pd.DataFrame,
     teams: gpd.GeoDataFrame,
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     *,
     days: Sequence[dt.date],
     closures: Closures,
@@ -1066,29 +1072,22 @@ def plan_week(
 
 
 class MatrixTravel:
-    """A travel-time matrix as the candidate step asks for it: small blocks by id."""
+    """Travel times as the candidate step asks for them: small blocks by id."""
 
-    def __init__(self, matrix: TravelTimeMatrix) -> None:
+    def __init__(self, matrix: TravelTimes) -> None:
         self._matrix = matrix
 
-    def _block(
-        self, array: np.ndarray, origins: Sequence[str], destinations: Sequence[str]
-    ) -> np.ndarray:
-        rows = [self._matrix.row(o) for o in origins]
-        cols = [self._matrix.col(d) for d in destinations]
-        return array[np.ix_(rows, cols)]
-
     def seconds(self, origins: Sequence[str], destinations: Sequence[str]) -> np.ndarray:
-        return self._block(self._matrix.seconds, origins, destinations)
+        return self._matrix.subset(origins, destinations).seconds
 
     def metres(self, origins: Sequence[str], destinations: Sequence[str]) -> np.ndarray:
-        return self._block(self._matrix.metres, origins, destinations)
+        return self._matrix.subset(origins, destinations).metres
 
 
 def route_candidates(
     tasks: Sequence[VisitTask],
     routes: Sequence[TeamDay],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     *,
     params: PlanningParams,
     seed: int,
@@ -1199,6 +1198,21 @@ def week_matrix(
     return matrix_from_points(points, points, backend=backend, closures=closures)
 
 
+def week_times(
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    *,
+    backend: TravelTimeBackend | None,
+    closures: Closures,
+) -> OnDemandTimes:
+    """Travel times for the week that grow with the bases times the sites: every base to every
+    site and back at once, the times among the candidate sites when routing asks for them."""
+    points = points_from_frame(planning_points(sites, teams), name="bases and sites")
+    bases = [base_location(t) for t in teams["id"]]
+    chosen = backend if backend is not None else StraightLineBackend()
+    return OnDemandTimes(points, bases, backend=chosen, closures=closures)
+
+
 def planning_points(
     sites: Mapping[str, gpd.GeoDataFrame], teams: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -1287,7 +1301,7 @@ def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> 
 def routing_problem(
     tasks: Sequence[VisitTask],
     routes: Sequence[TeamDay],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     *,
     params: PlanningParams | None = None,
 ) -> RoutingProblem:
@@ -1362,7 +1376,7 @@ def _week_plan(
     routes: Sequence[TeamDay],
     excluded: Mapping[str, LeftOut],
     days: Sequence[dt.date],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     teams: gpd.GeoDataFrame,
     seed: int,
 ) -> WeekPlan:
@@ -1462,4 +1476,5 @@ __all__ = [
     "week_closures",
     "week_days",
     "week_matrix",
+    "week_times",
 ]
