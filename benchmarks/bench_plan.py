@@ -1,32 +1,38 @@
-"""Weekly planning at scale: demo-generator weeks with 500 and 2,000 sites, 8 teams x 5 days.
+"""Weekly planning at country scale: demo weeks of 2,000 to 10,000 gathering points, 8 and 20 teams.
 
-Anchors (issue 4): for each size, the time to a first feasible plan; the plan's objective at
-the configured time limit against a run five times longer (target: within 1 %); peak memory.
+Anchors (issue 22): for the planner's model (candidate tasks per team-day, then the check of
+the cut ones, :mod:`geoplan.solver.candidates`), the time to a first feasible plan, the
+objective after the time limit (60 s) and the peak memory of a fresh process. Targets:
+10,000 gathering points with 20 teams feasible within 60 s and 4 GB; 5,000 within 30 s and
+2.5 GB; 2,000 within 1.5 GB. At 2,000 gathering points the full model (every plannable task
+routed, as before issue 22) runs in the same benchmark as the peer: the planner's objective
+must be within 1 % of it (or better) and its visits within 2 %.
 
-Each week comes from the demo generator (:func:`geoplan.demo.scenario.generate_scenario`, seeded,
-``validate=False`` for speed): N gathering points plus the scenario's detention centres, CIP
-sites, no-go zones and visit history (about 13 visits per site, as in the default scenario).
-The scenario has five teams; three more are added as second teams of the busiest kinds
-(medical Tripoli, MRRM, protection), with their own ids and the same bases, so that eight teams
-work Sunday to Thursday: 40 team-days. The week starts on the Sunday after ``--today``.
+Each week comes from the demo generator (:func:`geoplan.demo.scenario.generate_scenario`,
+seeded, ``validate=False`` for speed): N gathering points plus the scenario's detention
+centres, CIP sites, no-go zones and visit history (about 13 visits per site). The scenario's
+five teams are repeated with their own ids and the same bases: 8 teams (second medical
+Tripoli, MRRM and protection teams) or 20 (four of each). They work Sunday to Thursday.
 
-The week then goes through the planner's own steps (:mod:`geoplan.planning`): the straight-line
-matrix with the week's no-go zones closed, visit tasks from the history, the left-out checks,
-the routing problem, and :func:`geoplan.solver.solve`. The solver reports its best solution
-every 0.05 s, which times the first feasible one. Each size runs in a fresh process, so the
-peak memory (maximum resident set size) is that size's alone.
+The week goes through the planner's own steps (:mod:`geoplan.planning`): straight-line
+travel times with the week's no-go zones closed (:func:`geoplan.planning.week_times`: bases
+to sites and back, the routed sites' block when routing asks for it), visit tasks from the history, the left-out checks,
+then :func:`geoplan.planning.route_candidates` (or, for the full model,
+:func:`geoplan.planning.routing_problem` and :func:`geoplan.solver.solve`). ``1st feas s``
+counts from the start of routing (candidate choice, the routed sites' travel times and model
+building included); ``times s`` is the bases' travel times and the tasks before it. The objective is what the planner minimises:
+seconds driven and waited plus the prizes of the tasks left out (the cut ones included), so
+the two models' objectives compare. ``routed`` is the tasks in the routing model, ``missed``
+the cut tasks the check still finds could have gained after the re-route rounds.
 
-The objective is what the solver minimises: seconds driven and waited plus the prizes (the
-priority) of the tasks left out, so most of it is the tasks no team has time for; ``visits``
-shows how many tasks each run fits into the week. ``cpu s`` is the processor time a solve got:
-on a machine shared with other work a 20 s limit can buy much less than 20 s of search.
+Each run is a fresh process with its address space capped (``--memory-cap``, GB), so a model
+that outgrows the machine fails alone; the full model never runs above 2,000 gathering points
+(it needs 12-17 GB at 5,000 and more).
 
 Usage::
 
-    python benchmarks/bench_plan.py [--sizes 500,2000] [--time-limit 20] [--factor 5]
-        [--seed 1] [--today 2026-11-25]
-
-``--time-limit`` defaults to :class:`geoplan.planning.PlanningParams`'s ``time_limit``.
+    python benchmarks/bench_plan.py [--sizes 2000,5000,10000] [--teams 8,20]
+        [--time-limit 60] [--seed 1] [--today 2026-11-25] [--memory-cap 6]
 """
 
 from __future__ import annotations
@@ -47,206 +53,263 @@ import pandas as pd
 from geoplan.demo.scenario import generate_scenario
 from geoplan.planning import (
     PLANNED_LAYERS,
+    MatrixTravel,
     PlanningParams,
+    TeamDay,
+    VisitTask,
     left_out_by_rule,
     routing_problem,
+    solver_week,
     tasks_for_week,
     team_days,
     week_closures,
     week_days,
-    week_matrix,
+    week_times,
 )
-from geoplan.solver import RoutingProblem, SolveProgress, SolverParams, solve
+from geoplan.solver import RoutingProblem, Solution, SolveProgress, SolverParams, solve
+from geoplan.solver.candidates import solve_candidates
+from geoplan.travel.demand import OnDemandTimes
 
 VISITS_PER_SITE = 13
-EXTRA_TEAMS = {"MED-TRP": "MED-TRP-2", "MRRM-1": "MRRM-2", "PROT-1": "PROT-2"}
-TARGET_GAP = 1.0
-
-
-@dataclass(frozen=True)
-class Week:
-    """A planning week ready for the solver, and what it took to build."""
-
-    problem: RoutingProblem
-    sites: int
-    tasks: int
-    left_out_by_rule: int
-    team_days: int
-    build_seconds: float
+EIGHT = {"MED-TRP": 2, "MRRM-1": 2, "PROT-1": 2}
+FULL_MODEL_MAX_SITES = 2000
+TARGETS = {10000: (60.0, 4096.0), 5000: (30.0, 2560.0), 2000: (None, 1536.0)}
+TARGET_OBJECTIVE_PCT = 1.0
+TARGET_VISITS_PCT = 2.0
 
 
 @dataclass(frozen=True)
 class Figures:
-    """What one size measured."""
+    """What one run (size, teams, model) measured."""
 
-    sites: int
+    size: int
+    teams: int
+    model: str
     tasks: int
-    left_out_by_rule: int
+    plannable: int
+    routed: int
     team_days: int
-    build_seconds: float
+    matrix_seconds: float
     first_feasible: float | None
     objective: int
-    objective_long: int
     visits: int
-    visits_long: int
     feasible: bool
-    time_limit: float
-    factor: float
-    cpu_seconds: float
-    cpu_seconds_long: float
+    rounds: int
+    missed: int
+    seconds: float
     peak_mb: float
 
-    @property
-    def gap(self) -> float:
-        """Percent by which the objective at the time limit exceeds the longer run's."""
-        return 100.0 * (self.objective - self.objective_long) / self.objective_long
 
-
-def eight_teams(teams: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The scenario's five teams plus second medical (Tripoli), MRRM and protection teams."""
-    extra = teams.loc[teams["id"].isin(list(EXTRA_TEAMS))].copy()
-    extra["id"] = extra["id"].map(EXTRA_TEAMS)
-    extra["name"] = extra["name"] + " (2)"
-    both = pd.concat([teams, extra], ignore_index=True)
+def with_teams(teams: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
+    """The scenario's five teams, repeated: 8 (three busy kinds twice) or 5 x (count / 5)."""
+    copies = EIGHT if count == 8 else dict.fromkeys(teams["id"], count // len(teams))
+    extra = []
+    for team, n in copies.items():
+        row = teams.loc[teams["id"] == team]
+        for k in range(2, n + 1):
+            extra.append(row.assign(id=f"{team}-{k}", name=row["name"] + f" ({k})"))
+    both = pd.concat([teams, *extra], ignore_index=True)
     return gpd.GeoDataFrame(both, geometry=teams.geometry.name, crs=teams.crs)
 
 
-def build_week(sites: int, *, seed: int, today: dt.date, params: PlanningParams) -> Week:
-    """Generate the scenario and take it through the planner's steps up to the solver."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Week:
+    """A week's plannable tasks, its team-days and its matrix."""
+
+    tasks: int
+    plannable: list[VisitTask]
+    routes: list[TeamDay]
+    matrix: OnDemandTimes
+
+
+def build_week(size: int, teams: int, *, seed: int, today: dt.date, params: PlanningParams) -> Week:
+    """Generate the scenario and take it through the planner's steps up to routing."""
     frames = generate_scenario(
-        seed=seed, sites=sites, visits=sites * VISITS_PER_SITE, today=today, validate=False
+        seed=seed, sites=size, visits=size * VISITS_PER_SITE, today=today, validate=False
     )
     days = week_days(None, today=today)
-    teams = eight_teams(frames["teams"])
+    crews = with_teams(frames["teams"], teams)
     layers = {name: frames[name] for name in PLANNED_LAYERS}
     closures = week_closures(frames["no_go_zones"], days)
-    matrix = week_matrix(layers, teams, backend=None, closures=closures)
-    routes = team_days(teams, days, params=params)
+    matrix = week_times(layers, crews, backend=None, closures=closures)
+    routes = team_days(crews, days, params=params)
     working = sorted({r.day_index for r in routes})
     tasks = tasks_for_week(
         layers, frames["outreach_visits"], days, params=params, working_days=working
     )
     excluded = left_out_by_rule(tasks, routes, matrix, closures)
     plannable = [t for t in tasks if t.id not in excluded]
-    problem = routing_problem(plannable, routes, matrix, params=params)
-    return Week(
-        problem=problem,
-        sites=sum(len(f) for f in layers.values()),
-        tasks=len(tasks),
-        left_out_by_rule=len(excluded),
-        team_days=len(routes),
-        build_seconds=time.perf_counter() - started,
-    )
+    return Week(len(tasks), plannable, routes, matrix)
 
 
-def measure(size: int, *, seed: int, today: dt.date, time_limit: float, factor: float) -> Figures:
-    """Build one week and solve it at the time limit and at ``factor`` times it."""
+def measure(
+    size: int, teams: int, model: str, *, seed: int, today: dt.date, limit: float
+) -> Figures:
+    """Build one week and route it with the planner's model or the full one."""
     params = PlanningParams()
-    week = build_week(size, seed=seed, today=today, params=params)
-    reports: list[SolveProgress] = []
+    started = time.perf_counter()
+    week = build_week(size, teams, seed=seed, today=today, params=params)
+    routing = time.perf_counter()
+    matrix_seconds = routing - started
     search = SolverParams(progress_interval=0.05)
-    cpu = time.process_time()
-    short = solve(
-        week.problem, time_limit=time_limit, seed=seed, params=search, progress=reports.append
-    )
-    cpu_short, cpu = time.process_time() - cpu, time.process_time()
-    long = solve(week.problem, time_limit=time_limit * factor, seed=seed)
-    cpu_long = time.process_time() - cpu
-    first = next((r.elapsed for r in reports if r.objective is not None), None)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    feasible_at: list[float] = []
+
+    def note(report: SolveProgress) -> None:
+        if report.objective is not None and not feasible_at:
+            feasible_at.append(time.perf_counter() - routing)
+
+    def run(problem: RoutingProblem) -> Solution:
+        return solve(problem, time_limit=limit, seed=seed, params=search, progress=note)
+
+    if model == "full":
+        problem = routing_problem(week.plannable, week.routes, week.matrix, params=params)
+        solution = run(problem)
+        routed, rounds, missed = len(problem.tasks), 1, 0
+    else:
+        result = solve_candidates(
+            solver_week(week.plannable, week.routes, params=params),
+            MatrixTravel(week.matrix),
+            params=params.candidates,
+            solve=run,
+        )
+        solution = result.solution
+        routed, rounds, missed = result.routed, result.rounds, len(result.missed)
+    first = feasible_at[0] if feasible_at else None
     return Figures(
-        sites=week.sites,
+        size=size,
+        teams=teams,
+        model=model,
         tasks=week.tasks,
-        left_out_by_rule=week.left_out_by_rule,
-        team_days=week.team_days,
-        build_seconds=week.build_seconds,
+        plannable=len(week.plannable),
+        routed=routed,
+        team_days=len(week.routes),
+        matrix_seconds=matrix_seconds,
         first_feasible=first,
-        objective=short.objective,
-        objective_long=long.objective,
-        visits=sum(len(r.visits) for r in short.routes),
-        visits_long=sum(len(r.visits) for r in long.routes),
-        feasible=short.feasible and long.feasible,
-        time_limit=time_limit,
-        factor=factor,
-        cpu_seconds=cpu_short,
-        cpu_seconds_long=cpu_long,
-        peak_mb=peak,
+        objective=solution.objective,
+        visits=sum(len(r.visits) for r in solution.routes),
+        feasible=solution.feasible,
+        rounds=rounds,
+        missed=missed,
+        seconds=time.perf_counter() - routing,
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
 
 
-def run_child(size: int, args: argparse.Namespace) -> Figures:
-    """Measure one size in a fresh Python process, so that its peak memory is its own."""
+def run_child(size: int, teams: int, model: str, args: argparse.Namespace) -> Figures | str:
+    """Measure one run in a fresh process, its address space capped; a failure's last words."""
     command = [
-        sys.executable,
-        __file__,
-        "--child",
-        str(size),
-        "--time-limit",
-        str(args.time_limit),
-        "--factor",
-        str(args.factor),
-        "--seed",
-        str(args.seed),
-        "--today",
-        args.today,
-    ]
-    proc = subprocess.run(command, capture_output=True, text=True, check=True)
+        sys.executable, __file__, "--child", f"{size},{teams},{model}",
+        "--time-limit", str(args.time_limit), "--seed", str(args.seed), "--today", args.today,
+    ]  # fmt: skip
+    cap = int(args.memory_cap * 1024**3)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    proc = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"failed (exit {proc.returncode}): {tail[:120]}"
     return Figures(**json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def print_table(results: list[tuple[int, Figures]]) -> None:
-    """The figures, one line per size (gathering points), next to the targets."""
-    head = (
-        f"{'gathering pts':>13} {'sites':>6} {'tasks':>6} {'by rule':>7} {'team-days':>9} "
-        f"{'build s':>7} {'1st feas s':>10} {'objective':>10} {'long objective':>14} "
-        f"{'gap %':>6} {'visits':>6} {'long visits':>11} {'cpu s':>6} {'long cpu s':>10} "
-        f"{'peak MB':>7}"
-    )
-    print(head)
-    for size, f in results:
-        first = f"{f.first_feasible:.2f}" if f.first_feasible is not None else "none"
-        print(
-            f"{size:>13} {f.sites:>6} {f.tasks:>6} {f.left_out_by_rule:>7} {f.team_days:>9} "
-            f"{f.build_seconds:>7.1f} {first:>10} {f.objective:>10} {f.objective_long:>14} "
-            f"{f.gap:>6.2f} {f.visits:>6} {f.visits_long:>11} {f.cpu_seconds:>6.1f} "
-            f"{f.cpu_seconds_long:>10.1f} {f.peak_mb:>7.0f}"
-        )
-    limit = results[0][1]
+def print_table(results: list[Figures], failures: list[str]) -> None:
+    """The figures, one line per run, then the checks against the targets and the peer."""
     print(
-        f"time limit {limit.time_limit:g} s vs {limit.time_limit * limit.factor:g} s; "
-        f"target: gap within {TARGET_GAP:g} %; feasible: "
-        + ", ".join("yes" if f.feasible else "NO" for _, f in results)
+        f"{'gathering pts':>13} {'teams':>5} {'model':>9} {'tasks':>6} {'plannable':>9} "
+        f"{'routed':>6} {'times s':>8} {'1st feas s':>10} {'objective':>10} {'visits':>6} "
+        f"{'rounds':>6} {'missed':>6} {'routing s':>9} {'peak MB':>7}"
     )
+    for f in results:
+        first = f"{f.first_feasible:.1f}" if f.first_feasible is not None else "none"
+        print(
+            f"{f.size:>13} {f.teams:>5} {f.model:>9} {f.tasks:>6} {f.plannable:>9} "
+            f"{f.routed:>6} {f.matrix_seconds:>8.1f} {first:>10} {f.objective:>10} {f.visits:>6} "
+            f"{f.rounds:>6} {f.missed:>6} {f.seconds:>9.1f} {f.peak_mb:>7.0f}"
+            + ("" if f.feasible else "  INFEASIBLE")
+        )
+    for line in failures:
+        print(line)
+    for line in [*target_lines(results), *peer_lines(results)]:
+        print(line)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average (1, 5, 15 min): {load} on {os.cpu_count()} CPU(s)")
 
 
+def target_lines(results: list[Figures]) -> list[str]:
+    """The planner's model against the issue's targets."""
+    lines = []
+    for f in (r for r in results if r.model == "planner" and r.size in TARGETS):
+        seconds, mb = TARGETS[f.size]
+        ok_time = seconds is None or (f.first_feasible is not None and f.first_feasible <= seconds)
+        ok = ok_time and f.peak_mb <= mb and f.feasible
+        when = f"feasible within {seconds:g} s and " if seconds else ""
+        lines.append(
+            f"target {f.size} sites, {f.teams} teams: {when}{mb / 1024:g} GB: "
+            + ("met" if ok else "NOT met")
+        )
+    return lines
+
+
+def peer_lines(results: list[Figures]) -> list[str]:
+    """The planner's model against the full model in the same run."""
+    lines = []
+    for full in (r for r in results if r.model == "full"):
+        new = next(
+            (
+                r
+                for r in results
+                if r.model == "planner" and (r.size, r.teams) == (full.size, full.teams)
+            ),
+            None,
+        )
+        if new is None:
+            continue
+        gap = 100.0 * (new.objective - full.objective) / full.objective
+        visits = 100.0 * (new.visits - full.visits) / full.visits if full.visits else 0.0
+        ok = gap <= TARGET_OBJECTIVE_PCT and abs(visits) <= TARGET_VISITS_PCT
+        lines.append(
+            f"{full.size} sites, {full.teams} teams: planner vs full model objective "
+            f"{gap:+.2f} % (target <= {TARGET_OBJECTIVE_PCT:g} %), visits {visits:+.2f} % "
+            f"(target within {TARGET_VISITS_PCT:g} %): " + ("met" if ok else "NOT met")
+        )
+    return lines
+
+
 def main() -> None:
-    """Measure every size asked for and print the table."""
+    """Measure every run asked for, one at a time, and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="500,2000", help="gathering points, comma-separated")
-    parser.add_argument("--time-limit", type=float, default=PlanningParams().time_limit)
-    parser.add_argument("--factor", type=float, default=5.0, help="length of the longer run")
+    parser.add_argument("--sizes", default="2000,5000,10000", help="gathering points")
+    parser.add_argument("--teams", default="8,20", help="team counts, comma-separated")
+    parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", default="2026-11-25", help="the week starts the Sunday after")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-cap", type=float, default=6.0, help="GB per run")
+    parser.add_argument("--no-full", action="store_true", help="skip the full model peer")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
+        size, teams, model = args.child.split(",")
         figures = measure(
-            args.child,
-            seed=args.seed,
-            today=dt.date.fromisoformat(args.today),
-            time_limit=args.time_limit,
-            factor=args.factor,
-        )
+            int(size), int(teams), model,
+            seed=args.seed, today=dt.date.fromisoformat(args.today), limit=args.time_limit,
+        )  # fmt: skip
         print(json.dumps(asdict(figures)))
         return
-    results = []
+    results, failures = [], []
     for size in (int(s) for s in args.sizes.split(",")):
-        print(f"planning a week with {size} gathering points ...", flush=True)
-        results.append((size, run_child(size, args)))
-    print_table(results)
+        for teams in (int(t) for t in args.teams.split(",")):
+            models = ["planner"]
+            if size <= FULL_MODEL_MAX_SITES and not args.no_full:
+                models.append("full")
+            for model in models:
+                print(f"{size} gathering points, {teams} teams, {model} model ...", flush=True)
+                got = run_child(size, teams, model, args)
+                if isinstance(got, str):
+                    failures.append(f"{size} sites, {teams} teams, {model} model: {got}")
+                else:
+                    results.append(got)
+    print_table(results, failures)
 
 
 if __name__ == "__main__":

@@ -1185,9 +1185,10 @@ def coverage_reusing_matrix(
 
     ``matrix`` is used when it holds every site as an origin and every clinic and team base as
     a destination (a larger matrix, such as the one a plan is made with, is cut down to
-    them); if it also holds the sites out of reach as destinations, they are the candidate
-    places for new stops. Otherwise travel times come from ``backend`` as in
-    :func:`coverage_from_layers`.
+    them); the times from the sites out of reach to the candidate places for new stops (the
+    accessible ones among them) are cut from it too when it holds them, else made with
+    ``backend`` for those sites alone. Without a usable matrix, travel times come from
+    ``backend`` as in :func:`coverage_from_layers`.
 
     Parameters
     ----------
@@ -1214,13 +1215,32 @@ def coverage_reusing_matrix(
             layers, backend=backend, period=period, today=today, params=params
         )
     out = _out_of_reach(layers, times, params)
-    places = list(_accessible(out)["id"])
+    places = _accessible(out)
     candidates = None
-    if params.new_locations and places and _holds(matrix, out["id"], places):
-        candidates = matrix.subset(list(out["id"]), places)
+    if params.new_locations and len(places):
+        day = today or dt.date.today()
+        day = min(day, (period or Period.ending(day)).end)  # closed as coverage_from_layers
+        candidates = _candidate_times(matrix, out, places, backend=backend, layers=layers, day=day)
     return coverage_from_matrix(
         layers, times, candidates=candidates, period=period, today=today, params=params
     )
+
+
+def _candidate_times(
+    matrix: TravelTimeMatrix,
+    out: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
+    *,
+    backend: TravelTimeBackend | None,
+    layers: CoverageLayers,
+    day: dt.date,
+) -> TravelTimeMatrix:
+    """Sites out of reach x candidate places: cut from ``matrix`` when it holds them, else
+    made by ``backend`` for these few (a matrix over every site is never needed)."""
+    if _holds(matrix, out["id"], places["id"]):
+        return matrix.subset(list(out["id"]), list(places["id"]))
+    closures = active_zones(layers.no_go_zones, on=day)
+    return matrix_from_points(out, places, backend=backend, closures=closures)
 
 
 def _coverage_times(

@@ -43,8 +43,20 @@ from geoplan.solver import (
     Vehicle,
     solve,
 )
+from geoplan.solver.candidates import (
+    CandidateParams,
+    CandidateSolution,
+    Week,
+    solve_candidates,
+)
 from geoplan.travel.backend import TravelTimeBackend
-from geoplan.travel.matrix import TravelTimeMatrix, matrix_from_points
+from geoplan.travel.demand import OnDemandTimes, TravelTimes
+from geoplan.travel.matrix import (
+    StraightLineBackend,
+    TravelTimeMatrix,
+    matrix_from_points,
+    points_from_frame,
+)
 from geoplan.vocab import LeftOutReason, Service, SexAge, Weekday
 from geoplan.zones import Closures, active_zones, inside_zone_reason
 
@@ -127,6 +139,9 @@ class PlanningParams:
         Seconds the solver searches.
     solver
         How the search runs besides its time limit and seed (the file's ``[solver]`` table).
+    candidates
+        Which tasks reach the routing model (``[planning.candidates]``): each team-day's most
+        promising ones on a large week; see :mod:`geoplan.solver.candidates`.
     """
 
     service_minutes: Mapping[str, int] = field(
@@ -146,6 +161,7 @@ class PlanningParams:
     cip_statuses: tuple[str, ...] = ("planned", "in_progress", "completed")
     time_limit: float = 20.0
     solver: SolverParams = field(default_factory=SolverParams)
+    candidates: CandidateParams = field(default_factory=CandidateParams)
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.service_minutes.items() if not 1 <= v <= 600}
@@ -505,7 +521,7 @@ class LeftOut:
 def left_out_by_rule(
     tasks: Sequence[VisitTask],
     days: Sequence[TeamDay],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     closures: Closures,
 ) -> dict[str, LeftOut]:
     """Tasks that cannot be done at all this week, each with the first reason that applies."""
@@ -523,7 +539,7 @@ def left_out_by_rule(
 
 
 def _reason(
-    task: VisitTask, zone: str | None, days: Sequence[TeamDay], matrix: TravelTimeMatrix
+    task: VisitTask, zone: str | None, days: Sequence[TeamDay], matrix: TravelTimes
 ) -> tuple[LeftOutReason, str] | None:
     if task.access_status == "inaccessible":
         return LeftOutReason.INACCESSIBLE, f"{task.site_name} is marked inaccessible"
@@ -550,7 +566,7 @@ def _window(task: VisitTask, day: TeamDay) -> tuple[int, int] | None:
     return (start, end) if start <= end else None
 
 
-def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimeMatrix) -> bool:
+def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimes) -> bool:
     """Whether a route base -> site -> base alone fits the shift and the access window."""
     window = _window(task, day)
     out, back = matrix.time(day.base, task.site_id), matrix.time(task.site_id, day.base)
@@ -560,7 +576,7 @@ def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimeMatrix) -> bool:
     return start <= window[1] and start + task.service_seconds + back <= day.shift_end
 
 
-def _reach_detail(task: VisitTask, days: Sequence[TeamDay], matrix: TravelTimeMatrix) -> str:
+def _reach_detail(task: VisitTask, days: Sequence[TeamDay], matrix: TravelTimes) -> str:
     if all(math.isnan(matrix.time(d.base, task.site_id)) for d in days):
         why = matrix.reasons.get(task.site_id, "no route from any base")
         return f"{task.site_name}: {why}"
@@ -985,7 +1001,7 @@ def plan_week(
     sites: Mapping[str, gpd.GeoDataFrame],
     visits: pd.DataFrame,
     teams: gpd.GeoDataFrame,
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     *,
     days: Sequence[dt.date],
     closures: Closures,
@@ -1035,26 +1051,94 @@ def plan_week(
     excluded = left_out_by_rule(tasks, routes, matrix, closures)
     _check_pins(tasks, excluded)
     plannable = [t for t in tasks if t.id not in excluded]
-    problem = routing_problem(plannable, routes, matrix, params=params)
     tell(progress, f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
     limit = params.time_limit if time_limit is None else time_limit
-    solution = solve(
-        problem,
-        time_limit=limit,
-        seed=seed,
-        params=params.solver,
-        progress=_search_progress(progress, limit),
+    routed = route_candidates(
+        plannable, routes, matrix, params=params, seed=seed, time_limit=limit, progress=progress
     )
     return _week_plan(
-        solution,
+        routed.solution,
         tasks=plannable,
         routes=routes,
-        excluded=excluded,
+        excluded={**excluded, **cut_before_routing(routed, plannable)},
         days=days,
         matrix=matrix,
         teams=teams,
         seed=seed,
     )
+
+
+# --- candidate tasks: the one scaling decision (geoplan.solver.candidates) ----------------
+
+
+class MatrixTravel:
+    """Travel times as the candidate step asks for them: small blocks by id."""
+
+    def __init__(self, matrix: TravelTimes) -> None:
+        self._matrix = matrix
+
+    def seconds(self, origins: Sequence[str], destinations: Sequence[str]) -> np.ndarray:
+        return self._matrix.subset(origins, destinations).seconds
+
+    def metres(self, origins: Sequence[str], destinations: Sequence[str]) -> np.ndarray:
+        return self._matrix.subset(origins, destinations).metres
+
+
+def route_candidates(
+    tasks: Sequence[VisitTask],
+    routes: Sequence[TeamDay],
+    matrix: TravelTimes,
+    *,
+    params: PlanningParams,
+    seed: int,
+    time_limit: float,
+    progress: Progress | None = None,
+) -> CandidateSolution:
+    """Route the week's candidate tasks (``params.candidates``), check the cut ones, and route
+    again with any the check finds would have made a better plan."""
+
+    def search(problem: RoutingProblem) -> Solution:
+        return solve(
+            problem,
+            time_limit=time_limit,
+            seed=seed,
+            params=params.solver,
+            progress=_search_progress(progress, time_limit),
+        )
+
+    week = solver_week(tasks, routes, params=params)
+    return solve_candidates(week, MatrixTravel(matrix), params=params.candidates, solve=search)
+
+
+def solver_week(
+    tasks: Sequence[VisitTask], routes: Sequence[TeamDay], *, params: PlanningParams
+) -> Week:
+    """The week's tasks, team-days and bases as the solver's tasks, vehicles and depots."""
+    return Week(
+        tasks=tuple(_solver_task(t, routes, params) for t in tasks),
+        vehicles=tuple(_vehicle(r) for r in routes),
+        depots=tuple(Depot(id=b, location=b) for b in dict.fromkeys(r.base for r in routes)),
+    )
+
+
+def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) -> dict[str, LeftOut]:
+    """The tasks cut before routing, each left out for higher-priority tasks, with why."""
+    by_id = {t.id: t for t in tasks}
+    missed = {m.task: m for m in routed.missed}
+    out = {}
+    for task in routed.cut:
+        detail = (
+            "cut before routing: every team-day that could do it had more promising tasks, "
+            "and no route of the plan could take it with a gain"
+        )
+        if task.id in missed:
+            m = missed[task.id]
+            detail = (
+                f"cut before routing; it could have fitted {m.vehicle} (gain {m.gain}), "
+                "but routing again with it gave no better plan"
+            )
+        out[task.id] = LeftOut(by_id[task.id], LeftOutReason.NO_TEAM_TIME, detail)
+    return out
 
 
 def _search_progress(progress: Progress | None, limit: float) -> SearchCallback | None:
@@ -1112,6 +1196,21 @@ def week_matrix(
     """Travel times between every team base and site, both ways."""
     points = planning_points(sites, teams)
     return matrix_from_points(points, points, backend=backend, closures=closures)
+
+
+def week_times(
+    sites: Mapping[str, gpd.GeoDataFrame],
+    teams: gpd.GeoDataFrame,
+    *,
+    backend: TravelTimeBackend | None,
+    closures: Closures,
+) -> OnDemandTimes:
+    """Travel times for the week that grow with the bases times the sites: every base to every
+    site and back at once, the times among the candidate sites when routing asks for them."""
+    points = points_from_frame(planning_points(sites, teams), name="bases and sites")
+    bases = [base_location(t) for t in teams["id"]]
+    chosen = backend if backend is not None else StraightLineBackend()
+    return OnDemandTimes(points, bases, backend=chosen, closures=closures)
 
 
 def planning_points(
@@ -1202,7 +1301,7 @@ def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> 
 def routing_problem(
     tasks: Sequence[VisitTask],
     routes: Sequence[TeamDay],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     *,
     params: PlanningParams | None = None,
 ) -> RoutingProblem:
@@ -1277,7 +1376,7 @@ def _week_plan(
     routes: Sequence[TeamDay],
     excluded: Mapping[str, LeftOut],
     days: Sequence[dt.date],
-    matrix: TravelTimeMatrix,
+    matrix: TravelTimes,
     teams: gpd.GeoDataFrame,
     seed: int,
 ) -> WeekPlan:
@@ -1347,6 +1446,7 @@ __all__ = [
     "STOP_LABELS",
     "DayRoute",
     "LeftOut",
+    "MatrixTravel",
     "Pin",
     "PinProblem",
     "PlanningParams",
@@ -1357,6 +1457,7 @@ __all__ = [
     "VisitTask",
     "WeekPlan",
     "check_pins",
+    "cut_before_routing",
     "last_visits",
     "left_out_by_rule",
     "matrix_fits_week",
@@ -1364,13 +1465,16 @@ __all__ = [
     "pin_problems",
     "plan_week",
     "priority",
+    "route_candidates",
     "route_id",
     "route_record",
     "routing_problem",
+    "solver_week",
     "stop_record",
     "tasks_for_week",
     "team_days",
     "week_closures",
     "week_days",
     "week_matrix",
+    "week_times",
 ]

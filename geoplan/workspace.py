@@ -50,7 +50,7 @@ from geoplan.planning import (
     select_teams,
     week_closures,
     week_days,
-    week_matrix,
+    week_times,
 )
 from geoplan.progress import Progress, tell
 from geoplan.protect import generalise_frames
@@ -64,6 +64,7 @@ from geoplan.travel.backend import (
     TravelTimeBackend,
     backend_from_spec,
 )
+from geoplan.travel.demand import TravelTimes
 from geoplan.travel.matrix import Points, TravelTimeMatrix, matrix_from_points
 from geoplan.zones import active_zones
 
@@ -192,8 +193,9 @@ def plan_week_from_store(
     """Read the workspace, build the week's travel-time matrix and plan the week.
 
     ``matrix`` is reused when it covers every team base and site and was made with the same
-    no-go zones closed as the week (:func:`geoplan.planning.matrix_fits_week`); otherwise a
-    matrix is built with ``backend``. The other options are those of
+    no-go zones closed as the week (:func:`geoplan.planning.matrix_fits_week`); otherwise
+    ``backend`` makes the times the week needs (:func:`geoplan.planning.week_times`: bases to
+    sites and back, then the candidate sites among themselves), never a square over the map. The other options are those of
     :func:`geoplan.planning.plan_week`.
     """
     read = store.read
@@ -202,14 +204,17 @@ def plan_week_from_store(
     sites = {layer: read(layer) for layer in PLANNED_LAYERS}
     zones = read("no_go_zones")
     closures = week_closures(zones, days)
+    times: TravelTimes | None = matrix
     if matrix is None or not matrix_fits_week(matrix, sites, teams, zones=zones, closures=closures):
         tell(progress, "Building the travel-time matrix")
-        matrix = week_matrix(sites, teams, backend=backend, closures=closures)
+        # bases to sites and back now; the candidate sites' own block when routing asks
+        times = week_times(sites, teams, backend=backend, closures=closures)
+    assert times is not None
     return plan_week(
         sites,
         read("outreach_visits"),
         teams,
-        matrix,
+        times,
         days=days,
         closures=closures,
         params=params,

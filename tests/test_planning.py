@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geoplan import planning
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.params import load_params
 from geoplan.planning import (
@@ -29,12 +31,34 @@ from geoplan.planning import (
     week_closures,
     week_days,
 )
+from geoplan.solver import RoutingProblem, Solution
+from geoplan.solver.candidates import CandidateParams, CandidateSolution, Travel, Week
 from geoplan.travel.matrix import matrix_from_points
 from geoplan.vocab import LeftOutReason
 from geoplan.zones import no_closures
 from tests.planning_fixtures import WEEK, four_site_matrix, layer, minutes_matrix, site, team
 
+
+@pytest.fixture(autouse=True, params=["full", "candidates"])
+def model(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every planning rule holds on both models: all tasks routed (these weeks are small), and
+    candidate tasks with one per team-day, so that most tasks are cut before routing and come
+    back only through the check and the re-route."""
+    if request.param == "candidates":
+        tiny = CandidateParams(per_route=1, full_below=0, recheck_rounds=3)
+        chosen = planning.solve_candidates
+
+        def with_tiny(
+            week: Week, travel: Travel, *, params: CandidateParams, solve: Search
+        ) -> CandidateSolution:
+            return chosen(week, travel, params=tiny, solve=solve)
+
+        monkeypatch.setattr(planning, "solve_candidates", with_tiny)
+    return str(request.param)
+
+
 HEALTH_30 = PlanningParams(service_minutes={"health": 30, "mhpss": 30, "nfi": 30, "monitoring": 30})
+Search = Callable[[RoutingProblem], Solution]
 NO_VISITS = pd.DataFrame(columns=["id", "site_id", "date", "team_id", "services"])
 
 
@@ -486,3 +510,27 @@ def test_parameters_from_toml(tmp_path: Path) -> None:
     path.write_text("[planning]\nspeed = 5\n")
     with pytest.raises(ParameterError, match="unknown"):
         load_params(path)
+
+
+def test_tasks_cut_before_routing_are_left_out_once_for_higher_priority() -> None:
+    """With one candidate per team-day, a cut task is left out for higher-priority tasks and
+    says it was cut before routing; every task is planned or left out exactly once."""
+    params = PlanningParams(
+        service_minutes=HEALTH_30.service_minutes,
+        candidates=CandidateParams(per_route=1, full_below=0, recheck_rounds=0),
+    )
+    result = plan(four_sites(), [team("T1", shift_end="09:30")], params=params)
+    ids = [s.task.id for s in result.stops] + [lo.task.id for lo in result.left_out]
+    assert sorted(ids) == ["A/health", "B/health", "C/health", "D/health"]
+    assert {lo.reason for lo in result.left_out} == {LeftOutReason.NO_TEAM_TIME}
+    assert any(lo.detail.startswith("cut before routing") for lo in result.left_out)
+
+
+def test_a_pinned_task_is_never_cut_before_routing() -> None:
+    """The pinned task is routed even when its team-day keeps only one other candidate."""
+    params = PlanningParams(
+        service_minutes=HEALTH_30.service_minutes,
+        candidates=CandidateParams(per_route=1, full_below=0, recheck_rounds=0),
+    )
+    result = plan(four_sites(), [team("T1")], params=params, pins=(Pin.parse("D:T1:sun"),))
+    assert "D" in routes_of(result)["T1@Sun"]

@@ -94,11 +94,13 @@ def _build_workspace(run: DemoRun) -> None:
 
 
 def _compute_travel_times(run: DemoRun) -> None:
-    """Travel times between team bases, sites and clinics, with today's no-go zones closed.
+    """Travel times from the team bases to the sites and clinics, and from every site to the
+    clinics and bases, with today's no-go zones closed.
 
-    ``run.results["matrix"]`` is square over bases (``base:<team>``), the planned sites and
-    the clinics, so that planning and coverage take what they need with ``subset``; the CSV
-    holds the bases -> sites and clinics part.
+    Only what the stages need, so that it grows with the sites times the bases and clinics
+    (a square over 50,000 sites would take 42 GB): ``run.results["matrix"]`` is sites x
+    (clinics, bases ``base:<team>``), which coverage cuts down; the planner makes its own
+    week's times (:func:`geoplan.planning.week_times`). The CSV holds bases -> sites and clinics.
     """
     from geoplan.planning import PLANNED_LAYERS, base_location, planning_points  # noqa: PLC0415
     from geoplan.travel.matrix import matrix_from_points, save_matrix  # noqa: PLC0415
@@ -109,19 +111,23 @@ def _compute_travel_times(run: DemoRun) -> None:
     teams = store.read("teams")
     sites = {layer: store.read(layer) for layer in (*PLANNED_LAYERS, "clinics")}
     points = planning_points(sites, teams)
+    bases = [base_location(t) for t in teams["id"]]
+    is_base = points["id"].isin(bases)
+    hubs = points.loc[is_base | points["id"].isin(sites["clinics"]["id"])]
     closures = active_zones(store.read("no_go_zones"), on=run.today)
     backend = run.results["backend"] = travel_time_backend(run.options.roads)
-    matrix = matrix_from_points(points, points, backend=backend, closures=closures)
-    run.results["matrix"] = matrix
-    bases = [base_location(t) for t in teams["id"]]
-    others = [i for i in matrix.destinations if i not in frozenset(bases)]
-    part = matrix.subset(bases, others)
+    part = matrix_from_points(
+        points.loc[is_base], points.loc[~is_base], backend=backend, closures=closures
+    )
+    run.results["matrix"] = matrix_from_points(
+        points.loc[~is_base], hubs, backend=backend, closures=closures
+    )
     run.outputs["travel_times"] = save_matrix(part, run.out_dir / "travel_times.csv")
     unreachable = part.unreachable_counts()
     why = "; ".join(f"{kind}: {n}" for kind, n in unreachable.items()) or "none"
     run.lines.append(
-        f"Travel times ({matrix.backend}, {len(closures.zones)} no-go zone(s) active on "
-        f"{run.today}): {len(bases)} bases x {len(others)} sites and clinics; "
+        f"Travel times ({part.backend}, {len(closures.zones)} no-go zone(s) active on "
+        f"{run.today}): {len(bases)} bases x {len(part.destinations)} sites and clinics; "
         f"unreachable points: {sum(unreachable.values())} ({why})"
     )
 
@@ -140,7 +146,9 @@ def _analyse_coverage(run: DemoRun) -> None:
     bases = {str(t): base_location(str(t)) for t in store.read("teams")["id"]}
     matrix = run.results.get("matrix")
     layers = coverage_layers(store)
-    result = coverage_reusing_matrix(layers, matrix=matrix, base_ids=bases, today=run.today)
+    result = coverage_reusing_matrix(
+        layers, matrix=matrix, base_ids=bases, backend=run.results.get("backend"), today=run.today
+    )
     run.results["coverage"] = result
     folder = run.out_dir / "coverage"
     save_coverage(result, folder)
@@ -152,8 +160,8 @@ def _analyse_coverage(run: DemoRun) -> None:
 def _plan_week(run: DemoRun) -> None:
     """The coming week's plan (from the next Sunday after today) and its schedules.
 
-    Reuses ``run.results["matrix"]`` when it covers every base and site with the week's no-go
-    zones closed; otherwise the planner builds its own. Leaves the plan in
+    The planner makes the week's travel times with the demo's backend: bases to sites and
+    back, then the candidate sites among themselves (:func:`geoplan.planning.week_times`). Leaves the plan in
     ``run.results["plan"]`` and the schedules in ``plan/``.
     """
     from geoplan.schedules import write_schedules  # noqa: PLC0415
@@ -167,7 +175,6 @@ def _plan_week(run: DemoRun) -> None:
         seed=options.seed,
         time_limit=options.time_limit,
         backend=backend,
-        matrix=run.results.get("matrix"),
     )
     run.results["plan"] = plan
     run.results["lines"] = lines = route_lines(plan, backend, zones=store.read("no_go_zones"))
