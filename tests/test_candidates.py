@@ -192,7 +192,7 @@ def test_the_objective_counts_the_prizes_of_cut_tasks() -> None:
 
 def test_parameters_are_checked() -> None:
     """Negative counts and a reach weight outside 0..1 are refused, naming the table."""
-    with pytest.raises(ParameterError, match="planning.candidates"):
+    with pytest.raises(ParameterError, match=r"planning\.candidates"):
         CandidateParams(per_route=-1)
     with pytest.raises(ParameterError, match="reach_weight"):
         CandidateParams(reach_weight=2.0)
