@@ -721,7 +721,7 @@ class ShareMapQuery(BaseModel):
     model_config = _STRICT
     by: str = Field(
         "admin2",
-        pattern=r"^(admin1|admin2|h3:[0-9]{1,2})$",
+        pattern=r"^(admin1|admin2|h3:(1[0-5]|[0-9]))$",  # H3 has resolutions 0 to 15
         description="admin1 or admin2 areas (by P-code), or H3 hexagons h3:RES no finer than "
         "the policy's viewer resolution.",
         examples=["h3:6"],

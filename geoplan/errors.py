@@ -77,6 +77,12 @@ class ParameterError(GeoplanError, ValueError):
     """A planning, matrix or coverage parameter outside its allowed range."""
 
 
+class PolicyError(ParameterError):
+    """A request the protection policy does not allow (finer than viewers may see, ...).
+
+    A well-formed request refused for who asks: 403 in the API, not 422."""
+
+
 class NetworkError(GeoplanError, RuntimeError):
     """A road network that cannot be built or queried."""
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.errors import ParameterError
+from geoplan.errors import ParameterError, PolicyError
 from geoplan.indicators import Period
 from geoplan.outputs import append_row, private_file, safe_frame, write_text
 from geoplan.suppression import CountTable, SuppressedTable, Threshold, suppress
@@ -41,6 +41,7 @@ from geoplan.vocab import SexAge
 SHARE_KINDS = ("coverage", "activities", "layers")
 FORMATS = (".csv", ".xlsx", ".geojson", ".html")
 UNKNOWN_AREA = "(area unknown)"
+H3_FINEST = 15
 TOTAL = "TOTAL"
 _PCODE_LEVEL_LENGTH = {"admin1": 4, "admin2": 6}  # LY + 2 digits per level (OCHA P-codes)
 COVERAGE_COLUMNS = ("within reach", "out of reach")
@@ -68,12 +69,16 @@ class Level:
         name, _, res = text.partition(":")
         if name != "h3" or not res.isdigit():
             raise ParameterError(f"--by {text!r}: use admin1, admin2 or h3:RES (e.g. h3:6)")
+        if int(res) > H3_FINEST:
+            raise ParameterError(
+                f"--by {text}: H3 has resolutions 0 to {H3_FINEST}; use h3:{viewer_resolution}"
+            )
         if int(res) > viewer_resolution:
             msg = (
                 f"--by {text}: resolution {res} is finer than the policy lets viewers see "
                 f"({viewer_resolution}); use h3:{viewer_resolution} or coarser"
             )
-            raise ParameterError(msg)
+            raise PolicyError(msg)
         return cls("h3", int(res))
 
     def text(self) -> str:

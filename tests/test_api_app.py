@@ -48,10 +48,10 @@ def test_settings_come_from_geoplan_variables(
     monkeypatch.setenv("GEOPLAN_CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("GEOPLAN_BODY_LIMIT", "2048")
     settings = Settings()  # type: ignore[call-arg]
-    assert settings.workspace == tmp_path / "x.gpkg"
+    assert settings.workspace == str(tmp_path / "x.gpkg")
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.body_limit == 2048
-    assert create_app().state.settings.workspace == tmp_path / "x.gpkg"
+    assert create_app().state.settings.workspace == str(tmp_path / "x.gpkg")
 
 
 def test_health_and_docs_need_no_key(client: TestClient) -> None:

@@ -31,10 +31,13 @@ def test_viewer_gets_the_shared_map(client: TestClient, ws: Workspace) -> None:
 
 
 def test_viewer_share_level_finer_than_policy_is_refused(client: TestClient, ws: Workspace) -> None:
-    """A viewer cannot ask the shared map for hexagons finer than the policy allows."""
+    """A viewer cannot ask the shared map for hexagons finer than the policy allows: a
+    well-formed request the policy forbids (403, as /coverage/areas), not a malformed one."""
     response = client.get("/maps/share.html?by=h3:8", headers=ws.headers("viewer"))
-    assert response.status_code in (400, 422)
+    assert response.status_code == 403
     assert "coarser" in response.text
+    beyond_h3 = client.get("/maps/share.html?by=h3:16", headers=ws.headers("viewer"))
+    assert beyond_h3.status_code == 422
 
 
 def test_viewers_still_refused_exact_maps(client: TestClient, ws: Workspace) -> None:

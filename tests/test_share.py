@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from geoplan.demo.scenario import build_demo_workspace
-from geoplan.errors import ParameterError
+from geoplan.errors import ParameterError, PolicyError
 from geoplan.indicators import Period
 from geoplan.policy import protected_layers, read_policy
 from geoplan.share import (
@@ -224,8 +224,10 @@ def test_geojson_features_carry_sites_and_people(demo: Shared) -> None:
 
 def test_level_finer_than_viewers_is_refused() -> None:
     """An H3 level finer than the policy's viewer resolution is refused with the fix."""
-    with pytest.raises(ParameterError, match="use h3:7 or coarser"):
+    with pytest.raises(PolicyError, match="use h3:7 or coarser"):
         Level.parse("h3:8", viewer_resolution=7)
+    with pytest.raises(ParameterError, match="resolutions 0 to 15"):
+        Level.parse("h3:58", viewer_resolution=7)
     with pytest.raises(ParameterError, match="admin1, admin2 or h3:RES"):
         Level.parse("district", viewer_resolution=7)
 
