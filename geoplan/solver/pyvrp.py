@@ -271,8 +271,8 @@ class _ProgressCallbacks(IteratedLocalSearchCallbacks):
 
 
 def _objective(best: pyvrp.Solution, offset: int) -> int:
-    # PyVRP counts the prize of every unvisited client, so a group of k alternatives always
-    # contributes (k - 1) prizes whether the task is done or not: the offset removes them.
+    # PyVRP counts the prize of every unvisited client, so a group of alternatives always
+    # contributes all its prizes but the one visited: the offset removes all but the highest.
     cost = best.distance_cost() + best.duration_cost() + best.uncollected_prizes()
     return int(cost) - offset
 
@@ -368,7 +368,7 @@ def _build_model(problem: RoutingProblem) -> _Model:
     data, refs, offset = _problem_data(problem, whole, layout, classes, windows)
     homes = _homes(data, refs, classes, shifts, allowed)
     # Tasks that no vehicle can do are not in PyVRP's instance, but their prizes are lost.
-    offset -= sum(problem.tasks[k].prize for k in unusable)
+    offset -= _lost_prizes(problem, unusable)
     kinds = tuple(c.vehicles for c in classes)
     return _Model(data, refs, kinds, homes, whole.seconds, unusable, offset)
 
@@ -548,23 +548,39 @@ def _clients(
     layout: _Layout,
     loads: _Loads,
 ) -> tuple[list[pyvrp.Client], tuple[tuple[int, int | None], ...], list[pyvrp.ClientGroup], int]:
-    """One client per usable window; a task's alternative windows form a group."""
+    """One client per usable window; a visit's alternatives (its windows, and the tasks of
+    its group) form a PyVRP group, whose prizes but the highest are offset."""
     clients: list[pyvrp.Client] = []
     refs: list[tuple[int, int | None]] = []
     groups: list[pyvrp.ClientGroup] = []
     offset = 0
-    for k, (task, usable) in enumerate(zip(problem.tasks, windows, strict=True)):
+    for visit, members in problem.alternatives().items():
+        usable = [(k, w) for k in members for w in windows[k]]
         group = None
         if len(usable) > 1:
             group = len(groups)
-            groups.append(pyvrp.ClientGroup(required=task.must_do, name=task.id))
-            offset += (len(usable) - 1) * task.prize
-        for index, early, late in usable:
+            required = any(problem.tasks[k].must_do for k in members)
+            groups.append(pyvrp.ClientGroup(required=required, name=visit))
+            prizes = [problem.tasks[k].prize for k, _ in usable]
+            offset += sum(prizes) - max(prizes)
+        for k, (index, early, late) in usable:
             if group is not None:
                 groups[group].add_client(len(clients))
+            task = problem.tasks[k]
             clients.append(_client(task, layout.of_task[k], (early, late), group, loads))
             refs.append((k, index))
     return clients, tuple(refs), groups, offset
+
+
+def _lost_prizes(problem: RoutingProblem, unusable: Sequence[int]) -> int:
+    """The prizes of the visits none of whose alternatives any vehicle can do (the highest
+    of each), lost whatever the routes."""
+    cannot = set(unusable)
+    return sum(
+        max(problem.tasks[k].prize for k in members)
+        for members in problem.alternatives().values()
+        if cannot.issuperset(members)
+    )
 
 
 def _client(
@@ -646,7 +662,7 @@ def _solution_from_pyvrp(
 
 
 def _empty_solution(problem: RoutingProblem, model: _Model, runtime: float, seed: int) -> Solution:
-    prizes = sum(problem.tasks[k].prize for k in model.unusable)
+    prizes = _lost_prizes(problem, model.unusable)
     return _finish(problem, (), prizes, _Run(runtime, 0, "nothing to do", seed))
 
 
@@ -654,7 +670,11 @@ def _finish(
     problem: RoutingProblem, routes: tuple[Route, ...], objective: int, run: _Run
 ) -> Solution:
     visited = {v.task for r in routes for v in r.visits}
-    unvisited = tuple(t.id for t in problem.tasks if t.id not in visited)
+    unvisited = tuple(  # one id per visit none of whose alternatives is done
+        problem.tasks[members[0]].id
+        for members in problem.alternatives().values()
+        if not any(problem.tasks[k].id in visited for k in members)
+    )
     draft = Solution(
         routes,
         unvisited,
