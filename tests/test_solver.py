@@ -295,7 +295,8 @@ def test_alternatives_of_a_group_are_done_once_moved_only_for_a_gain() -> None:
     moved = run(_keep_or_move(keep_bonus=30 * MIN))  # moving saves 60 min: worth 30
     assert done_by(moved) == {"a+move": "b1"}
     assert moved.objective == 50 * MIN + 30 * MIN
-    assert moved.feasible and check_solution(_keep_or_move(30 * MIN), moved) == ()
+    assert moved.feasible
+    assert check_solution(_keep_or_move(30 * MIN), moved) == ()
 
 
 def test_group_left_out_loses_its_highest_prize_once_and_is_listed_once() -> None:
