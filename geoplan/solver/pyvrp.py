@@ -86,6 +86,7 @@ def solve(
     seed: int,
     params: SolverParams | None = None,
     progress: SearchCallback | None = None,
+    start: Mapping[str, Sequence[str]] | None = None,
 ) -> Solution:
     """Find routes for ``problem`` with PyVRP within ``time_limit`` seconds.
 
@@ -103,6 +104,10 @@ def solve(
         Search parameters; defaults when ``None``.
     progress
         Called every ``params.progress_interval`` seconds and once at the end.
+    start
+        Routes to search from (vehicle id -> task ids in order; a re-plan's old plan) instead
+        of a random first solution; tasks that are not in the problem, or not allowed on the
+        vehicle, are left out of it.
 
     Returns
     -------
@@ -122,7 +127,8 @@ def solve(
         return _empty_solution(problem, model, time.perf_counter() - started, seed)
     stop = _Stop(started + time_limit, params)
     callbacks = _ProgressCallbacks(progress, params.progress_interval, started, model.offset)
-    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed))
+    first = _given_start(problem, model, start) if start else None
+    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed), first)
     runtime = time.perf_counter() - started
     run = _Run(runtime, result.num_iterations, stop.reason, seed)
     return _solution_from_pyvrp(problem, model, result, run)
@@ -134,11 +140,13 @@ def _search(
     params: SolverParams,
     callbacks: IteratedLocalSearchCallbacks,
     run: tuple[_Stop, int],
+    given: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """PyVRP's iterated local search, as :func:`pyvrp.solve` runs it, from a repaired start.
 
     The steps are those of :func:`pyvrp.solve` (same order, so the same random stream);
-    only the random first solution is repaired before the first local search.
+    only the random first solution (or the ``given`` one) is repaired before the first local
+    search.
     """
     stop, seed = run
     data = model.data
@@ -150,7 +158,7 @@ def _search(
         if operator.supports(data):
             search.add_operator(operator(data))
     penalties = PenaltyManager(penalty.midpoint_penalties(data), penalty)
-    start = _repaired(model, pyvrp.Solution.make_random(data, rng))
+    start = _repaired(model, given or pyvrp.Solution.make_random(data, rng))
     first = search(start, penalties.max_cost_evaluator(), exhaustive=True)
     ils_params = IteratedLocalSearchParams(callbacks=callbacks)
     return IteratedLocalSearch(data, penalties, search, first, ils_params).run(stop, False)
@@ -180,6 +188,34 @@ def _repaired(model: _Model, start: pyvrp.Solution) -> pyvrp.Solution:
         model.data,
         [pyvrp.Route(model.data, v, kind) for kind, vs in sorted(routes.items()) for v in vs if v],
     )
+
+
+def _given_start(
+    problem: RoutingProblem, model: _Model, start: Mapping[str, Sequence[str]]
+) -> pyvrp.Solution:
+    """The routes of ``start`` as a PyVRP solution: each task on the first of its clients
+    (windows, alternatives) that the vehicle's type may visit."""
+    assert model.data is not None
+    task_index = {t.id: k for k, t in enumerate(problem.tasks)}
+    vehicle_index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    kind_of = {k: kind for kind, ks in enumerate(model.classes) for k in ks}
+    clients: dict[tuple[int, int], int] = {}  # (task, vehicle type) -> first client
+    for client, (task, _) in enumerate(model.clients):
+        for kind in model.homes[client]:
+            clients.setdefault((task, kind), client)
+    routes = []
+    for vehicle, tasks in start.items():
+        if vehicle not in vehicle_index:
+            continue
+        kind = kind_of[vehicle_index[vehicle]]
+        visits = [
+            clients[(task_index[t], kind)]
+            for t in tasks
+            if t in task_index and (task_index[t], kind) in clients
+        ]
+        if visits:
+            routes.append(pyvrp.Route(model.data, visits, kind))
+    return pyvrp.Solution(model.data, routes)
 
 
 def _check_run(time_limit: float, seed: int) -> None:
