@@ -22,6 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -70,6 +71,7 @@ class PlanInputs:
     replan_of: str | None = None
     kept_before: dt.date | None = None
     locks: tuple[str, ...] = ()
+    request_id: str | None = None  # the API's id of the request that made it
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,18 @@ class SavedPlan:
 
 
 @dataclass(frozen=True)
+class ListedInputs:
+    """The inputs lists show of a plan (kept beside it, so lists need not read its routes)."""
+
+    week_start: dt.date | None = None
+    teams: tuple[str, ...] | None = None
+    pins: tuple[str, ...] = ()
+    seed: int = 0
+    time_limit: float = 0.0
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PlanInfo:
     """A saved plan as lists show it: no routes, a few figures."""
 
@@ -110,6 +124,7 @@ class PlanInfo:
     sites: int
     left_out: int
     replan_of: str | None
+    inputs: ListedInputs = field(default_factory=ListedInputs)
 
     def to_json(self) -> dict[str, object]:
         """The plan's line as JSON (``created`` in ISO 8601, UTC)."""
@@ -188,6 +203,14 @@ def _summary(plan: WeekPlan, inputs: PlanInputs) -> str:
         "sites": int(totals["sites_visited"]),
         "left_out": int(totals["tasks_left_out"]),
         "replan_of": inputs.replan_of,
+        "inputs": {
+            "week_start": plan.days[0].isoformat(),
+            "teams": inputs.teams,
+            "pins": inputs.pins,
+            "seed": inputs.seed,
+            "time_limit": inputs.time_limit,
+            "request_id": inputs.request_id,
+        },
     }
     return json.dumps(figures)
 
@@ -249,6 +272,20 @@ def _info(record: PlanRecord) -> PlanInfo:
         sites=int(figures.get("sites", 0)),
         left_out=int(figures.get("left_out", 0)),
         replan_of=figures.get("replan_of"),
+        inputs=_listed_inputs(figures.get("inputs") or {}),
+    )
+
+
+def _listed_inputs(data: dict[str, Any]) -> ListedInputs:
+    start = data.get("week_start")
+    teams = data.get("teams")
+    return ListedInputs(
+        week_start=dt.date.fromisoformat(start) if start else None,
+        teams=tuple(teams) if teams else None,
+        pins=tuple(data.get("pins") or ()),
+        seed=int(data.get("seed") or 0),
+        time_limit=float(data.get("time_limit") or 0.0),
+        request_id=data.get("request_id"),
     )
 
 
@@ -309,6 +346,7 @@ class PlanRequest:
     kept_before: dt.date | None = None
     locks: tuple[str, ...] = ()
     today: dt.date | None = None
+    request_id: str | None = None
 
 
 def make_plan(
@@ -378,6 +416,7 @@ def _inputs(request: PlanRequest, old: SavedPlan | None, revision: int | None) -
         replan_of=old.id if old else None,
         kept_before=kept_before if old else None,
         locks=tuple(request.locks) if old else (),
+        request_id=request.request_id,
     )
 
 
@@ -513,6 +552,7 @@ def _compare(
 
 __all__ = [
     "FORMAT",
+    "ListedInputs",
     "PlanDiff",
     "PlanInfo",
     "PlanInputs",

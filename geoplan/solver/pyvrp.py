@@ -128,7 +128,7 @@ def solve(
     stop = _Stop(started + time_limit, params)
     callbacks = _ProgressCallbacks(progress, params.progress_interval, started, model.offset)
     first = _given_start(problem, model, start) if start else None
-    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed), first)
+    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed), given=first)
     runtime = time.perf_counter() - started
     run = _Run(runtime, result.num_iterations, stop.reason, seed)
     return _solution_from_pyvrp(problem, model, result, run)
@@ -140,6 +140,7 @@ def _search(
     params: SolverParams,
     callbacks: IteratedLocalSearchCallbacks,
     run: tuple[_Stop, int],
+    *,
     given: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """PyVRP's iterated local search, as :func:`pyvrp.solve` runs it, from a repaired start.
