@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -73,15 +74,17 @@ def list_command(
 
 
 def _plans_table(plans: list[PlanInfo]) -> Table:
-    table = Table(
-        "Plan", "Week", "Status", "Made", "By", "Visits", "Sites", "Left out", "Re-plan of"
-    )
+    table = Table(box=box.SIMPLE, pad_edge=False)
+    for name in ("Plan", "Week", "Status", "Made (UTC)"):
+        table.add_column(name, no_wrap=True)
+    for name in ("By", "Visits", "Sites", "Left out", "Re-plan of"):
+        table.add_column(name)
     for p in plans:
         table.add_row(
             p.id,
             p.week,
             str(p.status),
-            f"{p.created:%Y-%m-%d %H:%M} UTC",
+            f"{p.created:%d %b %H:%M}",
             escape(p.created_by),
             str(p.visits),
             str(p.sites),
