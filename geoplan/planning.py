@@ -19,6 +19,7 @@ The week is planned in four steps, each a small function:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -347,10 +348,13 @@ def _base_task(
     last: dt.date | None,
     days: Sequence[dt.date],
     params: PlanningParams,
+    pinned: bool = False,
 ) -> VisitTask | None:
+    """The site's task for the service this week, or None when it is not due by the end of
+    the week plus ``early_days`` (a ``pinned`` task is made anyway)."""
     week_start, week_end = days[0], days[-1]
     due = week_start if last is None else last + dt.timedelta(days=frequency)
-    if due > week_end + dt.timedelta(days=params.early_days):
+    if due > week_end + dt.timedelta(days=params.early_days) and not pinned:
         return None
     overdue = (week_start - due).days if last is not None else 0
     status = "overdue" if overdue > 0 else ("due" if due <= week_end else "early")
@@ -835,38 +839,59 @@ def stop_record(
 
 @dataclass(frozen=True)
 class Pin:
-    """A task fixed to a team and day by the team leader (``SITE:TEAM:DAY``).
+    """A visit fixed to a team and day by the team leader (``SITE:TEAM:DAY[:SERVICE][@HH:MM]``).
 
-    ``day`` is a date or a weekday code (``mon``); ``service`` picks one of the site's tasks
-    when it has several (the first the team offers otherwise).
+    ``day`` is a date or a weekday code (``mon``); ``service`` picks one of the site's services
+    (the first the team offers otherwise); ``at`` (``HH:MM``) fixes when the visit starts. A
+    pin makes a task whether or not the site is due.
     """
 
     site_id: str
     team_id: str
     day: str
     service: str | None = None
+    at: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Pin:
-        """From ``SITE:TEAM:DAY`` or ``SITE:TEAM:DAY:SERVICE``.
+        """From ``SITE:TEAM:DAY``, ``SITE:TEAM:DAY:SERVICE``, either with ``@HH:MM``.
 
         Raises
         ------
         ParameterError
-            If the text does not have three or four parts.
+            If the text does not have three or four parts, or the time is not HH:MM.
         """
-        parts = text.split(":")
+        body, _, at = text.partition("@")
+        parts = body.split(":")
         if len(parts) not in (3, 4) or not all(p.strip() for p in parts):
             raise ParameterError(
                 f"pin {text!r}: expected SITE:TEAM:DAY or SITE:TEAM:DAY:SERVICE (DAY a date or "
-                "sun..sat), such as DC-03:PROT-1:mon"
+                "sun..sat), optionally @HH:MM, such as DC-03:PROT-1:mon@10:00"
             )
-        return cls(*parts)
+        if "@" in text and _clock_seconds(at) is None:
+            raise ParameterError(f"pin {text!r}: the time after @ must be HH:MM, such as 10:00")
+        return cls(*parts, at=at or None)  # type: ignore[misc]
 
     @property
     def text(self) -> str:
-        """``SITE:TEAM:DAY[:SERVICE]``, as :meth:`parse` reads it."""
-        return ":".join(p for p in (self.site_id, self.team_id, self.day, self.service) if p)
+        """``SITE:TEAM:DAY[:SERVICE][@HH:MM]``, as :meth:`parse` reads it."""
+        body = ":".join(p for p in (self.site_id, self.team_id, self.day, self.service) if p)
+        return f"{body}@{self.at}" if self.at else body
+
+    @property
+    def seconds(self) -> int | None:
+        """``at`` in seconds of the day, or None."""
+        return _clock_seconds(self.at) if self.at else None
+
+
+def _clock_seconds(text: str) -> int | None:
+    """``HH:MM`` (00:00-23:59) in seconds, or None."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+        return None
+    if int(hours) > 23 or int(minutes) > 59:
+        return None
+    return int(hours) * 3600 + int(minutes) * 60
 
 
 def parse_pins(texts: Sequence[str]) -> tuple[Pin, ...]:
@@ -1031,11 +1056,26 @@ def check_pins(
 
 
 @dataclass(frozen=True)
-class _PinCheck:
-    """What a pin is checked against: sites, the teams planned and the days they work."""
+class _PinSite:
+    """What a pin is checked against of its site: its services and when it can be visited."""
 
-    sites: frozenset[str]
+    layer: str
+    name: str
+    services: tuple[str, ...]
+    open_days: tuple[int, ...]
+    opens: int  # seconds of the day
+    closes: int
+
+
+@dataclass(frozen=True)
+class _PinCheck:
+    """What a pin is checked against: sites, the teams planned, their services and shifts,
+    and the days they work."""
+
+    sites: Mapping[str, _PinSite]
     team_ids: tuple[str, ...]
+    team_services: Mapping[str, frozenset[str]]
+    shifts: Mapping[str, tuple[int, int]]
     working: frozenset[tuple[str, dt.date]]
     days: tuple[dt.date, ...]
     services: tuple[str, ...]
@@ -1047,10 +1087,17 @@ class _PinCheck:
         teams: gpd.GeoDataFrame,
         days: Sequence[dt.date],
     ) -> _PinCheck:
+        routes = team_days(teams, days)
         return cls(
-            sites=frozenset(str(i) for frame in sites.values() for i in frame["id"]),
+            sites={
+                str(row["id"]): _pin_site(layer, row)
+                for layer, frame in sites.items()
+                for row in frame.drop(columns=frame.geometry.name).to_dict("records")
+            },
             team_ids=tuple(str(t) for t in teams["id"]),
-            working=frozenset((r.team_id, r.day) for r in team_days(teams, days)),
+            team_services={r.team_id: r.services for r in routes},
+            shifts={r.team_id: (r.shift_start, r.shift_end) for r in routes},
+            working=frozenset((r.team_id, r.day) for r in routes),
             days=tuple(days),
             services=get_layer("outreach_visits").field("services").allowed,
         )
@@ -1058,18 +1105,52 @@ class _PinCheck:
     def problems(self, pin: Pin) -> list[tuple[str, str]]:
         """(field, reason) for everything wrong with the pin."""
         found = []
-        if pin.site_id not in self.sites:
-            found.append(("site", f"no site {pin.site_id!r} in {', '.join(PLANNED_LAYERS)}"))
+        site = self.sites.get(pin.site_id)
+        if site is None:
+            found.append(("site", self._unknown_site(pin.site_id)))
         if pin.team_id not in self.team_ids:
             teams = ", ".join(self.team_ids) or "none (no team asked for exists)"
             found.append(("team", f"team {pin.team_id!r} is not planned; teams planned: {teams}"))
         if pin.service is not None and pin.service not in self.services:
             known = ", ".join(self.services)
             found.append(("service", f"unknown service {pin.service!r}; services are: {known}"))
-        return found + self._day_problems(pin)
+        elif site is not None and pin.team_id in self.team_services:
+            found += self._service_problems(pin, site)
+        day_problems = self._day_problems(pin)
+        if not day_problems and site is not None:
+            day_problems = self._time_problems(pin, site)
+        return found + day_problems
+
+    def _unknown_site(self, site_id: str) -> str:
+        close = difflib.get_close_matches(site_id, list(self.sites), n=3, cutoff=0.6)
+        by_name = [i for i, s in self.sites.items() if s.name.casefold() == site_id.casefold()]
+        hint = by_name or close
+        mean = f"; did you mean {' or '.join(hint)}?" if hint else ""
+        return f"no site {site_id!r} in {', '.join(PLANNED_LAYERS)}{mean}"
+
+    def _service_problems(self, pin: Pin, site: _PinSite) -> list[tuple[str, str]]:
+        offered = self.team_services.get(pin.team_id, frozenset())
+        if pin.service is not None and pin.service not in offered:
+            return [
+                (
+                    "service",
+                    f"team {pin.team_id} does not offer {pin.service}; it offers "
+                    f"{', '.join(sorted(offered)) or 'no service'}",
+                )
+            ]
+        if pin.service is None and not set(site.services) & offered:
+            return [
+                (
+                    "service",
+                    f"{site.name} needs {', '.join(site.services) or 'no service'}, which team "
+                    f"{pin.team_id} does not offer: add the service to visit it for, e.g. "
+                    f"{pin.site_id}:{pin.team_id}:{pin.day}:{min(offered, default='health')}",
+                )
+            ]
+        return []
 
     def _day_problems(self, pin: Pin) -> list[tuple[str, str]]:
-        day = next((d for d in self.days if pin.day in (d.isoformat(), weekday_code(d))), None)
+        day = self.day_of(pin)
         if day is None:
             return [
                 ("day", f"{pin.day!r} is not a day of the week {self.days[0]}..{self.days[-1]}")
@@ -1087,6 +1168,46 @@ class _PinCheck:
                 f"day, pin the visit to a day it works ({works})",
             )
         ]
+
+    def _time_problems(self, pin: Pin, site: _PinSite) -> list[tuple[str, str]]:
+        day = self.day_of(pin)
+        assert day is not None
+        index = self.days.index(day)
+        if index not in site.open_days:
+            open_on = ", ".join(tuple(Weekday)[d] for d in site.open_days) or "no day"
+            return [("day", f"{site.name} is closed on {day:%a %d %b}; it opens on {open_on}")]
+        at = pin.seconds
+        if at is None:
+            return []
+        if not site.opens <= at <= site.closes:
+            hours = f"{_clock_text(site.opens)}-{_clock_text(site.closes)}"
+            return [("at", f"{site.name} is closed at {pin.at}: visits can start {hours}")]
+        shift = self.shifts.get(pin.team_id)
+        if shift is not None and not shift[0] <= at < shift[1]:
+            hours = f"{_clock_text(shift[0])}-{_clock_text(shift[1])}"
+            return [("at", f"team {pin.team_id} works {hours}, not at {pin.at}")]
+        return []
+
+    def day_of(self, pin: Pin) -> dt.date | None:
+        """The date of the pin's day in the week, or None."""
+        return next((d for d in self.days if pin.day in (d.isoformat(), weekday_code(d))), None)
+
+
+def _pin_site(layer: str, row: Mapping[str, object]) -> _PinSite:
+    definition = get_layer(layer)
+    open_days, opens, latest = _access(layer, row, 0)
+    return _PinSite(
+        layer=layer,
+        name=str(row.get("name") or row["id"]),
+        services=split_list(row.get(definition.role("services") or "")),
+        open_days=open_days,
+        opens=opens,
+        closes=latest,
+    )
+
+
+def _clock_text(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def plan_week(
@@ -1152,7 +1273,7 @@ def plan_week(
         tasks = [t for t in tasks if t.id not in done]
         pins = _pins_after_freezing(pins, frozen, kept)
         start = _previous_routes(replan.previous, routes)
-    tasks = _apply_pins(tasks, routes, pins)
+    tasks = _apply_pins(tasks, routes, pins, pin_task_maker(sites, visits, days, params))
     excluded = left_out_by_rule(tasks, routes, matrix, closures)
     _check_pins(tasks, excluded)
     plannable = [t for t in tasks if t.id not in excluded]
@@ -1384,24 +1505,37 @@ def select_teams(teams: gpd.GeoDataFrame, team_ids: Sequence[str] | None) -> gpd
 
 
 def _apply_pins(
-    tasks: list[VisitTask], routes: Sequence[TeamDay], pins: Sequence[Pin]
+    tasks: list[VisitTask],
+    routes: Sequence[TeamDay],
+    pins: Sequence[Pin],
+    made: Callable[[Pin, TeamDay], VisitTask | None],
 ) -> list[VisitTask]:
-    """The tasks with the pinned ones fixed to their team-day (pins checked by check_pins)."""
+    """The tasks with the pinned ones fixed to their team-day (pins checked by check_pins),
+    and a task made by ``made`` for each pin whose site has none the team can do (a pin makes
+    a task, due or not). ``@HH:MM`` fixes the start of the visit."""
     by_id = {t.id: t for t in tasks}
     missing = []
     for pin in pins:
         route = _pinned_route(pin, routes)
-        task = _pinned_task(pin, tasks, route)
+        task = _pinned_task(pin, list(by_id.values()), route) or made(pin, route)
         if task is None:
             missing.append(
-                f"pin {pin.text}: the site has no task this week that team {pin.team_id} can do "
-                "(is the site id right, and does it need a service the team offers?)"
+                f"pin {pin.text}: the site has no service team {pin.team_id} offers; add the "
+                "service to pin, e.g. :health"
             )
-        else:
-            by_id[task.id] = replace(task, pinned_to=route.id)
+            continue
+        by_id[task.id] = _pinned(task, route, pin)
     if missing:
         raise PlanningError("; ".join(missing))
     return list(by_id.values())
+
+
+def _pinned(task: VisitTask, route: TeamDay, pin: Pin) -> VisitTask:
+    """The task fixed to the route's day, at the pin's time when it gives one."""
+    at = pin.seconds
+    on_day = tuple(d for d in task.open_days if d == route.day_index)
+    fixed = replace(task, pinned_to=route.id, open_days=on_day)
+    return fixed if at is None else replace(fixed, open_from=at, open_until=at)
 
 
 def _pinned_route(pin: Pin, routes: Sequence[TeamDay]) -> TeamDay:
@@ -1419,8 +1553,54 @@ def _pinned_task(pin: Pin, tasks: Sequence[VisitTask], route: TeamDay) -> VisitT
         if t.site_id == pin.site_id
         and t.service in route.services
         and pin.service in (None, t.service)
+        and t.pinned_to is None
     ]
-    return max(candidates, key=lambda t: t.score) if candidates else None
+    on_day = [t for t in candidates if route.day_index in t.open_days]
+    return max(on_day or candidates, key=lambda t: t.score) if candidates else None
+
+
+def pin_task_maker(
+    sites: Mapping[str, gpd.GeoDataFrame],
+    visits: pd.DataFrame,
+    days: Sequence[dt.date],
+    params: PlanningParams,
+) -> Callable[[Pin, TeamDay], VisitTask | None]:
+    """Makes the task of a pin on a site that is not due (or not for that service): from the
+    site's row, with its last visit for the service and the service the pin names (else the
+    site's first service the team offers)."""
+    last = last_visits(visits, before=days[0])
+
+    def made(pin: Pin, route: TeamDay) -> VisitTask | None:
+        found = next(
+            ((layer, frame) for layer, frame in sites.items() if pin.site_id in set(frame["id"])),
+            None,
+        )
+        if found is None:
+            return None
+        layer, frame = found
+        one = frame.loc[frame["id"] == pin.site_id]
+        row = one.assign(lon=one.geometry.x, lat=one.geometry.y).iloc[0].to_dict()
+        definition = get_layer(layer)
+        needs = split_list(row.get(definition.role("services") or ""))
+        service = pin.service or next((s for s in needs if s in route.services), None)
+        if service is None or service not in route.services:
+            return None
+        frequency = _int(row.get(definition.role("frequency") or ""), 14)
+        previous = last.get((pin.site_id, service))
+        task = _base_task(
+            layer,
+            row,
+            service,
+            frequency=frequency,
+            last=previous,
+            days=days,
+            params=params,
+            pinned=True,
+        )
+        assert task is not None
+        return replace(task, score=priority(task, params.priority))
+
+    return made
 
 
 def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> None:
@@ -1668,6 +1848,7 @@ __all__ = [
     "moved_id",
     "parse_pins",
     "pin_problems",
+    "pin_task_maker",
     "plan_week",
     "priority",
     "route_candidates",
