@@ -239,7 +239,8 @@ def test_routes_do_not_cross_active_no_go_zones() -> None:
     matrix = matrix_from_points(points, points, closures=closures)
     result = plan(sites, teams_list, matrix, closures=closures)
     assert [s.task.site_id for s in result.stops] == ["A"]
-    assert reasons_of(result) == {"E/health": LeftOutReason.OUT_OF_REACH}
+    assert reasons_of(result) == {"E/health": LeftOutReason.CUT_OFF_BY_NO_GO_ZONE}
+    assert "no-go zone Bridge" in result.left_out[0].detail
 
 
 # --- left-out reasons -----------------------------------------------------------------------
