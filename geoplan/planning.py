@@ -613,19 +613,20 @@ def _unreachable(
     """Why no team-day can go and come back: no route at all (a zone in the way, the site's own
     reason), or a route too long for every shift and access window."""
     routed = {d.team_id: d for d in days if None not in _out_and_back(task, d, reach.matrix)}
-    cut = sorted({d.team_id for d in days} - set(routed))
-    if not routed:
-        own = reach.matrix.reasons.get(task.site_id)
-        if own is None and not reach.closures.empty:
-            zones = _zones_between(task, cut, reach)
-            detail = f"{task.site_name}: no base reaches it without crossing {zones}"
-            return LeftOutReason.CUT_OFF_BY_NO_GO_ZONE, detail
-        return LeftOutReason.OUT_OF_REACH, f"{task.site_name}: {own or 'no route from any base'}"
-    return LeftOutReason.OUT_OF_REACH, _reach_detail(task, list(routed.values()), cut, reach)
+    cut = list({d.team_id: d for d in days if d.team_id not in routed}.values())
+    if routed:
+        return LeftOutReason.OUT_OF_REACH, _reach_detail(task, list(routed.values()), cut, reach)
+    own = reach.matrix.reasons.get(task.site_id)
+    if own is None and not reach.closures.empty:
+        zones = _zones_between(task, [d.team_id for d in cut], reach)
+        detail = f"{task.site_name}: no base reaches it without crossing {zones}"
+        return LeftOutReason.CUT_OFF_BY_NO_GO_ZONE, detail
+    why = own or _no_route(cut, reach) or "no route from any base"
+    return LeftOutReason.OUT_OF_REACH, f"{task.site_name}: {why}"
 
 
 def _reach_detail(
-    task: VisitTask, days: Sequence[TeamDay], cut: Sequence[str], reach: _Reach
+    task: VisitTask, days: Sequence[TeamDay], cut: Sequence[TeamDay], reach: _Reach
 ) -> str:
     """The nearest base that has a route (never ``nan``), and why the other bases have none."""
     day = min(days, key=lambda d: sum(x or 0.0 for x in _out_and_back(task, d, reach.matrix)))
@@ -635,13 +636,25 @@ def _reach_detail(
         f"and {(back or 0) / 60:.0f} min back, plus {task.service_seconds // 60} min on site, "
         "do not fit any shift or access window"
     )
-    if cut:
-        why = reach.matrix.reasons.get(task.site_id)
-        if why is None:
-            zones = _zones_between(task, cut, reach) if not reach.closures.empty else ""
-            why = f"cut off by {zones}" if zones else "no route"
-        text += f"; the bases of {_names(cut)}: {why}"
-    return text
+    if not cut:
+        return text
+    why = _no_route(cut, reach)
+    if not why and reach.closures.empty:
+        why = "no route"
+    elif not why:
+        why = f"cut off by {_zones_between(task, [d.team_id for d in cut], reach)}"
+    return f"{text}; no route from the base of {_names(d.team_name for d in cut)} ({why})"
+
+
+def _no_route(cut: Sequence[TeamDay], reach: _Reach) -> str:
+    """Why the bases have no route when it is their own (inside a zone, far from a road); empty
+    when the bases themselves are usable."""
+    own = [
+        f"the base of {d.team_name} is {reach.matrix.reasons[d.base]}"
+        for d in cut
+        if d.base in reach.matrix.reasons
+    ]
+    return "; ".join(own)
 
 
 def _zones_between(task: VisitTask, team_ids: Sequence[str], reach: _Reach) -> str:
