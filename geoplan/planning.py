@@ -9,8 +9,9 @@ The week is planned in four steps, each a small function:
    task's prize, so when time runs short the solver leaves out the lowest-priority tasks.
 3. :func:`left_out_by_rule` checks, before solving, every reason a task cannot be done at all
    (inaccessible, inside a no-go zone, no team offers the service, closed on every working day,
-   cannot be reached and returned from within any shift). The rest goes to the solver; what it
-   leaves out was left out for higher-priority tasks.
+   cut off by a no-go zone, cannot be reached and returned from within any shift). The rest
+   goes to the solver; what it leaves out was left out for higher-priority tasks, and
+   :func:`no_time_detail` says which teams could have gone and how their days fell short.
 4. :func:`plan_week` builds the routing problem, solves it (:mod:`geoplan.solver`) and returns
    a :class:`WeekPlan`. :func:`geoplan.workspace.plan_week_from_store` reads the layers, builds the travel-time
    matrix with the week's no-go zones closed, and delegates.
