@@ -1183,7 +1183,7 @@ def plan_week(
         routed.solution,
         tasks=plannable,
         routes=routes,
-        excluded={**excluded, **cut_before_routing(routed, plannable)},
+        excluded={**excluded, **cut_before_routing(routed, plannable, routes=routes)},
         days=days,
         matrix=matrix,
         teams=teams,
@@ -1244,9 +1244,13 @@ def solver_week(
     )
 
 
-def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) -> dict[str, LeftOut]:
-    """The tasks cut before routing, each left out for higher-priority tasks, with why."""
+def cut_before_routing(
+    routed: CandidateSolution, tasks: Sequence[VisitTask], *, routes: Sequence[TeamDay] = ()
+) -> dict[str, LeftOut]:
+    """The tasks cut before routing, each left out for higher-priority tasks, with why (the
+    team-day it could have fitted named by ``routes``: team name and day)."""
     by_id = {t.id: t for t in tasks}
+    names = {r.id: f"{r.team_name} on {r.day:%a}" for r in routes}
     missed = {m.task: m for m in routed.missed}
     out = {}
     for task in routed.cut:
@@ -1257,7 +1261,8 @@ def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) ->
         if task.id in missed:
             m = missed[task.id]
             detail = (
-                f"cut before routing; it could have fitted {m.vehicle} (gain {m.gain}), "
+                f"cut before routing; it could have fitted {names.get(m.vehicle, m.vehicle)} "
+                f"(gain {m.gain}), "
                 "but routing again with it gave no better plan"
             )
         out[task.id] = LeftOut(by_id[task.id], LeftOutReason.NO_TEAM_TIME, detail)

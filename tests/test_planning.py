@@ -718,6 +718,8 @@ def test_tasks_cut_before_routing_are_left_out_once_for_higher_priority() -> Non
     assert sorted(ids) == ["A/health", "B/health", "C/health", "D/health"]
     assert {lo.reason for lo in result.left_out} == {LeftOutReason.NO_TEAM_TIME}
     assert any(lo.detail.startswith("cut before routing") for lo in result.left_out)
+    assert all("could have gone: Team T1 (Sun " in lo.detail for lo in result.left_out)
+    assert not any("T1@" in lo.detail for lo in result.left_out)  # names, not vehicle ids
 
 
 def test_a_pinned_task_is_never_cut_before_routing() -> None:
