@@ -63,7 +63,9 @@ _ISO_WEEK = re.compile(r"\d{4}-W\d{2}|\d{4}-\d{2}-\d{2}")
 ID_PATTERN = get_layer("teams").field("id").pattern or r"^\S{1,64}$"
 SITE_ID_PATTERN = get_layer("gathering_points").field("id").pattern or r"^\S{1,64}$"
 PIN_TEXT_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,64}:[^:\s]{1,10}(:[a-z_]{1,20})?$"
-PLAN_ID_PATTERN = r"^[0-9a-f]{16}$"
+PLAN_ID_PATTERN = r"^([0-9a-f]{16}|[0-9]{4}-W[0-9]{2}-[0-9]{1,6})$"
+"""A request's id (16 hex digits) or a saved plan's (``2026-W50-3``)."""
+LOCK_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,10}$"
 MAX_TIME_LIMIT = 600.0
 
 
@@ -541,6 +543,25 @@ class PlanRequest(BaseModel):
     seed: WholeNumber = Field(
         0, ge=0, le=2**31 - 1, description="Seed: the same seed and data give the same plan."
     )
+    replan_of: Annotated[str, Strict(), Field(pattern=PLAN_ID_PATTERN)] | None = Field(
+        None,
+        description="A saved plan to change as little as possible: its week, teams and pins "
+        "unless given; every stop still allowed keeps its team and day unless moving it saves "
+        "more than the parameters' replan_move_minutes of driving.",
+        examples=["2026-W49-1"],
+    )
+    kept_before: Day | None = Field(
+        None,
+        description="With replan_of: days before this date stay exactly as planned (default: "
+        "today, when the week is under way).",
+    )
+    locks: Annotated[
+        list[Annotated[str, Strict(), Field(pattern=LOCK_PATTERN)]], Field(max_length=200)
+    ] = Field(
+        default_factory=list,
+        description="With replan_of: TEAM:DAY team-days kept exactly as planned.",
+        examples=[["PROT-1:tue"]],
+    )
 
 
 # --- plans: responses -------------------------------------------------------------------------
@@ -673,12 +694,24 @@ class PlanResult(BaseModel):
     backend: str = Field(description="How travel times were made.")
 
 
+Publication = Literal["draft", "published", "superseded"]
+
+
 class PlanInfo(BaseModel):
-    """A plan job: its status, what it was asked for, and links to its outputs."""
+    """A plan: its status, what it was asked for, and links to its outputs; once done, its
+    saved id, publication status and who asked for it."""
 
     model_config = _OUT
-    id: str
+    id: str = Field(description="The id it was asked by: a request's, or a saved plan's.")
     status: PlanStatus
+    plan_id: str | None = Field(
+        None, description="The saved plan's id (2026-W50-3) once done; kept across restarts."
+    )
+    publication: Publication | None = Field(
+        None, description="draft, published (one per week) or superseded, once saved."
+    )
+    created_by: str | None = Field(None, description="The name of the key that asked for it.")
+    replan_of: str | None = Field(None, description="The saved plan it re-plans.")
     created: dt.datetime
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
@@ -695,7 +728,8 @@ class PlanJob(PlanInfo):
 
 
 class PlanList(BaseModel):
-    """Plans kept in memory, newest first (results left out: follow each `self` link)."""
+    """Plans not saved yet (queued, running, failed), then the saved plans, newest first
+    (results left out: follow each `self` link)."""
 
     model_config = _OUT
     plans: list[PlanInfo]

@@ -7,9 +7,11 @@ reads the workspace itself, plans the week with :func:`geoplan.workspace.plan_we
 and sends back step messages while it works and then the :class:`~geoplan.planning.WeekPlan`
 or the reason it failed. A job that crashes or is killed fails with a plain message.
 
-Plans are kept in memory, not in the workspace: the newest ``keep`` finished plans stay, older
-ones are forgotten, and all of them are gone when the server restarts. When ``queue`` jobs are
-already waiting, :meth:`PlanJobs.submit` refuses with :class:`JobsBusyError`.
+A finished plan is saved in the workspace by the job process (:func:`geoplan.plans.make_plan`:
+id ``2026-W50-3``, by the key's name), so it outlives the server: :meth:`PlanJobs.get` finds a
+plan by its saved id or by the id of the request that made it, in memory or in the workspace.
+Jobs queued, running or failed are kept in memory only (the newest ``keep``). When ``queue``
+jobs are already waiting, :meth:`PlanJobs.submit` refuses with :class:`JobsBusyError`.
 
 Nothing here imports the web framework, so the job processes stay light.
 """
@@ -24,15 +26,23 @@ import threading
 import traceback
 from collections import OrderedDict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from geoplan.errors import GeoplanError, NotFoundError
 from geoplan.planning import Pin, WeekPlan
-from geoplan.store import open_store
-from geoplan.workspace import plan_week_from_store
+from geoplan.plans import (
+    PlanInfo,
+    PlanRequest,
+    SavedPlan,
+    delete_plan,
+    list_plans,
+    make_plan,
+    read_plan,
+)
+from geoplan.store import Store, open_store
 
 log = logging.getLogger("geoplan.api.plans")
 KEEP = 50
@@ -52,13 +62,19 @@ class JobsBusyError(GeoplanError, RuntimeError):
 
 @dataclass(frozen=True)
 class PlanSpec:
-    """What to plan: the week's Sunday, teams (None: every team), pins, time limit and seed."""
+    """What to plan: the week's Sunday, teams (None: every team), pins, time limit and seed;
+    who asks (the key's name); and for a re-plan, the saved plan, the day from which it may
+    change and the team-days it keeps."""
 
     week_start: dt.date
     teams: tuple[str, ...] | None
     pins: tuple[Pin, ...]
     time_limit: float
     seed: int
+    who: str = "api"
+    replan_of: str | None = None
+    kept_before: dt.date | None = None
+    locks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -74,6 +90,10 @@ class Job:
     step: str | None = None
     error: str | None = None
     plan: WeekPlan | None = None
+    saved: SavedPlan | None = None
+    """The plan as the workspace keeps it (id, status draft/published/superseded)."""
+    listed: PlanInfo | None = None
+    """A saved plan as lists show it, without its routes (jobs from :meth:`PlanJobs.jobs`)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """Outputs made from the plan so far (CSV, XLSX, map), kept with it."""
 
@@ -132,27 +152,60 @@ class PlanJobs:
         return job
 
     def get(self, job_id: str) -> Job:
-        """A job by id.
+        """A plan by its saved id or its request's id: in memory while it is queued, running
+        or just done, else from the workspace.
 
         Raises
         ------
         NotFoundError
-            If there is no such plan (never made, deleted or forgotten).
+            If there is no such plan (never made, deleted, or a request that failed and was
+            forgotten).
         """
         with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None:
-            msg = f"no plan {job_id!r}: plans are kept in memory, the newest {self.keep} only"
-            raise NotFoundError(msg + ", until the server restarts; list them with GET /plans")
+            job = self._jobs.get(job_id) or next(
+                (j for j in self._jobs.values() if j.saved and j.saved.id == job_id), None
+            )
+        if job is not None:
+            return self._fresh(job)
+        saved = self._stored(job_id)
+        if saved is None:
+            msg = f"no plan {job_id!r}; list the plans with GET /plans"
+            raise NotFoundError(msg)
+        return _stored_job(job_id, saved)
+
+    def _fresh(self, job: Job) -> Job:
+        """The job with its saved plan's status as the workspace has it now (published or
+        superseded since, by anyone)."""
+        if job.saved is None:
+            return job
+        listed = list_plans(open_store(self.workspace), week=job.saved.week)
+        now = next((p.status for p in listed if p.id == job.saved.id), None)
+        if now is not None and now != job.saved.status:
+            job.saved = replace(job.saved, status=now)
         return job
 
+    def _stored(self, plan_id: str) -> SavedPlan | None:
+        store = open_store(self.workspace)
+        if store.read_plan(plan_id) is not None:
+            return read_plan(store, plan_id)
+        made = next((p for p in list_plans(store) if p.inputs.request_id == plan_id), None)
+        return read_plan(store, made.id) if made else None
+
     def jobs(self) -> list[Job]:
-        """Every job kept, newest first."""
+        """Plans not saved yet (queued, running, failed), then the saved ones, newest first
+        (saved ones without their routes)."""
         with self._lock:
-            return list(reversed(self._jobs.values()))
+            pending = [j for j in reversed(self._jobs.values()) if j.saved is None]
+        saved = [_listed_job(p) for p in list_plans(open_store(self.workspace))]
+        return pending + saved
+
+    def store(self) -> Store:
+        """The workspace the plans are saved in."""
+        return open_store(self.workspace)
 
     def delete(self, job_id: str) -> Job:
-        """Forget a plan, stopping it first if it is running.
+        """Delete a plan: stop it if it is running, forget it, and delete it from the
+        workspace if it was saved.
 
         Raises
         ------
@@ -161,12 +214,16 @@ class PlanJobs:
         """
         job = self.get(job_id)
         with self._lock:
-            self._jobs.pop(job_id, None)
-            if job_id in self._waiting:
-                self._waiting.remove(job_id)
-            process = self._running.get(job_id)
+            memory = next((k for k, j in self._jobs.items() if j is job), None)
+            if memory is not None:
+                self._jobs.pop(memory, None)
+                if memory in self._waiting:
+                    self._waiting.remove(memory)
+            process = self._running.get(memory) if memory else None
         if process is not None:
             _stop(process)
+        if job.saved is not None:
+            delete_plan(open_store(self.workspace), job.saved.id)
         return job
 
     def shutdown(self) -> None:
@@ -184,6 +241,7 @@ class PlanJobs:
     # --- running ------------------------------------------------------------------------
 
     def _forget_old(self) -> None:
+        # done plans are saved in the workspace: memory only spares reading them back
         finished = [j.id for j in self._jobs.values() if j.status in ("done", "failed")]
         for job_id in finished[: max(0, len(finished) - self.keep)]:
             del self._jobs[job_id]
@@ -210,7 +268,7 @@ class PlanJobs:
         receive, send = context.Pipe(duplex=False)
         process = context.Process(
             target=run_plan,
-            args=(self.workspace, job.spec, send),
+            args=(self.workspace, job.spec, job.id, send),
             name=f"geoplan-plan-{job.id}",
             daemon=True,
         )
@@ -255,11 +313,61 @@ class PlanJobs:
             self._running.pop(job.id, None)
             job.finished, job.step = _now(), None
             if kind == "done":
-                job.status, job.plan = "done", value
+                job.status, job.plan, job.saved = "done", value.plan, value
             else:
                 job.status, job.error = "failed", str(value)
             ready = [] if self._closed else self._take_ready()
         self._start(ready)
+
+
+def _spec(saved: SavedPlan, who: str) -> PlanSpec:
+    inputs = saved.inputs
+    return PlanSpec(
+        week_start=saved.plan.days[0],
+        teams=inputs.teams,
+        pins=tuple(Pin.parse(p) for p in inputs.pins),
+        time_limit=inputs.time_limit,
+        seed=inputs.seed,
+        who=who,
+        replan_of=inputs.replan_of,
+        kept_before=inputs.kept_before,
+        locks=inputs.locks,
+    )
+
+
+def _stored_job(job_id: str, saved: SavedPlan) -> Job:
+    """A saved plan as a done job, under the id it was asked by."""
+    return Job(
+        id=job_id,
+        spec=_spec(saved, saved.created_by),
+        created=saved.created,
+        status="done",
+        finished=saved.created,
+        plan=saved.plan,
+        saved=saved,
+    )
+
+
+def _listed_job(info: PlanInfo) -> Job:
+    """A saved plan as lists show it (no routes)."""
+    inputs = info.inputs
+    spec = PlanSpec(
+        week_start=inputs.week_start or dt.date.min,
+        teams=inputs.teams,
+        pins=tuple(Pin.parse(p) for p in inputs.pins),
+        time_limit=inputs.time_limit,
+        seed=inputs.seed,
+        who=info.created_by,
+        replan_of=info.replan_of,
+    )
+    return Job(
+        id=info.id,
+        spec=spec,
+        created=info.created,
+        status="done",
+        finished=info.created,
+        listed=info,
+    )
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
@@ -276,9 +384,9 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def run_plan(workspace: Path | str, spec: PlanSpec, results: Connection) -> None:
-    """Plan a week in this (job) process and send ``("step", text)`` messages, then
-    ``("done", WeekPlan)`` or ``("failed", reason)``."""
+def run_plan(workspace: Path | str, spec: PlanSpec, job_id: str, results: Connection) -> None:
+    """Plan a week in this (job) process, save it in the workspace, and send ``("step",
+    text)`` messages, then ``("done", SavedPlan)`` or ``("failed", reason)``."""
 
     def say(step: str, done: float, total: float | None) -> None:
         # The only measured step of a plan job is the search, in seconds of its time limit.
@@ -286,16 +394,19 @@ def run_plan(workspace: Path | str, spec: PlanSpec, results: Connection) -> None
         results.send(("step", text))
 
     try:
-        plan = plan_week_from_store(
-            open_store(workspace),
+        request = PlanRequest(
             week=spec.week_start,
-            team_ids=list(spec.teams) if spec.teams else None,
-            pins=spec.pins,
+            teams=spec.teams,
+            pins=tuple(p.text for p in spec.pins),
             seed=spec.seed,
             time_limit=spec.time_limit,
-            progress=say,
+            replan_of=spec.replan_of,
+            kept_before=spec.kept_before,
+            locks=spec.locks,
+            request_id=job_id,
         )
-        results.send(("done", plan))
+        saved = make_plan(open_store(workspace), request, who=spec.who, progress=say)
+        results.send(("done", saved))
     except GeoplanError as exc:
         results.send(("failed", str(exc)))
     except Exception:

@@ -72,7 +72,8 @@ RULES: tuple[Rule, ...] = (
         Rule("GET", f"/plans/{{plan_id}}{output}", Role.PLANNER, "plans hold exact positions")
         for output in ("", *(f"/{name}" for name in PLAN_OUTPUTS))
     ),
-    Rule("DELETE", "/plans/{plan_id}", Role.PLANNER, "stops a running plan"),
+    Rule("DELETE", "/plans/{plan_id}", Role.PLANNER, "stops or deletes a plan"),
+    Rule("POST", "/plans/{plan_id}/publish", Role.PLANNER, "the plan the teams follow"),
     Rule("GET", "/maps/layers.html", Role.PLANNER, "exact positions: viewers use the layers"),
     Rule("GET", "/maps/coverage.html", Role.PLANNER, "exact positions: viewers use /coverage"),
     Rule("GET", "/maps/share.html", Role.VIEWER, "counts per area, suppressed; no site on it"),

@@ -145,6 +145,9 @@ class PlanningParams:
     candidates
         Which tasks reach the routing model (``[planning.candidates]``): each team-day's most
         promising ones on a large week; see :mod:`geoplan.solver.candidates`.
+    replan_move_minutes
+        In a re-plan, the minutes of driving a stop of the old plan must save before it moves
+        to another team or day (its prize there is this much lower); 0 re-plans freely.
     """
 
     service_minutes: Mapping[str, int] = field(
@@ -165,8 +168,12 @@ class PlanningParams:
     time_limit: float = 20.0
     solver: SolverParams = field(default_factory=SolverParams)
     candidates: CandidateParams = field(default_factory=CandidateParams)
+    replan_move_minutes: int = 60
 
     def __post_init__(self) -> None:
+        if not 0 <= self.replan_move_minutes <= 24 * 60:
+            msg = f"replan_move_minutes: expected 0 to 1440 minutes, got {self.replan_move_minutes}"
+            raise ParameterError(msg)
         bad = {k: v for k, v in self.service_minutes.items() if not 1 <= v <= 600}
         if bad:
             raise ParameterError(f"service_minutes: expected 1-600 minutes, got {bad}")
@@ -1005,6 +1012,91 @@ def parse_pins(texts: Sequence[str]) -> tuple[Pin, ...]:
 
 
 @dataclass(frozen=True)
+class Lock:
+    """A team-day a re-plan keeps exactly as the old plan had it (``TEAM:DAY``; DAY a date or
+    a weekday code)."""
+
+    team_id: str
+    day: str
+
+    @classmethod
+    def parse(cls, text: str) -> Lock:
+        """From ``TEAM:DAY``.
+
+        Raises
+        ------
+        ParameterError
+            If the text is not two parts.
+        """
+        parts = [p.strip() for p in text.split(":")]
+        if len(parts) != 2 or not all(parts):
+            raise ParameterError(
+                f"lock {text!r}: expected TEAM:DAY (DAY a date or sun..sat), such as PROT-1:mon"
+            )
+        return cls(*parts)
+
+    @property
+    def text(self) -> str:
+        """``TEAM:DAY``, as :meth:`parse` reads it."""
+        return f"{self.team_id}:{self.day}"
+
+
+@dataclass(frozen=True)
+class Replan:
+    """What a re-plan keeps of an earlier plan of the same week.
+
+    Team-days before ``kept_before`` (done or under way) and the ``locks`` are copied from
+    ``previous`` exactly, and their visits are not planned again. Every other stop of
+    ``previous`` that is still allowed stays on its team-day unless moving it saves more
+    than ``PlanningParams.replan_move_minutes`` of driving.
+    """
+
+    previous: WeekPlan
+    kept_before: dt.date | None = None
+    locks: tuple[Lock, ...] = ()
+
+
+def frozen_team_days(
+    replan: Replan, routes: Sequence[TeamDay], days: Sequence[dt.date]
+) -> frozenset[tuple[str, dt.date]]:
+    """The (team, day) pairs a re-plan keeps as they were.
+
+    Raises
+    ------
+    PlanningError
+        If the old plan is of another week, or naming every lock on a team that is not
+        planned or a day outside the week, all at once.
+    """
+    if tuple(replan.previous.days) != tuple(days):
+        raise PlanningError(
+            f"the plan to re-plan is for the week of {replan.previous.days[0]:%a %d %b %Y}, not "
+            f"{days[0]:%a %d %b %Y}: leave --week out to re-plan its own week"
+        )
+    teams = sorted({r.team_id for r in routes})
+    frozen = {
+        (r.team_id, r.day)
+        for r in routes
+        if replan.kept_before is not None and r.day < replan.kept_before
+    }
+    problems = []
+    for lock in replan.locks:
+        day = next((d for d in days if lock.day in (d.isoformat(), weekday_code(d))), None)
+        if lock.team_id not in teams:
+            problems.append(
+                f"lock {lock.text}: team {lock.team_id!r} is not planned; teams: {', '.join(teams)}"
+            )
+        elif day is None:
+            problems.append(
+                f"lock {lock.text}: {lock.day!r} is not a day of the week {days[0]}..{days[-1]}"
+            )
+        else:
+            frozen.add((lock.team_id, day))
+    if problems:
+        raise PlanningError("; ".join(problems))
+    return frozenset(frozen)
+
+
+@dataclass(frozen=True)
 class PinProblem:
     """One thing wrong with a pin: which pin (its index), which part of it, why, and the fix."""
 
@@ -1133,6 +1225,7 @@ def plan_week(
     seed: int = 0,
     time_limit: float | None = None,
     progress: Progress | None = None,
+    replan: Replan | None = None,
 ) -> WeekPlan:
     """Plan a week of team-day routes.
 
@@ -1157,6 +1250,8 @@ def plan_week(
     progress
         Told each step; while the solver searches (about once a second), the visits planned
         so far and the seconds searched of the time limit.
+    replan
+        An earlier plan of the week to change as little as possible (:class:`Replan`).
 
     Raises
     ------
@@ -1170,6 +1265,16 @@ def plan_week(
     routes = team_days(teams, days, params=params)
     working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
     tasks = tasks_for_week(sites, visits, days, params=params, working_days=working)
+    kept: tuple[DayRoute, ...] = ()
+    start: dict[str, list[str]] = {}
+    if replan is not None:
+        frozen = frozen_team_days(replan, routes, days)
+        kept = tuple(r for r in replan.previous.routes if (r.team_id, r.day) in frozen)
+        routes = [r for r in routes if (r.team_id, r.day) not in frozen]
+        done = {s.task.id for r in kept for s in r.stops}
+        tasks = [t for t in tasks if t.id not in done]
+        pins = _pins_after_freezing(pins, frozen, kept)
+        start = _previous_routes(replan.previous, routes)
     tasks = _apply_pins(tasks, routes, pins)
     excluded = left_out_by_rule(tasks, routes, matrix, closures, bases=base_positions(teams))
     _check_pins(tasks, excluded)
@@ -1177,7 +1282,14 @@ def plan_week(
     tell(progress, f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
     limit = params.time_limit if time_limit is None else time_limit
     routed = route_candidates(
-        plannable, routes, matrix, params=params, seed=seed, time_limit=limit, progress=progress
+        plannable,
+        routes,
+        matrix,
+        params=params,
+        seed=seed,
+        time_limit=limit,
+        progress=progress,
+        start=start,
     )
     return _week_plan(
         routed.solution,
@@ -1188,6 +1300,7 @@ def plan_week(
         matrix=matrix,
         teams=teams,
         seed=seed,
+        kept=kept,
     )
 
 
@@ -1216,9 +1329,14 @@ def route_candidates(
     seed: int,
     time_limit: float,
     progress: Progress | None = None,
+    start: Mapping[str, Sequence[str]] | None = None,
 ) -> CandidateSolution:
     """Route the week's candidate tasks (``params.candidates``), check the cut ones, and route
-    again with any the check finds would have made a better plan."""
+    again with any the check finds would have made a better plan.
+
+    ``start`` (team-day id -> task ids in order) are a re-plan's routes of the old plan: the
+    search starts from them, and their tasks prefer their old team-day
+    (:func:`solver_week`)."""
 
     def search(problem: RoutingProblem) -> Solution:
         return solve(
@@ -1227,18 +1345,35 @@ def route_candidates(
             seed=seed,
             params=params.solver,
             progress=_search_progress(progress, time_limit),
+            start=start,
         )
 
-    week = solver_week(tasks, routes, params=params)
+    keep_on = {t: vehicle for vehicle, ids in (start or {}).items() for t in ids}
+    week = solver_week(tasks, routes, params=params, keep_on=keep_on)
     return solve_candidates(week, MatrixTravel(matrix), params=params.candidates, solve=search)
 
 
 def solver_week(
-    tasks: Sequence[VisitTask], routes: Sequence[TeamDay], *, params: PlanningParams
+    tasks: Sequence[VisitTask],
+    routes: Sequence[TeamDay],
+    *,
+    params: PlanningParams,
+    keep_on: Mapping[str, str] | None = None,
 ) -> Week:
-    """The week's tasks, team-days and bases as the solver's tasks, vehicles and depots."""
+    """The week's tasks, team-days and bases as the solver's tasks, vehicles and depots.
+
+    A task in ``keep_on`` (a re-plan's stop of the old plan, on a team-day that may still do
+    it) becomes two alternatives of one group: on its old team-day with its prize plus
+    ``replan_move_minutes``, and on every other team-day that may do it (id
+    :func:`moved_id`) with its prize: the solver moves it only when that saves more.
+    """
+    keep_on = keep_on or {}
     return Week(
-        tasks=tuple(_solver_task(t, routes, params) for t in tasks),
+        tasks=tuple(
+            alt
+            for t in tasks
+            for alt in _alternatives(_solver_task(t, routes, params), keep_on.get(t.id), params)
+        ),
         vehicles=tuple(_vehicle(r) for r in routes),
         depots=tuple(Depot(id=b, location=b) for b in dict.fromkeys(r.base for r in routes)),
     )
@@ -1426,6 +1561,71 @@ def _check_pins(tasks: Sequence[VisitTask], excluded: Mapping[str, LeftOut]) -> 
         raise PlanningError("pinned task(s) cannot be done: " + "; ".join(broken))
 
 
+MOVED = "~moved"
+
+
+def moved_id(task_id: str) -> str:
+    """The solver id of a re-planned stop's "moved to another team-day" alternative."""
+    return task_id + MOVED
+
+
+def _alternatives(task: Task, old: str | None, params: PlanningParams) -> tuple[Task, ...]:
+    """The task, or (re-plan) its keep and move alternatives when its old team-day may do it."""
+    if old is None or task.pinned_to is not None or not task.allows(old):
+        return (task,)
+    others = frozenset(v for v in (task.vehicles or ()) if v != old)
+    keep = replace(
+        task,
+        prize=task.prize + params.replan_move_minutes * 60,
+        vehicles=frozenset({old}),
+        group=task.id,
+    )
+    if not others:
+        return (keep,)
+    return keep, replace(task, id=moved_id(task.id), vehicles=others, group=task.id)
+
+
+def _previous_routes(previous: WeekPlan, routes: Sequence[TeamDay]) -> dict[str, list[str]]:
+    """Team-day id -> task ids in order, of the old plan's routes still being planned."""
+    open_days = {r.id for r in routes}
+    return {
+        route_id(r): [s.task.id for s in r.stops]
+        for r in previous.routes
+        if route_id(r) in open_days and r.stops
+    }
+
+
+def _pins_after_freezing(
+    pins: Sequence[Pin], frozen: frozenset[tuple[str, dt.date]], kept: Sequence[DayRoute]
+) -> list[Pin]:
+    """The pins on team-days a re-plan still plans; a pin on a kept team-day must already be
+    one of its stops.
+
+    Raises
+    ------
+    PlanningError
+        Naming every pin on a kept team-day that does not visit its site.
+    """
+    visited = {(r.team_id, r.day, s.task.site_id) for r in kept for s in r.stops}
+    live, problems = [], []
+    for pin in pins:
+        day = next((d for t, d in frozen if t == pin.team_id and _same_day(pin.day, d)), None)
+        if day is None:
+            live.append(pin)
+        elif (pin.team_id, day, pin.site_id) not in visited:
+            problems.append(
+                f"pin {pin.text}: {pin.team_id}'s {day:%a %d %b} is kept as it was planned "
+                "(--from or --lock), and that day does not visit the site; pin it to a later day"
+            )
+    if problems:
+        raise PlanningError("; ".join(problems))
+    return live
+
+
+def _same_day(text: str, day: dt.date) -> bool:
+    return text in (day.isoformat(), weekday_code(day))
+
+
 def routing_problem(
     tasks: Sequence[VisitTask],
     routes: Sequence[TeamDay],
@@ -1507,8 +1707,9 @@ def _week_plan(
     matrix: TravelTimes,
     teams: gpd.GeoDataFrame,
     seed: int,
+    kept: Sequence[DayRoute] = (),
 ) -> WeekPlan:
-    by_task = {t.id: t for t in tasks}
+    by_task = {t.id: t for t in tasks} | {moved_id(t.id): t for t in tasks}
     by_route = {r.id: r for r in routes}
     week_start = dt.datetime.combine(days[0], dt.time())
     day_routes = tuple(
@@ -1521,7 +1722,7 @@ def _week_plan(
     ]
     return WeekPlan(
         days=tuple(days),
-        routes=tuple(sorted(day_routes, key=lambda r: (r.team_id, r.day))),
+        routes=tuple(sorted((*day_routes, *kept), key=lambda r: (r.team_id, r.day))),
         left_out=tuple(left_out),
         objective=solution.objective,
         seed=seed,
@@ -1686,11 +1887,13 @@ __all__ = [
     "DayLoad",
     "DayRoute",
     "LeftOut",
+    "Lock",
     "MatrixTravel",
     "Pin",
     "PinProblem",
     "PlanningParams",
     "PriorityParams",
+    "Replan",
     "Stop",
     "StopField",
     "TeamDay",
@@ -1700,9 +1903,11 @@ __all__ = [
     "check_pins",
     "cut_before_routing",
     "day_loads",
+    "frozen_team_days",
     "last_visits",
     "left_out_by_rule",
     "matrix_fits_week",
+    "moved_id",
     "no_time_detail",
     "parse_pins",
     "pin_problems",

@@ -178,6 +178,26 @@ LEFT_OUT_TEXTS: Mapping[LeftOutReason, str] = MappingProxyType(
 """The words of each left-out reason."""
 
 
+@unique
+class PlanStatus(StrEnum):
+    """Where a saved plan stands: a ``draft`` until published; one ``published`` plan per week,
+    and the one it replaced ``superseded``."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+@unique
+class StopChange(StrEnum):
+    """How a visit differs between two plans of a week (:func:`geoplan.plans.diff_plans`)."""
+
+    KEPT = "kept"  # same team, same day (the order within the day may differ)
+    MOVED = "moved"  # another team or day
+    ADDED = "added"  # only in the second plan
+    DROPPED = "dropped"  # only in the first plan
+
+
 __all__ = [
     "GAP_REASON_TEXTS",
     "LEFT_OUT_TEXTS",
@@ -185,8 +205,10 @@ __all__ = [
     "GapKind",
     "GapReasonKind",
     "LeftOutReason",
+    "PlanStatus",
     "Role",
     "Service",
     "SexAge",
+    "StopChange",
     "Weekday",
 ]

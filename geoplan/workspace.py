@@ -43,6 +43,7 @@ from geoplan.planning import (
     PLANNED_LAYERS,
     Pin,
     PlanningParams,
+    Replan,
     WeekPlan,
     matrix_fits_week,
     plan_week,
@@ -189,6 +190,7 @@ def plan_week_from_store(
     today: dt.date | None = None,
     progress: Progress | None = None,
     matrix: TravelTimeMatrix | None = None,
+    replan: Replan | None = None,
 ) -> WeekPlan:
     """Read the workspace, build the week's travel-time matrix and plan the week.
 
@@ -222,6 +224,7 @@ def plan_week_from_store(
         seed=seed,
         time_limit=time_limit,
         progress=progress,
+        replan=replan,
     )
 
 
@@ -302,6 +305,9 @@ class MapRequest:
         How travel times, reach areas and route lines are made; straight lines by default.
     seed, time_limit
         The planner's seed and time limit in seconds.
+    plan
+        The plan the plan map draws (a saved one: :func:`geoplan.plans.read_plan`); planned
+        afresh when None.
     """
 
     day: dt.date | None = None
@@ -312,6 +318,7 @@ class MapRequest:
     backend: TravelTimeBackend | None = None
     seed: int = 0
     time_limit: float | None = None
+    plan: WeekPlan | None = None
 
 
 def map_from_store(
@@ -350,7 +357,7 @@ def map_from_store(
             basemap=request.basemap,
             paper=request.paper,
         )
-    plan = plan_week_from_store(
+    plan = request.plan or plan_week_from_store(
         store,
         week=request.week,
         seed=request.seed,

@@ -19,7 +19,7 @@ import pytest
 from api.models import Problem
 from api.models_analysis import PlanInfo, PlanJob, PlanList
 from geoplan.vocab import LEFT_OUT_TEXTS
-from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for
+from tests.api_fixtures import TestClient, Workspace, build_workspace, client_for, served
 from tests.conftest import STORE_KINDS, fresh_workspace
 
 WEEK = "2026-W49"  # Sunday 29 November 2026 to Saturday 5 December
@@ -158,9 +158,10 @@ def _tags(html: str) -> set[str]:
 
 
 def test_plans_are_listed_newest_first(client: TestClient, ws: Workspace, done: PlanJob) -> None:
-    """GET /plans lists the plans kept, without their results."""
+    """GET /plans lists the saved plans by their saved id, without their results."""
     listed = PlanList.model_validate(client.get("/plans", headers=ws.headers("admin")).json())
-    assert done.id in [p.id for p in listed.plans]
+    assert done.plan_id in [p.id for p in listed.plans]
+    assert {p.publication for p in listed.plans} <= {"draft", "published", "superseded"}
     created = [p.created for p in listed.plans]
     assert created == sorted(created, reverse=True)
     assert "result" not in client.get("/plans", headers=ws.headers("planner")).json()["plans"][0]
@@ -317,3 +318,89 @@ def test_viewers_may_not_plan_or_read_plans(
     refused = client.post("/plans", json=QUICK, headers=ws.headers("viewer"))
     assert _problem(refused, 403)
     assert client.delete(f"/plans/{done.id}", headers=ws.headers("viewer")).status_code == 403
+
+
+# --- saved plans ------------------------------------------------------------------------------
+
+
+def test_a_done_plan_is_saved_by_the_keys_name(
+    client: TestClient, ws: Workspace, done: PlanJob
+) -> None:
+    """A finished plan is saved in the workspace as a draft (2026-W49-n), by the asking key's
+    name, and is found by its saved id as by its request's id."""
+    assert done.plan_id is not None
+    assert done.plan_id.startswith(f"{WEEK}-")
+    assert done.publication == "draft"
+    assert done.created_by == "planner"
+    by_saved = PlanJob.model_validate(
+        client.get(f"/plans/{done.plan_id}", headers=ws.headers("planner")).json()
+    )
+    assert by_saved.result == done.result
+    csv_text = client.get(f"/plans/{done.plan_id}/schedule.csv", headers=ws.headers("planner"))
+    assert csv_text.status_code == 200
+
+
+def test_publishing_supersedes_the_weeks_published_plan(client: TestClient, ws: Workspace) -> None:
+    """POST /plans/{id}/publish: one published plan per week, the one before superseded."""
+    headers = ws.headers("planner")
+    first = _wait(client, ws, _post(client, ws, QUICK).headers["location"])
+    second = _wait(client, ws, _post(client, ws, {**QUICK, "seed": 1}).headers["location"])
+    published = client.post(f"/plans/{first.plan_id}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    assert PlanInfo.model_validate(published.json()).publication == "published"
+    client.post(f"/plans/{second.plan_id}/publish", headers=headers)
+    listed = PlanList.model_validate(client.get("/plans", headers=headers).json()).plans
+    status = {p.plan_id: p.publication for p in listed}
+    assert (status[first.plan_id], status[second.plan_id]) == ("superseded", "published")
+    assert sum(1 for p in listed if p.publication == "published") == 1
+    refused = client.post(f"/plans/{first.plan_id}/publish", headers=ws.headers("viewer"))
+    assert refused.status_code == 403
+
+
+def test_a_replan_through_the_api_keeps_locked_days(
+    client: TestClient, ws: Workspace, done: PlanJob
+) -> None:
+    """replan_of with kept_before: the days before are the old plan's, exactly."""
+    body = {**QUICK, "seed": 3, "replan_of": done.plan_id, "kept_before": "2026-12-01"}
+    again = _wait(client, ws, _post(client, ws, body).headers["location"])
+    assert again.status == "done", again.error
+    assert again.replan_of == done.plan_id
+    assert done.result is not None
+    assert again.result is not None
+
+    def before(job: PlanJob) -> list[object]:
+        assert job.result is not None
+        return [r for r in job.result.routes if str(r.date) < "2026-12-01"]
+
+    assert before(again) == before(done)
+    unknown = _problem(_post(client, ws, {**QUICK, "replan_of": "2026-W49-999"}), 422)
+    assert "body.replan_of" in {e.field for e in unknown.errors or []}
+    alone = _problem(_post(client, ws, {**QUICK, "locks": ["T-MRRM:mon"]}), 422)
+    assert "body.locks" in {e.field for e in alone.errors or []}
+
+
+def test_a_saved_plan_outlives_the_server(ws: Workspace) -> None:
+    """A plan made through one `geoplan serve` is read, whole, from the next one: by its
+    request's id (the Location the client kept) and by its saved id."""
+    headers = ws.headers("planner")
+    with served(ws.path) as url:
+        location = httpx.post(f"{url}/plans", json=QUICK, headers=headers).headers["location"]
+        deadline = time.monotonic() + 90
+        while (job := httpx.get(location, headers=headers).json())["status"] not in (
+            "done",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, "the plan did not finish"
+            time.sleep(0.3)
+    assert job["status"] == "done", job
+    path = location.split("/plans/", 1)[1]
+    with served(ws.path) as url:
+        again = httpx.get(f"{url}/plans/{path}", headers=headers)
+        saved = httpx.get(f"{url}/plans/{job['plan_id']}", headers=headers)
+        listed = httpx.get(f"{url}/plans", headers=headers).json()["plans"]
+        page = httpx.get(f"{url}/plans/{job['plan_id']}/map.html", headers=headers)
+    assert again.status_code == 200
+    assert again.json()["result"] == job["result"]
+    assert saved.json()["result"] == job["result"]
+    assert job["plan_id"] in [p["id"] for p in listed]
+    assert page.status_code == 200

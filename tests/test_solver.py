@@ -264,6 +264,91 @@ def test_alternative_windows_use_one_open_day_once() -> None:
     assert solution.feasible
 
 
+def _keep_or_move(keep_bonus: int) -> RoutingProblem:
+    """Site a, 10 min from base B and 40 min from base C: "keep" it on the far vehicle c1
+    (prize BIG + keep_bonus) or "move" it to b1 (prize BIG), one visit either way."""
+    vehicles = (Vehicle("b1", "B", SHIFT), Vehicle("c1", "C", SHIFT))
+    tasks = (
+        Task(
+            "a",
+            "a",
+            service=30 * MIN,
+            prize=BIG + keep_bonus,
+            vehicles=frozenset({"c1"}),
+            group="a",
+        ),
+        Task("a+move", "a", service=30 * MIN, prize=BIG, vehicles=frozenset({"b1"}), group="a"),
+    )
+    minutes = [[0, 50, 10], [50, 0, 40], [10, 40, 0]]
+    depots = (Depot("B", "B"), Depot("C", "C"))
+    return make_problem(("B", "C", "a"), minutes, vehicles, tasks, depots=depots)
+
+
+def test_alternatives_of_a_group_are_done_once_moved_only_for_a_gain() -> None:
+    """Of a group's alternatives one is done; the kept one unless moving saves more driving
+    than its bonus, and the objective counts the prize lost by moving once."""
+    # kept: 40 + 30 on site + 40 min; moved: 10 + 30 + 10 min, plus the bonus it loses
+    kept = run(_keep_or_move(keep_bonus=90 * MIN))  # moving saves 60 min: not worth 90
+    assert done_by(kept) == {"a": "c1"}
+    assert kept.unvisited == ()
+    assert kept.objective == 110 * MIN
+    moved = run(_keep_or_move(keep_bonus=30 * MIN))  # moving saves 60 min: worth 30
+    assert done_by(moved) == {"a+move": "b1"}
+    assert moved.objective == 50 * MIN + 30 * MIN
+    assert moved.feasible
+    assert check_solution(_keep_or_move(30 * MIN), moved) == ()
+
+
+def test_group_left_out_loses_its_highest_prize_once_and_is_listed_once() -> None:
+    """A group no vehicle can fit is one left-out visit, costing its highest prize."""
+    problem = _keep_or_move(keep_bonus=5)
+    short = TimeWindow(at(8), at(8, 20))
+    problem = replace(problem, vehicles=tuple(replace(v, shift=short) for v in problem.vehicles))
+    solution = run(problem)
+    assert solution.routes == ()
+    assert solution.unvisited == ("a",)
+    assert solution.objective == BIG + 5
+
+
+def test_check_solution_counts_a_group_once() -> None:
+    """Doing two alternatives of one group breaks the rules."""
+    problem = _keep_or_move(keep_bonus=0)
+    visit = Visit("a", "a", None, at(8, 40), at(8, 40), at(9, 10), 40 * MIN, 40_000, 0)
+    twice = Solution(
+        (
+            Route("c1", "C", at(8), at(9, 50), (visit,), 40 * MIN, 40_000),
+            Route(
+                "b1",
+                "B",
+                at(8),
+                at(9),
+                (
+                    replace(
+                        visit,
+                        task="a+move",
+                        arrival=at(8, 10),
+                        start=at(8, 10),
+                        departure=at(8, 40),
+                        travel_seconds=10 * MIN,
+                        travel_metres=10_000,
+                    ),
+                ),
+                10 * MIN,
+                10_000,
+            ),
+        ),
+        (),
+        0,
+        True,
+        (),
+        0.0,
+        0,
+        "",
+        0,
+    )
+    assert "task 'a' is done 2 times" in check_solution(problem, twice)
+
+
 def test_later_alternative_window_used_when_the_first_cannot_be() -> None:
     """When Monday's team-day ends at 09:30, the centre open Monday and Wednesday gets Wednesday."""
     days = (

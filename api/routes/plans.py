@@ -2,7 +2,9 @@
 
 ``POST /plans`` checks the request against the workspace (known teams, pins on sites and
 days the team works) and answers ``202`` with the plan's URL at once; the week is planned in
-a separate process (see :mod:`api.plans`). ``GET /plans/{id}`` says ``queued``, ``running``
+a separate process (see :mod:`api.plans`) and saved in the workspace as a draft, by the name
+of the key that asked (``plan_id``: ``2026-W50-3``, as ``geoplan plans`` lists it); ``POST
+/plans/{id}/publish`` makes it the week's published plan. ``GET /plans/{id}`` says ``queued``, ``running``
 (with the step), ``failed`` (with the reason) or ``done``, with the routes per team-day and
 the visits left out, each with its reason. The schedule comes as CSV and XLSX, the left-out
 visits as CSV, the plan as GeoJSON and as an HTML map. Plans hold exact positions: planners
@@ -15,6 +17,7 @@ import datetime as dt
 import json
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.analysis import records
-from api.deps import PlansDep, ReaderDep, SettingsDep, get_key
+from api.deps import KeyDep, PlansDep, ReaderDep, SettingsDep, get_key
 from api.errors import scrub
 from api.models import Link
 from api.models_analysis import (
@@ -42,9 +45,10 @@ from api.ogc import GEOJSON, JSON, url
 from api.plans import Job, JobsBusyError, PlanSpec
 from api.responses import NOT_FOUND, PROBLEMS, Responses, problem
 from api.settings import Settings
-from geoplan.errors import ParameterError
+from geoplan.errors import NotFoundError, ParameterError
 from geoplan.maps import plan_map, render_map
 from geoplan.planning import PLANNED_LAYERS, Pin, WeekPlan, pin_problems, week_days
+from geoplan.plans import SavedPlan, publish_plan
 from geoplan.schedules import plan_geojson, write_schedules
 from geoplan.workspace import MAP_LAYERS
 
@@ -72,11 +76,18 @@ RETRY_AFTER_S = 60
     responses={503: problem("Too many plans are waiting: try again after Retry-After seconds.")},
 )
 def post_plan(
-    request: Request, body: PlanRequest, plans: PlansDep, reader: ReaderDep, settings: SettingsDep
+    request: Request,
+    body: PlanRequest,
+    *,
+    plans: PlansDep,
+    reader: ReaderDep,
+    settings: SettingsDep,
+    key: KeyDep,
 ) -> JSONResponse:
-    """Checks the request against the workspace (teams, pins) and queues the plan. Poll the
-    `Location` URL until `status` is `done` (or `failed`, with the reason)."""
-    spec = plan_spec(body, reader, settings)
+    """Checks the request against the workspace (teams, pins, the plan to re-plan) and queues
+    the plan. Poll the `Location` URL until `status` is `done` (or `failed`, with the
+    reason); the plan is then saved in the workspace (`plan_id`)."""
+    spec = replace(plan_spec(body, reader, settings, plans), who=key.name or key.key_id)
     try:
         job = plans.submit(spec)
     except JobsBusyError as exc:
@@ -88,10 +99,10 @@ def post_plan(
     )
 
 
-@router.get("", summary="Plans kept in memory, newest first")
+@router.get("", summary="Plans being made, then the saved plans, newest first")
 def list_plans(request: Request, plans: PlansDep) -> PlanList:
-    """Every plan the server keeps (the newest 50 finished ones, until it restarts), without
-    their results."""
+    """Requests queued, running or failed (kept in memory), then every saved plan of the
+    workspace, without their results."""
     return PlanList(plans=[plan_info(request, job) for job in plans.jobs()])
 
 
@@ -108,14 +119,30 @@ def get_plan(request: Request, plan_id: PlanId, plans: PlansDep) -> PlanJob:
 @router.delete(
     "/{plan_id}",
     status_code=204,
-    summary="Stop and forget a plan",
+    summary="Stop or delete a plan",
     response_class=Response,
-    responses={**NOT_FOUND, 204: {"description": "Forgotten."}},
+    responses={**NOT_FOUND, 204: {"description": "Deleted."}},
 )
 def delete_plan(plan_id: PlanId, plans: PlansDep) -> Response:
-    """A running plan is stopped; a finished one is forgotten with its outputs."""
+    """A running plan is stopped; a saved one is deleted from the workspace."""
     plans.delete(plan_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/{plan_id}/publish",
+    summary="Publish a saved plan (the week's other published plan becomes superseded)",
+    responses=OUTPUT_RESPONSES,
+)
+def post_publish(request: Request, plan_id: PlanId, plans: PlansDep) -> PlanInfo:
+    """The plan becomes the one the teams follow this week; a week has one published plan,
+    and the one published before is superseded."""
+    job = plans.get(plan_id)
+    if job.saved is None:
+        _done(job)  # 409: not done yet, or failed
+        raise NotFoundError(f"plan {plan_id} is not saved")
+    publish_plan(plans.store(), job.saved.id)
+    return plan_info(request, plans.get(plan_id))
 
 
 # --- outputs ------------------------------------------------------------------------------
@@ -196,17 +223,26 @@ def get_plan_map(
 # --- checking a request -------------------------------------------------------------------
 
 
-def plan_spec(body: PlanRequest, reader: ReaderDep, settings: Settings) -> PlanSpec:
+def plan_spec(
+    body: PlanRequest, reader: ReaderDep, settings: Settings, plans: PlansDep
+) -> PlanSpec:
     """What to plan, checked against the workspace; every problem is reported at once.
 
     Raises
     ------
     RequestValidationError
-        Naming each field: an unknown week, team or site, a pin on a day outside the week or
-        one its team does not work, a time limit over the server's.
+        Naming each field: an unknown week, team, site or plan to re-plan, a pin on a day
+        outside the week or one its team does not work, a time limit over the server's.
     """
     errors: list[dict[str, Any]] = []
-    days = _week(body.week, errors)
+    old = _replanned(body, plans, errors)
+    week = body.week or (old.plan.days[0].isoformat() if old else None)
+    days = _week(week, errors)
+    if old is not None and days is not None and old.plan.days[0] != days[0]:
+        errors.append(_error(("week",), f"plan {old.id} is of week {old.week}: leave week out"))
+    for field in ("kept_before", "locks"):
+        if getattr(body, field) and old is None and body.replan_of is None:
+            errors.append(_error((field,), "keeps parts of a plan: give replan_of too"))
     if body.time_limit > settings.plan_time_limit_max:
         reason = f"at most {settings.plan_time_limit_max:g} seconds on this server"
         errors.append(_error(("time_limit",), reason))
@@ -224,7 +260,25 @@ def plan_spec(body: PlanRequest, reader: ReaderDep, settings: Settings) -> PlanS
         pins=tuple(pins),
         time_limit=body.time_limit,
         seed=body.seed,
+        replan_of=old.id if old else None,
+        kept_before=body.kept_before,
+        locks=tuple(body.locks),
     )
+
+
+def _replanned(
+    body: PlanRequest, plans: PlansDep, errors: list[dict[str, Any]]
+) -> SavedPlan | None:
+    if body.replan_of is None:
+        return None
+    try:
+        job = plans.get(body.replan_of)
+    except NotFoundError as exc:
+        errors.append(_error(("replan_of",), str(exc)))
+        return None
+    if job.saved is None:
+        errors.append(_error(("replan_of",), f"plan {body.replan_of} is {job.status}, not saved"))
+    return job.saved
 
 
 def _error(loc: Sequence[str | int], reason: str) -> dict[str, Any]:
@@ -282,9 +336,14 @@ def plan_info(request: Request, job: Job) -> PlanInfo:
             Link(href=url(request, f"{base}/{name}"), rel="alternate", type=media, title=title)
             for name, media, title in _OUTPUTS
         ]
+    saved = job.saved or job.listed
     return PlanInfo(
         id=job.id,
         status=job.status,  # type: ignore[arg-type]
+        plan_id=saved.id if saved else None,
+        publication=str(saved.status) if saved else None,  # type: ignore[arg-type]
+        created_by=job.spec.who,
+        replan_of=job.spec.replan_of,
         created=job.created,
         started=job.started,
         finished=job.finished,

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from geoplan.cli import layers, plan, server, share, template, travel, workspace  # noqa: F401  (each registers its commands)
+from geoplan.cli import layers, plan, plans, server, share, template, travel, workspace  # noqa: F401  (each registers its commands)
 from geoplan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,

@@ -12,7 +12,8 @@ from rich.markup import escape
 from geoplan.store import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
-    pass
+    from geoplan.plans import SavedPlan
+    from geoplan.store import Store
 
 from geoplan.cli.common import (
     BackendOption,
@@ -79,9 +80,33 @@ def plan_command(
     formats: Annotated[
         str, typer.Option("--format", help="Outputs to write, comma-separated.")
     ] = "csv,xlsx,html,geojson,gpx",
+    replan: Annotated[
+        str | None,
+        typer.Option(
+            "--replan",
+            help="Id of a saved plan to change as little as possible (see geoplan plans list): "
+            "its week, teams, pins and parameters unless given; every stop still allowed keeps "
+            "its team and day unless moving it saves more than replan_move_minutes of driving.",
+        ),
+    ] = None,
+    from_day: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="With --replan: days before this date (YYYY-MM-DD) stay exactly as planned "
+            "(done or under way). Default: today, when the week is under way.",
+        ),
+    ] = None,
+    lock: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --replan: TEAM:DAY (a date or sun..sat) keeps that team-day exactly as "
+            "planned; repeatable."
+        ),
+    ] = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
-    """Plan a week of team-day routes and write the schedules.
+    """Plan a week of team-day routes, save the plan in the workspace and write the schedules.
 
     Visit tasks come from the site layers and the visit history: each service a site needs
     every N days is due when that interval has run out. Each team works its days from its base
@@ -89,11 +114,14 @@ def plan_command(
     limits and NFI kits, and leaves out the lowest-priority tasks when time runs short. Every
     task left out gets one reason. Schedules go to --out: schedule.csv and schedule.xlsx, a
     printable page per team-day (html/), plan.geojson, a GPX file per team-day (gpx/), and
-    left_out.csv.
+    left_out.csv. Every plan is saved in the workspace as a draft with its id (2026-W49-1):
+    publish, compare and export it with geoplan plans.
 
     [bold]Examples[/bold]
 
       geoplan plan --week 2026-W49
+
+      geoplan plan --replan 2026-W49-1 --from 2026-12-01 --lock PROT-1:wed
 
       geoplan plan --week 2026-W49 --teams MED-TRP,PROT-1 --time-limit 60 --seed 3
 
@@ -101,35 +129,53 @@ def plan_command(
 
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
-    from geoplan.planning import parse_pins  # noqa: PLC0415
+    from geoplan.audit import command_line_user  # noqa: PLC0415
+    from geoplan.planning import Lock, parse_pins  # noqa: PLC0415
+    from geoplan.plans import PlanRequest, make_plan  # noqa: PLC0415
     from geoplan.schedules import check_formats, write_schedules  # noqa: PLC0415
-    from geoplan.workspace import plan_week_from_store, route_lines  # noqa: PLC0415
+    from geoplan.workspace import route_lines  # noqa: PLC0415
 
     chosen = check_formats([f.strip() for f in formats.split(",") if f.strip()])
     pins = parse_pins(pin or [])
-    loaded = load_params_file(params)
-    planning = loaded.planning
-    limit = time_limit if time_limit is not None else planning.time_limit
-    team_ids = [t.strip() for t in teams.split(",") if t.strip()] if teams else None
+    locks = [Lock.parse(text) for text in lock or []]
+    if (locks or from_day) and not replan:
+        raise typer.BadParameter("--from and --lock keep parts of a plan: add --replan ID")
+    loaded = load_params_file(params) if params or not replan else None
+    team_ids = tuple(t.strip() for t in teams.split(",") if t.strip()) if teams else None
+    request = PlanRequest(
+        week=week,
+        teams=team_ids,
+        pins=tuple(p.text for p in pins),
+        params=loaded.planning if loaded else None,
+        seed=seed,
+        time_limit=time_limit,
+        replan_of=replan,
+        kept_before=parse_date(from_day) if from_day else None,
+        locks=tuple(lk.text for lk in locks),
+    )
     store = existing_store(workspace)
     with progress_bar("Reading the workspace") as tell:
         travel = travel_backend(roads, backend, params=loaded, progress=tell)
-        plan = plan_week_from_store(
-            store,
-            week=week,
-            team_ids=team_ids,
-            params=planning,
-            pins=pins,
-            seed=seed,
-            time_limit=limit,
-            backend=travel,
-            progress=tell,
-        )
-        tell("Writing the schedules", limit, limit)
+        saved = make_plan(store, request, who=command_line_user(), backend=travel, progress=tell)
+        plan = saved.plan
+        tell("Writing the schedules", 0, None)
         lines = route_lines(plan, travel, zones=store.read("no_go_zones"))
         written = write_schedules(plan, out_dir, formats=chosen, lines=lines)
     out.print(escape(plan.summary()))
     _print_written(out_dir, written)
+    out.print(_saved_line(saved))
+
+
+def _saved_line(saved: SavedPlan) -> str:
+    line = f"Saved as plan {saved.id} (draft): geoplan plans publish {saved.id}"
+    if saved.inputs.replan_of:
+        kept = saved.inputs.kept_before
+        since = f", days before {kept:%a %d %b} kept as planned" if kept else ""
+        line = (
+            f"Saved as plan {saved.id} (draft), a re-plan of {saved.inputs.replan_of}{since}; "
+            f"see what changed: geoplan plans diff {saved.inputs.replan_of} {saved.id}"
+        )
+    return escape(line)
 
 
 def _print_written(folder: Path, written: dict[str, Path]) -> None:
@@ -201,6 +247,14 @@ def map_command(
             help="Link Leaflet from its CDN instead of embedding it (smaller file; needs internet).",
         ),
     ] = False,
+    plan_id: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="plan map: the saved plan to draw (see geoplan plans list). Default: the "
+            "week's published plan, else its newest saved plan, else a fresh one.",
+        ),
+    ] = None,
     by: Annotated[
         str, typer.Option("--by", help="share map: admin1, admin2 or h3:RES (see geoplan share).")
     ] = "admin2",
@@ -232,6 +286,8 @@ def map_command(
 
       geoplan map plan --week 2026-W49 --roads tripoli.osm.pbf --paper A3 -o week49.html
 
+      geoplan map plan --plan 2026-W49-2 -o week49.html
+
       geoplan map share --by h3:6 -o shared.html
     """
     from geoplan.basemap import read_basemap  # noqa: PLC0415  (fast --help)
@@ -250,6 +306,7 @@ def map_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--paper/--orientation") from exc
     store = existing_store(workspace)
+    saved = _plan_to_draw(store, plan_id, week) if kind == "plan" else None
     with progress_bar(f"Drawing the {kind} map") as tell:
         travel = travel_backend(roads, backend, params=None, progress=tell)
         background = basemap or roads
@@ -262,12 +319,16 @@ def map_command(
             backend=travel,
             seed=seed,
             time_limit=time_limit,
+            plan=saved.plan if saved else None,
         )
         drawn = map_from_store(kind, store, request=request, progress=tell)
         save_map(drawn, output, inline=not online_assets)
     record_map_export(store, kind, output, map_frame(drawn).sensitive)
     size = output.stat().st_size / 1e6
-    out.print(f"Wrote the {kind} map to {escape(str(output))} ({size:.1f} MB)")
+    drew = f" of plan {saved.id} ({saved.status})" if saved else ""
+    if kind == "plan" and saved is None:
+        drew = " of a fresh plan (not saved: the week has no saved plan)"
+    out.print(f"Wrote the {kind} map{drew} to {escape(str(output))} ({size:.1f} MB)")
     if online_tiles and map_frame(drawn).sensitive:
         err.print(
             "[yellow]note:[/yellow] --online-tiles: opening this map asks the tile server for "
@@ -278,6 +339,21 @@ def map_command(
             f"[yellow]note:[/yellow] the map shows exact positions of {', '.join(sensitive)}, "
             "which can expose people to harm: share it only within the programme."
         )
+
+
+def _plan_to_draw(store: Store, plan_id: str | None, week: str | None) -> SavedPlan | None:
+    """The plan the plan map draws: the one asked for, else the week's published plan, else
+    its newest saved plan; None when the week has none (a fresh plan is drawn)."""
+    from geoplan.planning import week_days  # noqa: PLC0415
+    from geoplan.plans import iso_week, list_plans, read_plan  # noqa: PLC0415
+    from geoplan.vocab import PlanStatus  # noqa: PLC0415
+
+    if plan_id:
+        return read_plan(store, plan_id)
+    saved = list_plans(store, week=iso_week(week_days(week)))
+    chosen = next((p for p in saved if p.status == PlanStatus.PUBLISHED), None)
+    chosen = chosen or (saved[0] if saved else None)
+    return read_plan(store, chosen.id) if chosen else None
 
 
 # --- demo -----------------------------------------------------------------------------------

@@ -113,7 +113,8 @@ def choose_candidates(
     *,
     params: CandidateParams,
 ) -> Candidates:
-    """Every vehicle's ``per_route`` best tasks of its own, and every must-do task.
+    """Every vehicle's ``per_route`` best tasks of its own, every must-do task and every
+    alternative of a group (a re-plan's stops of the old plan: a few hundred at most).
 
     Vehicles pick in turn, each its best task not yet picked, ``per_route`` rounds: the days
     of one team (or two teams at one base) rank tasks alike, and would otherwise all keep the
@@ -123,7 +124,7 @@ def choose_candidates(
     if params.per_route == 0 or len(tasks) < params.full_below:
         return Candidates(tuple(tasks), ())
     value = _alone_values(tasks, vehicles, depots, travel, params.reach_weight)
-    keep = np.array([t.must_do for t in tasks], dtype=bool)
+    keep = np.array([t.must_do or t.group is not None for t in tasks], dtype=bool)
     ranked = [_ranked(row) for row in value]
     at = [0] * len(ranked)
     for _ in range(params.per_route):

@@ -19,7 +19,8 @@ from geoplan.solver.solution import Route, Solution, Visit, clock_text
 def check_solution(problem: RoutingProblem, solution: Solution) -> tuple[str, ...]:
     """Every hard rule that ``solution`` breaks, as messages; empty when it breaks none.
 
-    The rules: each task at most once and every required (or pinned) task done; each
+    The rules: each task (or group of alternatives) at most once and every required (or
+    pinned) task done; each
     vehicle on at most one route; a task only on a vehicle allowed to do it (its pin, its
     vehicles); no unreachable leg; service starting within one of the task's windows;
     leaving the depot within the shift and back by its end; kits within the capacity;
@@ -33,19 +34,21 @@ def check_solution(problem: RoutingProblem, solution: Solution) -> tuple[str, ..
 
 def _coverage_issues(problem: RoutingProblem, solution: Solution) -> list[str]:
     done = [v.task for r in solution.routes for v in r.visits]
-    known = {t.id for t in problem.tasks}
+    known = {t.id: t for t in problem.tasks}
+    visits = [known[t].visit for t in done if t in known]
+    groups = problem.alternatives()
     vehicles = [r.vehicle for r in solution.routes]
     return [
-        *(f"task {t!r} is not in the problem" for t in sorted(set(done) - known)),
+        *(f"task {t!r} is not in the problem" for t in sorted(set(done) - set(known))),
         *(
-            f"task {t!r} is done {done.count(t)} times"
-            for t in sorted(set(done))
-            if done.count(t) > 1
+            f"task {t!r} is done {visits.count(t)} times"
+            for t in sorted(set(visits))
+            if visits.count(t) > 1
         ),
         *(
-            f"required task {t.id!r} is not done"
-            for t in problem.tasks
-            if t.must_do and t.id not in done
+            f"required task {visit!r} is not done"
+            for visit, members in groups.items()
+            if any(problem.tasks[k].must_do for k in members) and visit not in visits
         ),
         *(
             f"vehicle {v!r} has {vehicles.count(v)} routes"

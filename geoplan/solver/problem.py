@@ -101,6 +101,11 @@ class Task:
         Ids of the vehicles allowed to do the task; ``None`` allows every vehicle.
     pinned_to
         Id of the one vehicle that must do the task; a pinned task is always required.
+    group
+        Tasks with the same group are alternatives of one visit (a re-plan's "keep it on its
+        team-day" and "move it"): at most one of them is done, exactly one when any is
+        required; leaving them all out loses the highest prize among them once. ``None``: the
+        task is its own group.
     """
 
     id: str
@@ -112,6 +117,12 @@ class Task:
     demand: int = 0
     vehicles: frozenset[str] | None = None
     pinned_to: str | None = None
+    group: str | None = None
+
+    @property
+    def visit(self) -> str:
+        """The visit this task is an alternative of: its group, or its own id."""
+        return self.group if self.group is not None else self.id
 
     @property
     def must_do(self) -> bool:
@@ -192,6 +203,13 @@ class RoutingProblem:
     def task(self, task_id: str) -> Task:
         """The task with this id."""
         return next(t for t in self.tasks if t.id == task_id)
+
+    def alternatives(self) -> dict[str, list[int]]:
+        """Task indexes by visit (:attr:`Task.visit`), in task order."""
+        out: dict[str, list[int]] = {}
+        for k, task in enumerate(self.tasks):
+            out.setdefault(task.visit, []).append(k)
+        return out
 
 
 def _problem_issues(problem: RoutingProblem) -> list[str]:

@@ -86,6 +86,7 @@ def solve(
     seed: int,
     params: SolverParams | None = None,
     progress: SearchCallback | None = None,
+    start: Mapping[str, Sequence[str]] | None = None,
 ) -> Solution:
     """Find routes for ``problem`` with PyVRP within ``time_limit`` seconds.
 
@@ -103,6 +104,10 @@ def solve(
         Search parameters; defaults when ``None``.
     progress
         Called every ``params.progress_interval`` seconds and once at the end.
+    start
+        Routes to search from (vehicle id -> task ids in order; a re-plan's old plan) instead
+        of a random first solution; tasks that are not in the problem, or not allowed on the
+        vehicle, are left out of it.
 
     Returns
     -------
@@ -122,7 +127,8 @@ def solve(
         return _empty_solution(problem, model, time.perf_counter() - started, seed)
     stop = _Stop(started + time_limit, params)
     callbacks = _ProgressCallbacks(progress, params.progress_interval, started, model.offset)
-    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed))
+    first = _given_start(problem, model, start) if start else None
+    result = _search(model, _penalty_params(problem), params, callbacks, (stop, seed), given=first)
     runtime = time.perf_counter() - started
     run = _Run(runtime, result.num_iterations, stop.reason, seed)
     return _solution_from_pyvrp(problem, model, result, run)
@@ -134,11 +140,14 @@ def _search(
     params: SolverParams,
     callbacks: IteratedLocalSearchCallbacks,
     run: tuple[_Stop, int],
+    *,
+    given: pyvrp.Solution | None = None,
 ) -> pyvrp.Result:
     """PyVRP's iterated local search, as :func:`pyvrp.solve` runs it, from a repaired start.
 
     The steps are those of :func:`pyvrp.solve` (same order, so the same random stream);
-    only the random first solution is repaired before the first local search.
+    only the random first solution (or the ``given`` one) is repaired before the first local
+    search.
     """
     stop, seed = run
     data = model.data
@@ -150,7 +159,7 @@ def _search(
         if operator.supports(data):
             search.add_operator(operator(data))
     penalties = PenaltyManager(penalty.midpoint_penalties(data), penalty)
-    start = _repaired(model, pyvrp.Solution.make_random(data, rng))
+    start = _repaired(model, given or pyvrp.Solution.make_random(data, rng))
     first = search(start, penalties.max_cost_evaluator(), exhaustive=True)
     ils_params = IteratedLocalSearchParams(callbacks=callbacks)
     return IteratedLocalSearch(data, penalties, search, first, ils_params).run(stop, False)
@@ -180,6 +189,34 @@ def _repaired(model: _Model, start: pyvrp.Solution) -> pyvrp.Solution:
         model.data,
         [pyvrp.Route(model.data, v, kind) for kind, vs in sorted(routes.items()) for v in vs if v],
     )
+
+
+def _given_start(
+    problem: RoutingProblem, model: _Model, start: Mapping[str, Sequence[str]]
+) -> pyvrp.Solution:
+    """The routes of ``start`` as a PyVRP solution: each task on the first of its clients
+    (windows, alternatives) that the vehicle's type may visit."""
+    assert model.data is not None
+    task_index = {t.id: k for k, t in enumerate(problem.tasks)}
+    vehicle_index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    kind_of = {k: kind for kind, ks in enumerate(model.classes) for k in ks}
+    clients: dict[tuple[int, int], int] = {}  # (task, vehicle type) -> first client
+    for client, (task, _) in enumerate(model.clients):
+        for kind in model.homes[client]:
+            clients.setdefault((task, kind), client)
+    routes = []
+    for vehicle, tasks in start.items():
+        if vehicle not in vehicle_index:
+            continue
+        kind = kind_of[vehicle_index[vehicle]]
+        visits = [
+            clients[(task_index[t], kind)]
+            for t in tasks
+            if t in task_index and (task_index[t], kind) in clients
+        ]
+        if visits:
+            routes.append(pyvrp.Route(model.data, visits, kind))
+    return pyvrp.Solution(model.data, routes)
 
 
 def _check_run(time_limit: float, seed: int) -> None:
@@ -271,8 +308,8 @@ class _ProgressCallbacks(IteratedLocalSearchCallbacks):
 
 
 def _objective(best: pyvrp.Solution, offset: int) -> int:
-    # PyVRP counts the prize of every unvisited client, so a group of k alternatives always
-    # contributes (k - 1) prizes whether the task is done or not: the offset removes them.
+    # PyVRP counts the prize of every unvisited client, so a group of alternatives always
+    # contributes all its prizes but the one visited: the offset removes all but the highest.
     cost = best.distance_cost() + best.duration_cost() + best.uncollected_prizes()
     return int(cost) - offset
 
@@ -368,7 +405,7 @@ def _build_model(problem: RoutingProblem) -> _Model:
     data, refs, offset = _problem_data(problem, whole, layout, classes, windows)
     homes = _homes(data, refs, classes, shifts, allowed)
     # Tasks that no vehicle can do are not in PyVRP's instance, but their prizes are lost.
-    offset -= sum(problem.tasks[k].prize for k in unusable)
+    offset -= _lost_prizes(problem, unusable)
     kinds = tuple(c.vehicles for c in classes)
     return _Model(data, refs, kinds, homes, whole.seconds, unusable, offset)
 
@@ -548,23 +585,39 @@ def _clients(
     layout: _Layout,
     loads: _Loads,
 ) -> tuple[list[pyvrp.Client], tuple[tuple[int, int | None], ...], list[pyvrp.ClientGroup], int]:
-    """One client per usable window; a task's alternative windows form a group."""
+    """One client per usable window; a visit's alternatives (its windows, and the tasks of
+    its group) form a PyVRP group, whose prizes but the highest are offset."""
     clients: list[pyvrp.Client] = []
     refs: list[tuple[int, int | None]] = []
     groups: list[pyvrp.ClientGroup] = []
     offset = 0
-    for k, (task, usable) in enumerate(zip(problem.tasks, windows, strict=True)):
+    for visit, members in problem.alternatives().items():
+        usable = [(k, w) for k in members for w in windows[k]]
         group = None
         if len(usable) > 1:
             group = len(groups)
-            groups.append(pyvrp.ClientGroup(required=task.must_do, name=task.id))
-            offset += (len(usable) - 1) * task.prize
-        for index, early, late in usable:
+            required = any(problem.tasks[k].must_do for k in members)
+            groups.append(pyvrp.ClientGroup(required=required, name=visit))
+            prizes = [problem.tasks[k].prize for k, _ in usable]
+            offset += sum(prizes) - max(prizes)
+        for k, (index, early, late) in usable:
             if group is not None:
                 groups[group].add_client(len(clients))
+            task = problem.tasks[k]
             clients.append(_client(task, layout.of_task[k], (early, late), group, loads))
             refs.append((k, index))
     return clients, tuple(refs), groups, offset
+
+
+def _lost_prizes(problem: RoutingProblem, unusable: Sequence[int]) -> int:
+    """The prizes of the visits none of whose alternatives any vehicle can do (the highest
+    of each), lost whatever the routes."""
+    cannot = set(unusable)
+    return sum(
+        max(problem.tasks[k].prize for k in members)
+        for members in problem.alternatives().values()
+        if cannot.issuperset(members)
+    )
 
 
 def _client(
@@ -646,7 +699,7 @@ def _solution_from_pyvrp(
 
 
 def _empty_solution(problem: RoutingProblem, model: _Model, runtime: float, seed: int) -> Solution:
-    prizes = sum(problem.tasks[k].prize for k in model.unusable)
+    prizes = _lost_prizes(problem, model.unusable)
     return _finish(problem, (), prizes, _Run(runtime, 0, "nothing to do", seed))
 
 
@@ -654,7 +707,11 @@ def _finish(
     problem: RoutingProblem, routes: tuple[Route, ...], objective: int, run: _Run
 ) -> Solution:
     visited = {v.task for r in routes for v in r.visits}
-    unvisited = tuple(t.id for t in problem.tasks if t.id not in visited)
+    unvisited = tuple(  # one id per visit none of whose alternatives is done
+        problem.tasks[members[0]].id
+        for members in problem.alternatives().values()
+        if not any(problem.tasks[k].id in visited for k in members)
+    )
     draft = Solution(
         routes,
         unvisited,

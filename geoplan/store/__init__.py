@@ -97,6 +97,21 @@ class KeyRecord:
 
 
 @dataclass(frozen=True)
+class PlanRecord:
+    """A saved weekly plan as the workspace keeps it (:mod:`geoplan.plans` makes and reads
+    them): its id, ISO week, status, when (UTC, ISO 8601) and by whom, a short JSON summary
+    for lists, and the JSON document of the plan and its inputs (empty in lists)."""
+
+    id: str
+    week: str
+    status: str
+    created: str
+    created_by: str
+    summary: str
+    document: str = ""
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     """One entry of the audit log (:mod:`geoplan.audit` makes and checks them).
 
@@ -223,6 +238,38 @@ class Store(Protocol):
     def revoke_key(self, key_id: str, *, when: str) -> KeyRecord | None:
         """Mark a key revoked at ``when`` (kept if it already was); its record after that,
         or None if there is no such key."""
+        ...
+
+    def add_plan(self, plan: PlanRecord) -> None:
+        """Keep a new plan, creating the workspace if needed.
+
+        Raises
+        ------
+        AlreadyExistsError
+            If a plan with its id exists (the caller picks the next id and tries again).
+        """
+        ...
+
+    def read_plan(self, plan_id: str) -> PlanRecord | None:
+        """A plan with its document, or None."""
+        ...
+
+    def list_plans(self, *, week: str | None = None) -> list[PlanRecord]:
+        """Every plan (of one ISO week), newest first, without documents."""
+        ...
+
+    def set_plan_statuses(self, statuses: Mapping[str, str]) -> None:
+        """Set the status of several plans in one transaction.
+
+        Raises
+        ------
+        NotFoundError
+            If any of the plans does not exist (then none changes).
+        """
+        ...
+
+    def delete_plan(self, plan_id: str) -> bool:
+        """Delete a plan; whether there was one."""
         ...
 
     def append_audit(self, seal: AuditSeal) -> AuditRecord:

@@ -27,7 +27,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
-from geoplan.errors import ConflictError, StoreError
+from geoplan.errors import AlreadyExistsError, ConflictError, NotFoundError, StoreError
 from geoplan.layers import column_from_values
 from geoplan.outputs import create_private, disk_full, is_disk_full
 from geoplan.progress import Progress
@@ -38,6 +38,7 @@ from geoplan.store import (
     KeyRecord,
     LayerInfo,
     PlainValue,
+    PlanRecord,
     Store,
     WriteResult,
     field_order,
@@ -57,6 +58,14 @@ _KEY_SCHEMA = (
     "name TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT)"
 )
 _KEY_COLUMNS = "key_id, hash, role, name, created, revoked"
+PLAN_TABLE = "geoplan_plans"
+_PLAN_SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {PLAN_TABLE} ("
+    "id TEXT NOT NULL PRIMARY KEY, week TEXT NOT NULL, status TEXT NOT NULL, "
+    "created TEXT NOT NULL, created_by TEXT NOT NULL, summary TEXT NOT NULL, "
+    "document TEXT NOT NULL)"
+)
+_PLAN_LIST_COLUMNS = "id, week, status, created, created_by, summary"
 AUDIT_TABLE = "geoplan_audit_log"
 # AUTOINCREMENT: SQLite keeps the highest sequence ever given in sqlite_sequence, so deleting
 # the last entries still shows (read_audit reports it as the count ever appended).
@@ -310,6 +319,72 @@ class GeoPackageStore:
                 return []
             sql = f"SELECT {_KEY_COLUMNS} FROM {KEY_TABLE} {clause}"  # noqa: S608
             return [KeyRecord(*row) for row in conn.execute(sql, params)]
+
+    # -- saved plans -----------------------------------------------------------------------
+
+    def add_plan(self, plan: PlanRecord) -> None:
+        """Keep a new plan; AlreadyExistsError if its id is taken."""
+        with self._write() as conn:
+            conn.execute(_PLAN_SCHEMA)
+            try:
+                conn.execute(
+                    f"INSERT INTO {PLAN_TABLE} ({_PLAN_LIST_COLUMNS}, document) "  # noqa: S608
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        plan.id,
+                        plan.week,
+                        plan.status,
+                        plan.created,
+                        plan.created_by,
+                        plan.summary,
+                        plan.document,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise AlreadyExistsError(f"a plan {plan.id!r} exists already") from None
+
+    def read_plan(self, plan_id: str) -> PlanRecord | None:
+        """A plan with its document, or None."""
+        rows = self._select_plans(f"{_PLAN_LIST_COLUMNS}, document", "WHERE id = ?", (plan_id,))
+        return rows[0] if rows else None
+
+    def list_plans(self, *, week: str | None = None) -> list[PlanRecord]:
+        """Every plan (of one week), newest first, without documents."""
+        where, params = ("WHERE week = ?", (week,)) if week else ("", ())
+        return self._select_plans(
+            _PLAN_LIST_COLUMNS, f"{where} ORDER BY created DESC, id DESC", params
+        )
+
+    def set_plan_statuses(self, statuses: Mapping[str, str]) -> None:
+        """Set plans' statuses in one transaction; NotFoundError (nothing changed) if one is
+        missing."""
+        with self._write() as conn:
+            conn.execute(_PLAN_SCHEMA)
+            for plan_id, status in statuses.items():
+                changed = conn.execute(
+                    f"UPDATE {PLAN_TABLE} SET status = ? WHERE id = ?",  # noqa: S608
+                    (status, plan_id),
+                ).rowcount
+                if not changed:
+                    raise NotFoundError(f"no plan {plan_id!r}")
+
+    def delete_plan(self, plan_id: str) -> bool:
+        """Delete a plan; whether there was one."""
+        if not self.exists():
+            return False
+        with self._write() as conn:
+            conn.execute(_PLAN_SCHEMA)
+            sql = f"DELETE FROM {PLAN_TABLE} WHERE id = ?"  # noqa: S608
+            return conn.execute(sql, (plan_id,)).rowcount > 0
+
+    def _select_plans(self, columns: str, clause: str, params: tuple[str, ...]) -> list[PlanRecord]:
+        if not self.exists():
+            return []
+        with self._connection() as conn:
+            if not _has_table(conn, PLAN_TABLE):
+                return []
+            sql = f"SELECT {columns} FROM {PLAN_TABLE} {clause}"  # noqa: S608
+            return [PlanRecord(*row) for row in conn.execute(sql, params)]
 
     # -- audit log -------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from geoplan.catalog import FieldDef, LayerDef, Value, get_layer, load_catalog
-from geoplan.errors import ConflictError, StoreError
+from geoplan.errors import AlreadyExistsError, ConflictError, NotFoundError, StoreError
 from geoplan.layers import column_from_values
 from geoplan.progress import Progress
 from geoplan.store import (
@@ -52,6 +52,7 @@ from geoplan.store import (
     BBox,
     KeyRecord,
     LayerInfo,
+    PlanRecord,
     Store,
     WriteResult,
     field_order,
@@ -89,11 +90,16 @@ _TABLES = (
     # the highest audit sequence ever given, so that deleting the last entries still shows
     "ALTER TABLE geoplan_workspace ADD COLUMN IF NOT EXISTS audit_appended bigint NOT NULL "
     "DEFAULT 0",
+    "CREATE TABLE IF NOT EXISTS geoplan_plans ("
+    "id text PRIMARY KEY, week text NOT NULL, status text NOT NULL, created text NOT NULL, "
+    "created_by text NOT NULL, summary text NOT NULL, document text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS geoplan_plans_week ON geoplan_plans (week)",
     "CREATE TABLE IF NOT EXISTS geoplan_audit_log ("
     "sequence bigint PRIMARY KEY, at text NOT NULL, who text NOT NULL, action text NOT NULL, "
     "what text NOT NULL, rows bigint, previous text NOT NULL, hash text NOT NULL)",
 )
 _AUDIT_COLUMNS = "sequence, at, who, action, what, rows, previous, hash"
+_PLAN_COLUMNS = "id, week, status, created, created_by, summary"
 _WATCHED = ("geoplan_settings", "geoplan_api_keys")
 """Tables beside the layers whose every change moves the revision."""
 _TOUCH_FUNCTION = """
@@ -339,6 +345,72 @@ class PostGISStore:
                 return []
             query = "SELECT key_id, hash, role, name, created, revoked FROM geoplan_api_keys "
             return [KeyRecord(*row) for row in conn.execute(query + clause, params)]
+
+    # -- saved plans -----------------------------------------------------------------------
+
+    def add_plan(self, plan: PlanRecord) -> None:
+        """Keep a new plan; AlreadyExistsError if its id is taken."""
+        values = (
+            plan.id,
+            plan.week,
+            plan.status,
+            plan.created,
+            plan.created_by,
+            plan.summary,
+            plan.document,
+        )
+
+        def write(conn: psycopg.Connection) -> None:
+            inserted = conn.execute(
+                f"INSERT INTO geoplan_plans ({_PLAN_COLUMNS}, document) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                values,
+            ).rowcount
+            if not inserted:
+                raise AlreadyExistsError(f"a plan {plan.id!r} exists already")
+
+        self._write(write)
+
+    def read_plan(self, plan_id: str) -> PlanRecord | None:
+        """A plan with its document, or None."""
+        rows = self._select_plans(f"{_PLAN_COLUMNS}, document", "WHERE id = %s", (plan_id,))
+        return rows[0] if rows else None
+
+    def list_plans(self, *, week: str | None = None) -> list[PlanRecord]:
+        """Every plan (of one week), newest first, without documents."""
+        where, params = ("WHERE week = %s", (week,)) if week else ("", ())
+        return self._select_plans(_PLAN_COLUMNS, f"{where} ORDER BY created DESC, id DESC", params)
+
+    def set_plan_statuses(self, statuses: Mapping[str, str]) -> None:
+        """Set plans' statuses in one transaction; NotFoundError (nothing changed) if one is
+        missing."""
+
+        def write(conn: psycopg.Connection) -> None:
+            for plan_id, status in statuses.items():
+                changed = conn.execute(
+                    "UPDATE geoplan_plans SET status = %s WHERE id = %s", (status, plan_id)
+                ).rowcount
+                if not changed:
+                    raise NotFoundError(f"no plan {plan_id!r}")
+
+        self._write(write)
+
+    def delete_plan(self, plan_id: str) -> bool:
+        """Delete a plan; whether there was one."""
+        if not self.exists():
+            return False
+        return self._write(
+            lambda conn: (
+                conn.execute("DELETE FROM geoplan_plans WHERE id = %s", (plan_id,)).rowcount > 0
+            )
+        )
+
+    def _select_plans(self, columns: str, clause: str, params: tuple[str, ...]) -> list[PlanRecord]:
+        with self._connection() as conn:
+            if not _exists(conn):
+                return []
+            query = f"SELECT {columns} FROM geoplan_plans {clause}"  # noqa: S608
+            return [PlanRecord(*row) for row in conn.execute(query, params)]
 
     # -- audit log -------------------------------------------------------------------------
 
