@@ -1843,10 +1843,13 @@ def _explain_no_time(left: LeftOut, loads: Sequence[DayLoad], matrix: TravelTime
 
 
 def _flag_overdue(left: LeftOut) -> LeftOut:
-    """An overdue task left out says so first: the next week starts further behind."""
-    if left.task.days_overdue <= 0:
+    """An overdue task left out says so first, with its due date (the same in coverage, which
+    counts days overdue to another day): the next week starts further behind."""
+    task = left.task
+    if task.days_overdue <= 0:
         return left
-    return replace(left, detail=f"overdue by {left.task.days_overdue} days; {left.detail}")
+    flag = f"overdue by {task.days_overdue} days (due {task.due_date:%a %d %b})"
+    return replace(left, detail=f"{flag}; {left.detail}")
 
 
 def _day_route(

@@ -479,7 +479,7 @@ def test_overdue_tasks_left_out_are_flagged() -> None:
     result = plan(sites, [team("T1", shift_end="09:30")], four_site_matrix(["T1"]), visits=history)
     left = only_left_out(result)
     assert left.reason == LeftOutReason.NO_TEAM_TIME
-    assert left.detail.startswith("overdue by 14 days; ")
+    assert left.detail.startswith("overdue by 14 days (due Sun 15 Nov); ")
     assert "could have gone: Team T1 (Sun 50 min short)" in left.detail
     frame = result.left_out_frame()
     assert frame["overdue"].tolist() == [True]
@@ -499,7 +499,9 @@ def test_overdue_flag_comes_with_rule_reasons_too() -> None:
     )
     left = only_left_out(result)
     assert left.reason == LeftOutReason.OUT_OF_REACH
-    assert left.detail.startswith("overdue by 14 days; Site C: 20 min from the nearest base")
+    assert left.detail.startswith(
+        "overdue by 14 days (due Sun 15 Nov); Site C: 20 min from the nearest base"
+    )
 
 
 def test_left_out_frame_has_code_beside_the_words() -> None:
