@@ -634,15 +634,23 @@ class TeamDayOut(BaseModel):
 class LeftOutOut(_VisitTask):
     """A visit the plan does not make, with its one reason."""
 
-    days_overdue: int
+    days_overdue: int = Field(description="Days overdue on the week's first day.")
     people: int
     score: float = Field(description="Priority score (higher first).")
+    overdue: bool = Field(
+        description="Whether the visit was already overdue when the week began (the detail "
+        "then starts with `overdue by N days`)."
+    )
     reason: str = Field(
         description="The reason in words: the text of `reason_code`.",
         json_schema_extra={"enum": list(LEFT_OUT_TEXTS.values())},
     )
     reason_code: LeftOutReason = Field(description="The reason as a code, for programs.")
-    detail: str
+    detail: str = Field(
+        description="What a team leader can act on: the zone that cuts the site off, the teams "
+        "that could have gone and how many minutes each day was short, the lower-priority "
+        "stop kept instead."
+    )
     lon: float
     lat: float
 

@@ -39,6 +39,7 @@ from geoplan.catalog import LayerDef, get_layer, join_list, load_catalog, split_
 from geoplan.errors import ParameterError
 from geoplan.indicators import PROGRESS_COLUMNS, Period, indicator_progress
 from geoplan.outputs import private_file, private_folder, write_csv
+from geoplan.overdue import days_overdue
 from geoplan.siting import SitingResult, maximal_covering
 from geoplan.travel.matrix import TravelTimeBackend, TravelTimeMatrix, matrix_from_points
 from geoplan.vocab import GapKind, GapReasonKind, Service, SexAge
@@ -482,12 +483,25 @@ def visit_history(
     table["frequency_days"] = table["site_id"].map(frequency).astype("Int64")
     days = (pd.Timestamp(as_of) - table["last_visit"]).dt.days.astype("Int64")
     table["days_since_last_visit"] = days
-    table["days_overdue"] = (days - table["frequency_days"]).clip(lower=0)
+    table["days_overdue"] = _days_overdue(table["last_visit"], table["frequency_days"], as_of)
     table["never_delivered"] = table["last_visit"].isna()
     table["overdue"] = (table["never_delivered"] | (table["days_overdue"] > 0)).astype(bool)
     table["visits_in_period"] = table["visits_in_period"].fillna(0).astype(int)
     table["delivered_in_period"] = table["visits_in_period"] > 0
     return table.reset_index(drop=True)
+
+
+def _days_overdue(last: pd.Series, frequency: pd.Series, as_of: dt.date) -> pd.Series:
+    """:func:`geoplan.overdue.days_overdue` for every row (the rule planning uses too)."""
+    values = [
+        days_overdue(
+            None if pd.isna(v) else pd.Timestamp(v).date(),
+            None if pd.isna(f) else int(f),
+            as_of=as_of,
+        )
+        for v, f in zip(last, frequency, strict=True)
+    ]
+    return pd.Series(values, index=last.index, dtype="Int64")
 
 
 def _delivered(visits: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

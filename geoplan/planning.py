@@ -9,8 +9,9 @@ The week is planned in four steps, each a small function:
    task's prize, so when time runs short the solver leaves out the lowest-priority tasks.
 3. :func:`left_out_by_rule` checks, before solving, every reason a task cannot be done at all
    (inaccessible, inside a no-go zone, no team offers the service, closed on every working day,
-   cannot be reached and returned from within any shift). The rest goes to the solver; what it
-   leaves out was left out for higher-priority tasks.
+   cut off by a no-go zone, cannot be reached and returned from within any shift). The rest
+   goes to the solver; what it leaves out was left out for higher-priority tasks, and
+   :func:`no_time_detail` says which teams could have gone and how their days fell short.
 4. :func:`plan_week` builds the routing problem, solves it (:mod:`geoplan.solver`) and returns
    a :class:`WeekPlan`. :func:`geoplan.workspace.plan_week_from_store` reads the layers, builds the travel-time
    matrix with the week's no-go zones closed, and delegates.
@@ -21,15 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
+from geoplan.overdue import days_overdue, due_date
 from geoplan.progress import Progress, tell
 from geoplan.solver import (
     Depot,
@@ -353,10 +356,11 @@ def _base_task(
     """The site's task for the service this week, or None when it is not due by the end of
     the week plus ``early_days`` (a ``pinned`` task is made anyway)."""
     week_start, week_end = days[0], days[-1]
-    due = week_start if last is None else last + dt.timedelta(days=frequency)
+    # Overdue as of the week's first day (geoplan.overdue: the rule coverage uses too).
+    due = week_start if last is None else due_date(last, frequency)
     if due > week_end + dt.timedelta(days=params.early_days) and not pinned:
         return None
-    overdue = (week_start - due).days if last is not None else 0
+    overdue = days_overdue(last, frequency, as_of=week_start) or 0
     status = "overdue" if overdue > 0 else ("due" if due <= week_end else "early")
     seconds = 60 * _int(row.get("service_minutes"), params.service_minutes.get(service, 60))
     open_days, start, until = _access(layer, row, seconds)
@@ -372,7 +376,7 @@ def _base_task(
         frequency_days=frequency,
         last_visit=last,
         due_date=due,
-        days_overdue=max(overdue, 0),
+        days_overdue=overdue,
         status=status,
         people=people,
         people_by_sex_age=tuple(_opt_int(row.get(k)) for k in SexAge),  # type: ignore[arg-type]
@@ -534,39 +538,59 @@ def left_out_by_rule(
     days: Sequence[TeamDay],
     matrix: TravelTimes,
     closures: Closures,
+    *,
+    bases: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, LeftOut]:
-    """Tasks that cannot be done at all this week, each with the first reason that applies."""
+    """Tasks that cannot be done at all this week, each with the first reason that applies.
+
+    ``bases`` (team id -> longitude, latitude) lets a site that no base reaches name the
+    no-go zones on the way (:data:`LeftOutReason.CUT_OFF_BY_NO_GO_ZONE`); without it the
+    detail names the zones active that week.
+    """
     zones = (
         closures.zone_containing(np.array([t.lon for t in tasks]), np.array([t.lat for t in tasks]))
         if tasks
         else []
     )
+    reach = _Reach(matrix, closures, bases or {})
     out = {}
     for task, zone in zip(tasks, zones, strict=True):
-        found = _reason(task, zone, days, matrix)
+        found = _reason(task, zone, days, reach)
         if found is not None:
             out[task.id] = LeftOut(task, *found)
     return out
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """What the reach rules read: the travel times, the week's zones and the bases' positions."""
+
+    matrix: TravelTimes
+    closures: Closures
+    bases: Mapping[str, tuple[float, float]]
+
+
 def _reason(
-    task: VisitTask, zone: str | None, days: Sequence[TeamDay], matrix: TravelTimes
+    task: VisitTask, zone: str | None, days: Sequence[TeamDay], reach: _Reach
 ) -> tuple[LeftOutReason, str] | None:
     if task.access_status == "inaccessible":
-        return LeftOutReason.INACCESSIBLE, f"{task.site_name} is marked inaccessible"
+        note = f" ({task.access_note})" if task.access_note else ""
+        return LeftOutReason.INACCESSIBLE, f"{task.site_name} is marked inaccessible{note}"
     if zone is not None:
-        return LeftOutReason.IN_NO_GO_ZONE, inside_zone_reason(zone)
+        return LeftOutReason.IN_NO_GO_ZONE, f"{task.site_name}: {inside_zone_reason(zone)}"
     able = [d for d in days if task.service in d.services]
     if not able:
         return LeftOutReason.NO_TEAM, f"no planned team offers {task.service}"
     open_days = [d for d in able if d.day_index in task.open_days and _window(task, d) is not None]
     if not open_days:
+        teams = _names(d.team_name for d in able)
         return (
             LeftOutReason.CLOSED,
-            f"{task.site_name} cannot be visited on any day its {task.service} teams work",
+            f"{task.site_name} cannot be visited on any day its {task.service} teams "
+            f"({teams}) work",
         )
-    if not any(_fits(task, d, matrix) for d in open_days):
-        return LeftOutReason.OUT_OF_REACH, _reach_detail(task, open_days, matrix)
+    if not any(_fits(task, d, reach.matrix) for d in open_days):
+        return _unreachable(task, open_days, reach)
     return None
 
 
@@ -580,22 +604,94 @@ def _window(task: VisitTask, day: TeamDay) -> tuple[int, int] | None:
 def _fits(task: VisitTask, day: TeamDay, matrix: TravelTimes) -> bool:
     """Whether a route base -> site -> base alone fits the shift and the access window."""
     window = _window(task, day)
-    out, back = matrix.time(day.base, task.site_id), matrix.time(task.site_id, day.base)
-    if window is None or math.isnan(out) or math.isnan(back):
+    out, back = _out_and_back(task, day, matrix)
+    if window is None or out is None or back is None:
         return False
     start = max(day.shift_start + out, window[0])
     return start <= window[1] and start + task.service_seconds + back <= day.shift_end
 
 
-def _reach_detail(task: VisitTask, days: Sequence[TeamDay], matrix: TravelTimes) -> str:
-    if all(math.isnan(matrix.time(d.base, task.site_id)) for d in days):
-        why = matrix.reasons.get(task.site_id, "no route from any base")
-        return f"{task.site_name}: {why}"
-    best = min(matrix.time(d.base, task.site_id) for d in days)
-    return (
-        f"{task.site_name}: {best / 60:.0f} min from the nearest base each way plus "
-        f"{task.service_seconds // 60} min on site do not fit any shift or access window"
+def _out_and_back(
+    task: VisitTask, day: TeamDay, matrix: TravelTimes
+) -> tuple[float | None, float | None]:
+    """Seconds from the team-day's base to the site and back; ``None`` for no route."""
+    out, back = matrix.time(day.base, task.site_id), matrix.time(task.site_id, day.base)
+    return (None if math.isnan(out) else out), (None if math.isnan(back) else back)
+
+
+def _unreachable(
+    task: VisitTask, days: Sequence[TeamDay], reach: _Reach
+) -> tuple[LeftOutReason, str]:
+    """Why no team-day can go and come back: no route at all (a zone in the way, the site's own
+    reason), or a route too long for every shift and access window."""
+    routed = {d.team_id: d for d in days if None not in _out_and_back(task, d, reach.matrix)}
+    cut = list({d.team_id: d for d in days if d.team_id not in routed}.values())
+    if routed:
+        return LeftOutReason.OUT_OF_REACH, _reach_detail(task, list(routed.values()), cut, reach)
+    own = reach.matrix.reasons.get(task.site_id)
+    if own is None and not reach.closures.empty:
+        zones = _zones_between(task, [d.team_id for d in cut], reach)
+        detail = f"{task.site_name}: no base reaches it without crossing {zones}"
+        return LeftOutReason.CUT_OFF_BY_NO_GO_ZONE, detail
+    why = own or _no_route(cut, reach) or "no route from any base"
+    return LeftOutReason.OUT_OF_REACH, f"{task.site_name}: {why}"
+
+
+def _reach_detail(
+    task: VisitTask, days: Sequence[TeamDay], cut: Sequence[TeamDay], reach: _Reach
+) -> str:
+    """The nearest base that has a route (never ``nan``), and why the other bases have none."""
+    day = min(days, key=lambda d: sum(x or 0.0 for x in _out_and_back(task, d, reach.matrix)))
+    out, back = _out_and_back(task, day, reach.matrix)
+    text = (
+        f"{task.site_name}: {(out or 0) / 60:.0f} min from the nearest base ({day.team_name}) "
+        f"and {(back or 0) / 60:.0f} min back, plus {task.service_seconds // 60} min on site, "
+        "do not fit any shift or access window"
     )
+    if not cut:
+        return text
+    why = _no_route(cut, reach)
+    if not why and reach.closures.empty:
+        why = "no route"
+    elif not why:
+        why = f"cut off by {_zones_between(task, [d.team_id for d in cut], reach)}"
+    return f"{text}; no route from the base of {_names(d.team_name for d in cut)} ({why})"
+
+
+def _no_route(cut: Sequence[TeamDay], reach: _Reach) -> str:
+    """Why the bases have no route when it is their own (inside a zone, far from a road); empty
+    when the bases themselves are usable."""
+    own = [
+        f"the base of {d.team_name} is {reach.matrix.reasons[d.base]}"
+        for d in cut
+        if d.base in reach.matrix.reasons
+    ]
+    return "; ".join(own)
+
+
+def _zones_between(task: VisitTask, team_ids: Sequence[str], reach: _Reach) -> str:
+    """``no-go zone(s) <names>``: the active zones that the straight ways from the bases to the
+    site cross (every active zone when no base position is known or no straight way crosses
+    one: a road detour may be what the zone closes)."""
+    zones = reach.closures.zones
+    crossed: set[str] = set()
+    for team_id in team_ids:
+        if team_id not in reach.bases:
+            continue
+        lon, lat = reach.bases[team_id]
+        for name, geometry in zip(zones["name"], zones.geometry, strict=True):
+            if geometry.intersects(shapely.LineString([(lon, lat), (task.lon, task.lat)])):
+                crossed.add(str(name))
+    names = sorted(crossed) or sorted({str(n) for n in zones["name"]})
+    return f"no-go zone{'s' if len(names) > 1 else ''} {_names(names)}"
+
+
+def _names(names: Iterable[str], *, most: int = 4) -> str:
+    """``a, b and c`` (distinct, in order; ``and N more`` past ``most``)."""
+    unique = list(dict.fromkeys(names))
+    if len(unique) > most:
+        unique = [*unique[:most], f"{len(unique) - most} more"]
+    return unique[0] if len(unique) == 1 else f"{', '.join(unique[:-1])} and {unique[-1]}"
 
 
 # --- the plan -----------------------------------------------------------------------------
@@ -691,17 +787,26 @@ class WeekPlan:
     def summary(self) -> str:
         """A few lines for team leaders."""
         t = self.totals()
-        reasons = pd.Series([lo.reason.text for lo in self.left_out], dtype=object).value_counts()
         lines = [
             f"Week {self.days[0]:%a %d %b} - {self.days[4]:%a %d %b %Y}: "
             f"{t['tasks_done']:.0f} visits at {t['sites_visited']:.0f} sites in {t['team_days_used']:.0f} team-days",
             f"  {t['km']:.0f} km, {t['driving_hours']:.1f} h driving, {t['on_site_hours']:.1f} h on site",
             f"  people expected: {t['people']:.0f} (where known: men {t['men']:.0f}, women {t['women']:.0f}, "
             f"boys {t['boys']:.0f}, girls {t['girls']:.0f})",
-            f"  left out: {t['tasks_left_out']:.0f}",
+            f"  left out: {tasks_at_sites(self.left_out)}{_overdue_note(self.left_out)}",
         ]
-        lines += [f"    {count:>4}  {reason}" for reason, count in reasons.items()]
+        lines += [
+            f"    {tasks_at_sites(left)}: {reason.text}"
+            for reason, left in self.left_out_by_reason().items()
+        ]
         return "\n".join(lines)
+
+    def left_out_by_reason(self) -> dict[LeftOutReason, tuple[LeftOut, ...]]:
+        """The tasks left out by reason, the reason with most tasks first (then in the order of
+        :class:`LeftOutReason`): what the summary and the plan map count."""
+        groups = {r: tuple(lo for lo in self.left_out if lo.reason == r) for r in LeftOutReason}
+        ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+        return {reason: left for reason, left in ranked if left}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per stop, in visiting order per team-day."""
@@ -721,6 +826,8 @@ class WeekPlan:
                 "days_overdue": lo.task.days_overdue,
                 "people": lo.task.people,
                 "score": round(lo.task.score, 3),
+                "overdue": lo.task.days_overdue > 0,
+                "code": str(lo.reason),
                 "reason": lo.reason.text,
                 "detail": lo.detail,
                 "lon": lo.task.lon,
@@ -746,11 +853,27 @@ LEFT_OUT_COLUMNS = [
     "days_overdue",
     "people",
     "score",
+    "overdue",
+    "code",
     "reason",
     "detail",
     "lon",
     "lat",
 ]
+"""Columns of :meth:`WeekPlan.left_out_frame` and ``left_out.csv``: ``code`` is the reason's
+stable code (:class:`~geoplan.vocab.LeftOutReason`), ``reason`` its words, ``detail`` what a
+team leader can act on, ``overdue`` whether the task was already overdue when the week began."""
+
+
+def tasks_at_sites(left_out: Sequence[LeftOut]) -> str:
+    """``N tasks at M sites``: how summaries and maps count tasks left out."""
+    tasks, sites = len(left_out), len({lo.task.site_id for lo in left_out})
+    return f"{tasks} task{'s' if tasks != 1 else ''} at {sites} site{'s' if sites != 1 else ''}"
+
+
+def _overdue_note(left_out: Sequence[LeftOut]) -> str:
+    overdue = sum(1 for lo in left_out if lo.task.days_overdue > 0)
+    return f" ({overdue} of them overdue)" if overdue else ""
 
 
 @dataclass(frozen=True)
@@ -1274,7 +1397,7 @@ def plan_week(
         pins = _pins_after_freezing(pins, frozen, kept)
         start = _previous_routes(replan.previous, routes)
     tasks = _apply_pins(tasks, routes, pins, pin_task_maker(sites, visits, days, params))
-    excluded = left_out_by_rule(tasks, routes, matrix, closures)
+    excluded = left_out_by_rule(tasks, routes, matrix, closures, bases=base_positions(teams))
     _check_pins(tasks, excluded)
     plannable = [t for t in tasks if t.id not in excluded]
     tell(progress, f"Solving: {len(plannable)} tasks, {len(routes)} team-days")
@@ -1293,7 +1416,7 @@ def plan_week(
         routed.solution,
         tasks=plannable,
         routes=routes,
-        excluded={**excluded, **cut_before_routing(routed, plannable)},
+        excluded={**excluded, **cut_before_routing(routed, plannable, routes=routes)},
         days=days,
         matrix=matrix,
         teams=teams,
@@ -1377,9 +1500,13 @@ def solver_week(
     )
 
 
-def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) -> dict[str, LeftOut]:
-    """The tasks cut before routing, each left out for higher-priority tasks, with why."""
+def cut_before_routing(
+    routed: CandidateSolution, tasks: Sequence[VisitTask], *, routes: Sequence[TeamDay] = ()
+) -> dict[str, LeftOut]:
+    """The tasks cut before routing, each left out for higher-priority tasks, with why (the
+    team-day it could have fitted named by ``routes``: team name and day)."""
     by_id = {t.id: t for t in tasks}
+    names = {r.id: f"{r.team_name} on {r.day:%a}" for r in routes}
     missed = {m.task: m for m in routed.missed}
     out = {}
     for task in routed.cut:
@@ -1390,7 +1517,8 @@ def cut_before_routing(routed: CandidateSolution, tasks: Sequence[VisitTask]) ->
         if task.id in missed:
             m = missed[task.id]
             detail = (
-                f"cut before routing; it could have fitted {m.vehicle} (gain {m.gain}), "
+                f"cut before routing; it could have fitted {names.get(m.vehicle, m.vehicle)} "
+                f"(gain {m.gain}), "
                 "but routing again with it gave no better plan"
             )
         out[task.id] = LeftOut(by_id[task.id], LeftOutReason.NO_TEAM_TIME, detail)
@@ -1767,27 +1895,141 @@ def _week_plan(
     day_routes = tuple(
         _day_route(route, by_route[route.vehicle], by_task, week_start) for route in solution.routes
     )
-    capacity = [
-        LeftOut(
-            by_task[t],
-            LeftOutReason.NO_TEAM_TIME,
-            "not enough team time this week for this priority",
-        )
-        for t in solution.unvisited
+    capacity = [LeftOut(by_task[t], LeftOutReason.NO_TEAM_TIME, "") for t in solution.unvisited]
+    loads = day_loads(routes, day_routes)
+    left_out = [
+        _flag_overdue(_explain_no_time(lo, loads, matrix)) for lo in (*excluded.values(), *capacity)
     ]
-    positions = {str(row.id): (row.geometry.x, row.geometry.y) for row in teams.itertuples()}
     return WeekPlan(
         days=tuple(days),
         routes=tuple(sorted((*day_routes, *kept), key=lambda r: (r.team_id, r.day))),
-        left_out=(*excluded.values(), *capacity),
+        left_out=tuple(left_out),
         objective=solution.objective,
         seed=seed,
         runtime=solution.runtime,
         backend=matrix.backend,
-        base_positions=positions,
+        base_positions=base_positions(teams),
         iterations=solution.iterations,
         stopped_by=solution.stopped_by,
     )
+
+
+def base_positions(teams: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
+    """Each team's base as (longitude, latitude), by team id."""
+    return {str(row.id): (row.geometry.x, row.geometry.y) for row in teams.itertuples()}
+
+
+# --- why a task had no team time: read off the solved routes, only for the tasks left out ---
+
+
+_MOST_TEAM_DAYS = 40
+"""Team-days looked at per task left out: keeps the explanation cheap on a large week."""
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    """How full a team-day of the plan is: free minutes of its shift, stops, kits left, and its
+    lowest-priority stop (``None`` when it has none)."""
+
+    team_day: TeamDay
+    free_seconds: float
+    stops: int
+    kits_left: int
+    weakest: Stop | None
+
+
+def day_loads(routes: Sequence[TeamDay], planned: Sequence[DayRoute]) -> list[DayLoad]:
+    """Every team-day of the week with how much of it the plan uses (an unused day is free)."""
+    by_id = {route_id(r): r for r in planned}
+    loads = []
+    for day in routes:
+        route = by_id.get(day.id)
+        stops = route.stops if route is not None else ()
+        used = (route.back - route.depart).total_seconds() if route and stops else 0.0
+        loads.append(
+            DayLoad(
+                team_day=day,
+                free_seconds=day.shift_end - day.shift_start - used,
+                stops=len(stops),
+                kits_left=day.kits - sum(s.task.kits for s in stops),
+                weakest=min(stops, key=lambda s: s.task.score, default=None),
+            )
+        )
+    return loads
+
+
+def no_time_detail(task: VisitTask, loads: Sequence[DayLoad], matrix: TravelTimes) -> str:
+    """Which teams could have done the task (they offer the service and the site is open that
+    day), how each of their days fell short, and the lower-priority stops kept instead.
+
+    A day falls short by the minutes a visit from its base and back (the most an insertion can
+    cost, as a detour through the base is always possible) needs beyond the day's free time.
+    """
+    able = [
+        load
+        for load in loads
+        if task.service in load.team_day.services
+        and load.team_day.day_index in task.open_days
+        and _window(task, load.team_day) is not None
+    ][:_MOST_TEAM_DAYS]
+    notes: dict[str, list[str]] = {}
+    for load in able:
+        notes.setdefault(load.team_day.team_name, []).append(_day_note(task, load, matrix))
+    teams = [f"{name} ({', '.join(days)})" for name, days in notes.items()]
+    text = f"could have gone: {_names(teams)}" if teams else "no team-day could take it"
+    kept = _kept_instead(task, able)
+    return f"{text}; kept lower-priority {kept} instead" if kept else text
+
+
+def _day_note(task: VisitTask, load: DayLoad, matrix: TravelTimes) -> str:
+    """One team-day's shortfall for the task, in words (``Mon 25 min short``)."""
+    day, label = load.team_day, f"{load.team_day.day:%a}"
+    if day.max_stops is not None and load.stops >= day.max_stops:
+        return f"{label} full at {load.stops} stops"
+    if task.kits > load.kits_left:
+        return f"{label} {task.kits - max(load.kits_left, 0)} NFI kits short"
+    out, back = _out_and_back(task, day, matrix)
+    if out is None or back is None:
+        return f"{label} no route from base"
+    short = out + task.service_seconds + back - load.free_seconds
+    if short > 0:
+        return f"{label} {math.ceil(short / 60)} min short"
+    return f"{label} {load.free_seconds / 60:.0f} min free, but its priority did not pay the drive"
+
+
+def _kept_instead(task: VisitTask, able: Sequence[DayLoad]) -> str:
+    """The lowest-priority stops (at most two) that the able team-days made instead."""
+    weaker = sorted(
+        (load for load in able if load.weakest and load.weakest.task.score < task.score),
+        key=lambda load: load.weakest.task.score if load.weakest else 0.0,
+    )[:2]
+    return (
+        _names(
+            f"{load.weakest.task.site_name} ({load.team_day.team_name}, {load.team_day.day:%a})"
+            for load in weaker
+            if load.weakest
+        )
+        if weaker
+        else ""
+    )
+
+
+def _explain_no_time(left: LeftOut, loads: Sequence[DayLoad], matrix: TravelTimes) -> LeftOut:
+    """A task left for want of team time, with the teams and days that could have done it."""
+    if left.reason != LeftOutReason.NO_TEAM_TIME:
+        return left
+    why = no_time_detail(left.task, loads, matrix)
+    return replace(left, detail=f"{left.detail}; {why}" if left.detail else why)
+
+
+def _flag_overdue(left: LeftOut) -> LeftOut:
+    """An overdue task left out says so first, with its due date (the same in coverage, which
+    counts days overdue to another day): the next week starts further behind."""
+    task = left.task
+    if task.days_overdue <= 0:
+        return left
+    flag = f"overdue by {task.days_overdue} days (due {task.due_date:%a %d %b})"
+    return replace(left, detail=f"{flag}; {left.detail}")
 
 
 def _day_route(
@@ -1825,6 +2067,7 @@ __all__ = [
     "STOP_COLUMNS",
     "STOP_FIELDS",
     "STOP_LABELS",
+    "DayLoad",
     "DayRoute",
     "LeftOut",
     "Lock",
@@ -1839,13 +2082,16 @@ __all__ = [
     "TeamDay",
     "VisitTask",
     "WeekPlan",
+    "base_positions",
     "check_pins",
     "cut_before_routing",
+    "day_loads",
     "frozen_team_days",
     "last_visits",
     "left_out_by_rule",
     "matrix_fits_week",
     "moved_id",
+    "no_time_detail",
     "parse_pins",
     "pin_problems",
     "pin_task_maker",
@@ -1857,6 +2103,7 @@ __all__ = [
     "routing_problem",
     "solver_week",
     "stop_record",
+    "tasks_at_sites",
     "tasks_for_week",
     "team_days",
     "week_closures",

@@ -142,12 +142,19 @@ GAP_REASON_TEXTS: Mapping[GapReasonKind, str] = MappingProxyType(
 @unique
 class LeftOutReason(StrEnum):
     """Why a plan leaves a task out: each left-out task has exactly one, decided by checks in
-    this order (the last is the solver's: the team time went to higher-priority tasks)."""
+    this order (the last is the solver's: the team time went to higher-priority tasks).
+
+    The value is the stable code programs read (``left_out.csv``'s ``code``, the API's
+    ``reason_code``); :attr:`text` is the reason in words. Each left-out task also carries a
+    detail naming what a team leader can act on (the zone, the teams and minutes short).
+    ``cut_off_by_no_go_zone`` is a site outside every zone that no base reaches without
+    crossing one; ``in_no_go_zone`` a site inside one."""
 
     INACCESSIBLE = "inaccessible"
     IN_NO_GO_ZONE = "in_no_go_zone"
     NO_TEAM = "no_team"
     CLOSED = "closed"
+    CUT_OFF_BY_NO_GO_ZONE = "cut_off_by_no_go_zone"
     OUT_OF_REACH = "out_of_reach"
     NO_TEAM_TIME = "no_team_time"
 
@@ -163,6 +170,7 @@ LEFT_OUT_TEXTS: Mapping[LeftOutReason, str] = MappingProxyType(
         LeftOutReason.IN_NO_GO_ZONE: "inside a no-go zone",
         LeftOutReason.NO_TEAM: "no team offers the service",
         LeftOutReason.CLOSED: "closed on every working day",
+        LeftOutReason.CUT_OFF_BY_NO_GO_ZONE: "cut off by a no-go zone",
         LeftOutReason.OUT_OF_REACH: "cannot be reached and returned from within any shift",
         LeftOutReason.NO_TEAM_TIME: "left out for higher-priority tasks",
     }

@@ -149,6 +149,7 @@ def test_left_out_reason_is_the_text_of_its_code() -> None:
         "days_overdue": 0,
         "people": 10,
         "score": 1.0,
+        "overdue": False,
         "detail": "no planned team offers health",
         "lon": 13.1,
         "lat": 32.8,

@@ -380,7 +380,7 @@ def test_plan_map_has_a_toggle_per_team_and_a_day_switcher(plan_page: Page) -> N
     buttons = [(b.attrs["data-day"], b.text) for b in plan_page.root.find_all("button", "gp-day")]
     assert buttons == [("2026-03-15", "Sun 15"), ("2026-03-16", "Mon 16"), ("week", "Whole week")]
     assert plan_page.data()["Routes"]["firstDay"] == "2026-03-15"
-    assert "Left out (2)" in names
+    assert "Left out sites (2)" in names
 
 
 def test_routes_in_team_colours_with_numbered_stops(plan_page: Page) -> None:
@@ -403,11 +403,14 @@ def test_routes_in_team_colours_with_numbered_stops(plan_page: Page) -> None:
 
 def test_left_out_sites_say_why(plan_page: Page) -> None:
     """Each left-out site has a marker coloured by reason and a popup with the reason."""
-    points = {p[4]: p for p in points_of(plan_page, "Left out (2)")}
+    points = {p[4]: p for p in points_of(plan_page, "Left out sites (2)")}
     assert "inaccessible: Site GP-3 is marked inaccessible" in str(points["Site GP-3"][3])
     assert "left out for higher-priority tasks" in str(points["Site GP-2"][3])
-    legend = plan_page.legend()["Left out (sites)"]
-    assert sorted(legend) == ["inaccessible (1)", "left out for higher-priority tasks (1)"]
+    legend = plan_page.legend()["Left out: 2 tasks at 2 sites"]
+    assert sorted(legend) == [
+        "inaccessible: 1 task at 1 site",
+        "left out for higher-priority tasks: 1 task at 1 site",
+    ]
 
 
 def test_plan_title_names_the_week_and_its_sensitivity(plan_page: Page) -> None:

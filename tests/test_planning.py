@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +15,13 @@ import pytest
 import shapely
 
 from geoplan import planning
+from geoplan.demo.scenario import generate_scenario
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.params import load_params
 from geoplan.planning import (
+    LEFT_OUT_COLUMNS,
     STOP_COLUMNS,
+    LeftOut,
     Pin,
     PlanningParams,
     PriorityParams,
@@ -239,7 +244,8 @@ def test_routes_do_not_cross_active_no_go_zones() -> None:
     matrix = matrix_from_points(points, points, closures=closures)
     result = plan(sites, teams_list, matrix, closures=closures)
     assert [s.task.site_id for s in result.stops] == ["A"]
-    assert reasons_of(result) == {"E/health": LeftOutReason.OUT_OF_REACH}
+    assert reasons_of(result) == {"E/health": LeftOutReason.CUT_OFF_BY_NO_GO_ZONE}
+    assert "no-go zone Bridge" in result.left_out[0].detail
 
 
 # --- left-out reasons -----------------------------------------------------------------------
@@ -324,6 +330,196 @@ def test_every_task_is_either_planned_or_left_out_once() -> None:
     result = plan(four_sites(), [team("T1", shift_end="09:30")], four_site_matrix(["T1"]))
     ids = [s.task.id for s in result.stops] + [lo.task.id for lo in result.left_out]
     assert sorted(ids) == ["A/health", "B/health", "C/health", "D/health"]
+
+
+# --- left-out reasons: each code with a text a team leader can act on -----------------------
+
+
+def only_left_out(result: WeekPlan) -> LeftOut:
+    (left,) = result.left_out
+    return left
+
+
+def bridge_zone(valid_from: str = "2026-11-01") -> gpd.GeoDataFrame:
+    """A no-go zone ``Bridge`` across the way from the base (13.0E) to anything east of 13.16E."""
+    return gpd.GeoDataFrame(
+        {
+            "id": ["Z1"],
+            "name": ["Bridge"],
+            "reason": ["clashes"],
+            "valid_from": [pd.Timestamp(valid_from)],
+            "valid_to": [pd.NaT],
+        },
+        geometry=[shapely.box(13.14, 32.0, 13.16, 33.0)],
+        crs=4326,
+    )
+
+
+def test_code_inaccessible_names_the_site_and_why() -> None:
+    """inaccessible: the site's name and its access reason."""
+    sites = gps(site("A", 13.1, access_status="inaccessible", access_reason="raids"))
+    left = only_left_out(plan(sites, [team("T1")], four_site_matrix(["T1"])))
+    assert (left.reason, left.reason.text) == ("inaccessible", "inaccessible")
+    assert left.detail == "Site A is marked inaccessible (raids)"
+
+
+def test_code_in_no_go_zone_names_the_zone() -> None:
+    """in_no_go_zone: the zone the site lies in."""
+    zone = bridge_zone()
+    sites = gps(site("A", 13.15))
+    left = only_left_out(
+        plan(sites, [team("T1")], four_site_matrix(["T1"]), closures=week_closures(zone, WEEK))
+    )
+    assert (left.reason, left.reason.text) == ("in_no_go_zone", "inside a no-go zone")
+    assert left.detail == "Site A: inside no-go zone Bridge"
+
+
+def test_code_no_team_names_the_service() -> None:
+    """no_team: the service no planned team offers."""
+    sites = gps(site("A", 13.1, services_needed="protection"))
+    left = only_left_out(plan(sites, [team("T1")], four_site_matrix(["T1"])))
+    assert (left.reason, left.reason.text) == ("no_team", "no team offers the service")
+    assert left.detail == "no planned team offers protection"
+
+
+def test_code_closed_names_the_teams_whose_days_it_misses() -> None:
+    """closed: the teams offering the service, whose working days the site is never open on."""
+    centre = {"id": "A", "name": "Centre A", "access_days": "fri", "services_needed": "health"}
+    sites = {
+        "detention_centres": layer("detention_centres", [{**centre, "lon": 13.1, "lat": 32.9}])
+    }
+    left = only_left_out(plan(sites, [team("T1")], four_site_matrix(["T1"])))
+    assert (left.reason, left.reason.text) == ("closed", "closed on every working day")
+    assert left.detail == "Centre A cannot be visited on any day its health teams (Team T1) work"
+
+
+def test_code_cut_off_by_no_go_zone_names_the_zone() -> None:
+    """cut_off_by_no_go_zone: a site outside every zone that no base reaches without crossing
+    one names the zone, distinct from out_of_reach."""
+    closures = week_closures(bridge_zone(), WEEK)
+    sites = gps(site("E", 13.3))
+    teams = [team("T1", shift_end="15:00")]
+    points = planning_points(sites, layer("teams", teams))
+    matrix = matrix_from_points(points, points, closures=closures)
+    left = only_left_out(plan(sites, teams, matrix, closures=closures))
+    assert (left.reason, left.reason.text) == ("cut_off_by_no_go_zone", "cut off by a no-go zone")
+    assert left.detail == "Site E: no base reaches it without crossing no-go zone Bridge"
+
+
+def test_code_out_of_reach_gives_the_nearest_routed_base_never_nan() -> None:
+    """out_of_reach: minutes from the nearest base that has a route (not ``nan`` when the first
+    team's base has none), and which bases have no route."""
+    ids = ["base:T2", "base:T1", "A"]
+    matrix = minutes_matrix(ids, {("base:T1", "A"): 120, ("base:T1", "base:T2"): 0})
+    left = only_left_out(plan(gps(site("A", 13.1)), [team("T2"), team("T1")], matrix))
+    assert (left.reason, left.reason.text) == (
+        "out_of_reach",
+        "cannot be reached and returned from within any shift",
+    )
+    assert left.detail == (
+        "Site A: 120 min from the nearest base (Team T1) and 120 min back, plus 30 min on site, "
+        "do not fit any shift or access window; no route from the base of Team T2 (no route)"
+    )
+
+
+def test_code_out_of_reach_gives_the_sites_own_reason() -> None:
+    """out_of_reach: a site no base reaches for a reason of its own says that reason."""
+    matrix = minutes_matrix(["base:T1", "A"], {})
+    matrix = dataclasses.replace(matrix, reasons={"A": "too far from any road: 812 m"})
+    left = only_left_out(plan(gps(site("A", 13.1)), [team("T1")], matrix))
+    assert left.reason == LeftOutReason.OUT_OF_REACH
+    assert left.detail == "Site A: too far from any road: 812 m"
+
+
+def test_code_no_team_time_names_the_teams_minutes_short_and_the_stop_kept(model: str) -> None:
+    """no_team_time: the team that could have gone, by how many minutes its day was short, and
+    the lower-priority stop it kept instead.
+
+    A 90-minute shift does A and B (10 + 30 + 5 + 30 + 10 = 85 min, 5 free); C (1,000 people,
+    higher priority than A) needs 20 + 30 + 20 = 70 min from base: 65 min short. (With one
+    candidate per team-day the route is C alone, and each task left out is short as well.)
+    """
+    sites = gps(site("A", 13.1), site("B", 13.11), site("C", 13.12, people=1000), site("D", 13.13))
+    result = plan(sites, [team("T1", shift_end="09:30")], four_site_matrix(["T1"]))
+    left = {lo.task.site_id: lo for lo in result.left_out}
+    assert {lo.reason for lo in left.values()} == {LeftOutReason.NO_TEAM_TIME}
+    assert all(re.search(r"Team T1 \(Sun \d+ min short\)", lo.detail) for lo in left.values())
+    if model == "candidates":
+        return
+    assert sorted(routes_of(result)["T1@Sun"]) == ["A", "B"]
+    assert left["C"].reason.text == "left out for higher-priority tasks"
+    assert re.search(
+        r"could have gone: Team T1 \(Sun 65 min short\); "
+        r"kept lower-priority Site [AB] \(Team T1, Sun\) instead$",
+        left["C"].detail,
+    ), left["C"].detail
+    assert "kept lower-priority" not in left["D"].detail  # D ranks as A and B do
+
+
+def test_code_no_team_time_says_a_day_was_full() -> None:
+    """no_team_time: a team-day at its stop limit reads "full at N stops"."""
+    result = plan(
+        four_sites(), [team("T1", max_stops=2, shift_end="15:00")], four_site_matrix(["T1"])
+    )
+    assert [lo.reason for lo in result.left_out] == [LeftOutReason.NO_TEAM_TIME] * 2
+    assert all("Team T1 (Sun full at 2 stops)" in lo.detail for lo in result.left_out)
+
+
+def test_overdue_tasks_left_out_are_flagged() -> None:
+    """A task overdue when the week begins says so first, and in the frame's overdue column:
+    C and D were last visited on 1 Nov (every 14 days), a 90-minute shift fits one of them
+    (20 + 30 + 20 min), and the other is 50 min short."""
+    history = pd.DataFrame(
+        [
+            {"id": f"V{s}", "site_id": s, "date": pd.Timestamp("2026-11-01"), "team_id": "T1"}
+            for s in "CD"
+        ]
+    ).assign(services="health")
+    sites = gps(site("C", 13.12), site("D", 13.13))
+    result = plan(sites, [team("T1", shift_end="09:30")], four_site_matrix(["T1"]), visits=history)
+    left = only_left_out(result)
+    assert left.reason == LeftOutReason.NO_TEAM_TIME
+    assert left.detail.startswith("overdue by 14 days (due Sun 15 Nov); ")
+    assert "could have gone: Team T1 (Sun 50 min short)" in left.detail
+    frame = result.left_out_frame()
+    assert frame["overdue"].tolist() == [True]
+    assert "1 of them overdue" in result.summary()
+
+
+def test_overdue_flag_comes_with_rule_reasons_too() -> None:
+    """An overdue task left out by a rule (too far for the shift) is flagged as well."""
+    history = pd.DataFrame(
+        [{"id": "V1", "site_id": "C", "date": pd.Timestamp("2026-11-01"), "team_id": "T1"}]
+    ).assign(services="health")
+    result = plan(
+        gps(site("C", 13.12)),
+        [team("T1", shift_end="08:40")],
+        four_site_matrix(["T1"]),
+        visits=history,
+    )
+    left = only_left_out(result)
+    assert left.reason == LeftOutReason.OUT_OF_REACH
+    assert left.detail.startswith(
+        "overdue by 14 days (due Sun 15 Nov); Site C: 20 min from the nearest base"
+    )
+
+
+def test_left_out_frame_has_code_beside_the_words() -> None:
+    """left_out.csv's ``code`` is the reason's code, ``reason`` its words."""
+    result = plan(four_sites(), [team("T1", shift_end="09:30")], four_site_matrix(["T1"]))
+    frame = result.left_out_frame()
+    assert list(frame.columns) == LEFT_OUT_COLUMNS
+    assert set(frame["code"]) == {"no_team_time"}
+    assert set(frame["reason"]) == {"left out for higher-priority tasks"}
+
+
+def test_summary_counts_tasks_at_sites() -> None:
+    """The summary counts tasks and the sites they are at, as the plan map does."""
+    sites = gps(site("A", 13.1, services_needed="health,mhpss"), site("B", 13.11))
+    result = plan(sites, [team("T1", shift_end="08:05")], four_site_matrix(["T1"]))
+    assert "left out: 3 tasks at 2 sites" in result.summary()
+    assert "    2 tasks at 2 sites: closed on every working day" in result.summary()
+    assert "    1 task at 1 site: no team offers the service" in result.summary()
 
 
 # --- priority -------------------------------------------------------------------------------
@@ -524,6 +720,8 @@ def test_tasks_cut_before_routing_are_left_out_once_for_higher_priority() -> Non
     assert sorted(ids) == ["A/health", "B/health", "C/health", "D/health"]
     assert {lo.reason for lo in result.left_out} == {LeftOutReason.NO_TEAM_TIME}
     assert any(lo.detail.startswith("cut before routing") for lo in result.left_out)
+    assert all("could have gone: Team T1 (Sun " in lo.detail for lo in result.left_out)
+    assert not any("T1@" in lo.detail for lo in result.left_out)  # names, not vehicle ids
 
 
 def test_a_pinned_task_is_never_cut_before_routing() -> None:
@@ -534,3 +732,44 @@ def test_a_pinned_task_is_never_cut_before_routing() -> None:
     )
     result = plan(four_sites(), [team("T1")], params=params, pins=(Pin.parse("D:T1:sun"),))
     assert "D" in routes_of(result)["T1@Sun"]
+
+
+# --- the demo week: every reason readable ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_week() -> WeekPlan:
+    """The demo scenario's next week (its no-go zone closed), planned for 2 seconds."""
+    frames = generate_scenario(today=dt.date(2026, 11, 26), validate=False)
+    sites = {name: frames[name] for name in planning.PLANNED_LAYERS}
+    days = week_days(None, today=dt.date(2026, 11, 26))
+    closures = week_closures(frames["no_go_zones"], days)
+    teams = frames["teams"]
+    matrix = planning.week_matrix(sites, teams, backend=None, closures=closures)
+    return plan_week(
+        sites,
+        frames["outreach_visits"],
+        teams,
+        matrix,
+        days=days,
+        closures=closures,
+        seed=1,
+        time_limit=2.0,
+    )
+
+
+def test_no_reason_in_the_demo_week_reads_nan(demo_week: WeekPlan) -> None:
+    """Every left-out task of the demo week has a code, words and a detail, none with nan."""
+    frame = demo_week.left_out_frame()
+    assert len(frame) > 0
+    assert set(frame["code"]) <= {str(r) for r in LeftOutReason}
+    for column in ("reason", "detail"):
+        texts = frame[column].astype(str)
+        assert not texts.str.contains(r"\bnan\b", case=False).any(), texts[
+            texts.str.contains("nan")
+        ]
+        assert (texts.str.len() > 0).all()
+    no_time = frame.loc[frame["code"] == "no_team_time", "detail"]
+    assert no_time.str.contains("could have gone: ").all()
+    assert "left out: " in demo_week.summary()
+    assert " tasks at " in demo_week.summary()

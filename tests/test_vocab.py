@@ -129,6 +129,7 @@ def test_left_out_texts_are_what_users_see_today() -> None:
         "inside a no-go zone",
         "no team offers the service",
         "closed on every working day",
+        "cut off by a no-go zone",
         "cannot be reached and returned from within any shift",
         "left out for higher-priority tasks",
     ]

@@ -376,10 +376,11 @@ _OUTPUTS = (
 
 
 def _left_out_rows(plan: WeekPlan) -> list[dict[str, object]]:
-    """The left-out table's rows, each with its reason's code beside the reason's text."""
-    codes = {lo.task.id: lo.reason for lo in plan.left_out}
+    """The left-out table's rows, its ``code`` column as the API's ``reason_code``."""
+    rows = records(plan.left_out_frame())
     return [
-        {**row, "reason_code": codes[str(row["task_id"])]} for row in records(plan.left_out_frame())
+        {**{k: v for k, v in row.items() if k != "code"}, "reason_code": row["code"]}
+        for row in rows
     ]
 
 

@@ -108,7 +108,7 @@ from geoplan.maps.style import (
     use_assets,
 )
 from geoplan.outputs import write_text
-from geoplan.planning import WeekPlan, route_id, week_closures
+from geoplan.planning import WeekPlan, route_id, tasks_at_sites, week_closures
 from geoplan.travel.backend import Coords, ReachArea
 from geoplan.zones import Closures, active_zones
 
@@ -595,11 +595,17 @@ def _team_groups(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> d
 
 
 def _add_left_out(m: folium.Map, plan: WeekPlan, *, cluster_above: int) -> None:
-    points, counts = left_out_markers(plan)
-    styles: dict[str, MarkerStyle] = {reason: left_out_style(reason) for reason in counts}
-    _add_points(m, "Left out", points, styles, cluster_above=cluster_above, colour=LEFT_OUT_CLUSTER)
-    section = map_frame(m).section("Left out (sites)")
-    section.rows += [(styles[r].swatch(), f"{r.text} ({n})") for r, n in counts.most_common()]
+    points, _ = left_out_markers(plan)
+    by_reason = plan.left_out_by_reason()
+    styles: dict[str, MarkerStyle] = {reason: left_out_style(reason) for reason in by_reason}
+    _add_points(
+        m, "Left out sites", points, styles, cluster_above=cluster_above, colour=LEFT_OUT_CLUSTER
+    )
+    # Counted as the plan's summary counts them: tasks, and the sites they are at.
+    section = map_frame(m).section(f"Left out: {tasks_at_sites(plan.left_out)}")
+    section.rows += [
+        (styles[r].swatch(), f"{r.text}: {tasks_at_sites(left)}") for r, left in by_reason.items()
+    ]
 
 
 def _plan_legend(m: folium.Map, plan: WeekPlan, colours: Mapping[str, str]) -> None:

@@ -43,6 +43,7 @@ LEFT_OUT_GLYPHS: Mapping[str, str] = {
     "in_no_go_zone": "\u00d7",
     "no_team": "?",
     "closed": "\u2297",  # a crossed circle
+    "cut_off_by_no_go_zone": "\u2300",  # a diameter sign: the way is barred
     "out_of_reach": "\u21af",  # a zigzag arrow
     "no_team_time": "\u2026",  # an ellipsis: no time left
 }
