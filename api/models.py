@@ -315,7 +315,10 @@ def _whole(value: object) -> object:
 WholeNumber = Annotated[int, Strict(), BeforeValidator(_whole)]
 """An integer in a request: ``3`` or ``3.0``; never ``3.5``, ``"3"`` or ``true``."""
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-NOT_BLANK = r"\S"  # text with at least one visible character: blank counts as missing
+NOT_BLANK = r"[^\s\u0085\ufeff]"
+r"""Text with at least one visible character: blank counts as missing. Spelled out beyond
+``\S`` because "white space" differs between JSON Schema (ECMA-262: U+FEFF, not U+0085)
+and the validator (Unicode: U+0085, not U+FEFF); both are blank here."""
 
 
 def _request_type(f: FieldDef) -> Any:

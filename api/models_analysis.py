@@ -62,7 +62,9 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_WEEK = re.compile(r"\d{4}-W\d{2}|\d{4}-\d{2}-\d{2}")
 ID_PATTERN = get_layer("teams").field("id").pattern or r"^\S{1,64}$"
 SITE_ID_PATTERN = get_layer("gathering_points").field("id").pattern or r"^\S{1,64}$"
-PIN_TEXT_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,64}:[^:\s]{1,10}(:[a-z_]{1,20})?$"
+PIN_TEXT_PATTERN = (
+    r"^[^:@\s]{1,64}:[^:@\s]{1,64}:[^:@\s]{1,10}(:[a-z_]{1,20})?(@([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
 PLAN_ID_PATTERN = r"^([0-9a-f]{16}|[0-9]{4}-W[0-9]{2}-[0-9]{1,6})$"
 """A request's id (16 hex digits) or a saved plan's (``2026-W50-3``)."""
 LOCK_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,10}$"
@@ -481,6 +483,17 @@ class PinIn(BaseModel):
         ]
         | None
     ) = None
+    at: (
+        Annotated[
+            str,
+            Strict(),
+            Field(
+                pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                description="HH:MM: when the visit starts (an appointment).",
+            ),
+        ]
+        | None
+    ) = None
 
 
 def _pin_from_text(value: object) -> object:
@@ -488,15 +501,21 @@ def _pin_from_text(value: object) -> object:
     if not isinstance(value, str):
         return value
     pin = Pin.parse(value)  # a ParameterError is a ValueError: pydantic names the pin
-    fields = {"site": pin.site_id, "team": pin.team_id, "day": pin.day, "service": pin.service}
+    fields = {
+        "site": pin.site_id,
+        "team": pin.team_id,
+        "day": pin.day,
+        "service": pin.service,
+        "at": pin.at,
+    }
     return {k: v for k, v in fields.items() if v is not None}
 
 
 _PIN_TEXT_SCHEMA = {
     "type": "string",
     "pattern": PIN_TEXT_PATTERN,
-    "description": "SITE:TEAM:DAY[:SERVICE], as `geoplan plan --pin` takes it.",
-    "examples": ["DC-03:PROT-1:mon"],
+    "description": "SITE:TEAM:DAY[:SERVICE][@HH:MM], as `geoplan plan --pin` takes it.",
+    "examples": ["DC-03:PROT-1:mon", "DC-03:PROT-1:tue:monitoring@10:00"],
 }
 PinEntry = Annotated[
     PinIn,
@@ -576,7 +595,7 @@ class PlanInput(BaseModel):
     week_start: dt.date = Field(description="The Sunday the week starts on.")
     week_end: dt.date
     teams: list[str] | None
-    pins: list[str] = Field(description="SITE:TEAM:DAY[:SERVICE]")
+    pins: list[str] = Field(description="SITE:TEAM:DAY[:SERVICE][@HH:MM]")
     time_limit: float
     seed: int
 

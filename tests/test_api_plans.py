@@ -261,14 +261,18 @@ def test_nan_and_a_time_limit_over_the_servers_are_refused(ws: Workspace) -> Non
 def test_a_plan_that_cannot_be_made_fails_with_its_reason(
     client: TestClient, ws: Workspace
 ) -> None:
-    """A pin the team cannot do (no service it offers) fails the plan with the planner's words."""
-    response = _post(client, ws, {**QUICK, "pins": ["GP-3:T-MED:mon"]})
+    """A pin the request check passes but the week cannot hold (a 90-minute visit starting a
+    minute before the shift ends) fails the plan with the planner's words; a pin on a service
+    the team does not offer is refused at once, naming the field."""
+    refused = _problem(_post(client, ws, {**QUICK, "pins": ["GP-3:T-MED:mon"]}), 422)
+    assert "body.pins.0.service" in {e.field for e in refused.errors or []}
+    response = _post(client, ws, {**QUICK, "pins": ["GP-2:T-MED:mon@14:59"]})
     assert response.status_code == 202, response.text
     job = _wait(client, ws, response.headers["location"])
     assert job.status == "failed"
     assert job.error is not None
-    assert "GP-3" in job.error
-    assert "service" in job.error
+    assert "GP-2" in job.error
+    assert "cannot be done" in job.error
     assert "Traceback" not in job.error
     assert job.result is None
     output = client.get(f"/plans/{job.id}/schedule.csv", headers=ws.headers("planner"))

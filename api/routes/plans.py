@@ -313,7 +313,7 @@ def _pins(
 ) -> tuple[list[Pin], list[dict[str, Any]]]:
     """The pins, and every problem of each (:func:`~geoplan.planning.pin_problems`), naming
     the pin's field."""
-    pins = [Pin(p.site, p.team, p.day, p.service) for p in body.pins]
+    pins = [Pin(p.site, p.team, p.day, p.service, p.at) for p in body.pins]
     teams = reader.frame("teams")
     problems = pin_problems(
         pins,
