@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -773,3 +774,75 @@ def test_no_reason_in_the_demo_week_reads_nan(demo_week: WeekPlan) -> None:
     assert no_time.str.contains("could have gone: ").all()
     assert "left out: " in demo_week.summary()
     assert " tasks at " in demo_week.summary()
+
+
+def test_a_pin_on_a_site_that_is_not_due_makes_its_task() -> None:
+    """C was visited yesterday (due again in 14 days): pinned, it is planned anyway."""
+    visits = pd.DataFrame(
+        {
+            "id": ["V1"],
+            "site_id": ["C"],
+            "date": [WEEK[0] - dt.timedelta(days=1)],
+            "team_id": ["T1"],
+            "services": ["health"],
+        }
+    )
+    not_early = replace(HEALTH_30, early_days=0)
+    unpinned = plan(four_sites(), [team("T1"), team("T2")], visits=visits, params=not_early)
+    assert "C" not in {s.task.site_id for s in unpinned.stops}
+    pinned = plan(
+        four_sites(),
+        [team("T1"), team("T2")],
+        visits=visits,
+        params=not_early,
+        pins=(Pin.parse("C:T2:sun"),),
+    )
+    assert "C" in routes_of(pinned)["T2@Sun"]
+
+
+def test_a_pin_at_a_time_starts_the_visit_then() -> None:
+    """@09:30 fixes the start of the visit; the route is built around it."""
+    pin = Pin.parse("D:T1:sun@09:30")
+    assert (pin.at, pin.seconds, pin.text) == ("09:30", 9 * 3600 + 30 * 60, "D:T1:sun@09:30")
+    result = plan(four_sites(), [team("T1"), team("T2")], pins=(pin,))
+    (stop,) = [s for s in result.stops if s.task.site_id == "D"]
+    assert stop.start.strftime("%a %H:%M") == "Sun 09:30"
+    with pytest.raises(ParameterError, match="HH:MM"):
+        Pin.parse("D:T1:sun@9h30")
+
+
+def test_pin_errors_are_plain_words() -> None:
+    """Unknown site with did-you-mean, a service the team does not offer, a site closed that
+    day or at that time, a time outside the shift: each named, no solver ids."""
+    centre = {
+        "id": "DC-05",
+        "name": "Centre five",
+        "detainees": 50,
+        "access_days": "mon",
+        "access_start": "09:00",
+        "access_end": "12:00",
+        "services_needed": "monitoring",
+        "lon": 13.1,
+        "lat": 32.9,
+    }
+    sites = {**four_sites(), "detention_centres": layer("detention_centres", [centre])}
+    teams = layer(
+        "teams",
+        [team("T1", services="health,monitoring", working_days="sun,mon", shift_end="15:00")],
+    )
+    pins = (
+        Pin.parse("DC-50:T1:mon"),
+        Pin.parse("A:T1:sun:nfi"),
+        Pin.parse("DC-05:T1:sun"),
+        Pin.parse("DC-05:T1:mon@13:00"),
+        Pin.parse("A:T1:sun@16:00"),
+    )
+    found = pin_problems(pins, sites=sites, teams=teams, days=WEEK)
+    reasons = {p.index: p.reason for p in found}
+    assert "did you mean DC-05" in reasons[0]
+    assert "team T1 does not offer nfi" in reasons[1]
+    assert "Centre five is closed on Sun" in reasons[2]
+    assert "it opens on mon" in reasons[2]
+    assert "closed at 13:00: visits can start 09:00-12:00" in reasons[3]
+    assert "team T1 works 08:00-15:00, not at 16:00" in reasons[4]
+    assert not any("@2026" in r for r in reasons.values())
