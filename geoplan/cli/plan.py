@@ -48,6 +48,12 @@ def plan_command(
             help="SITE:TEAM:DAY[:SERVICE]: fix a visit to a team and day (a date or sun..sat); repeatable."
         ),
     ] = None,
+    away: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TEAM:DAY: the team is away that day (a date or sun..sat), on top of the team_absences layer; repeatable."
+        ),
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
@@ -99,6 +105,8 @@ def plan_command(
 
       geoplan plan --pin DC-03:PROT-1:mon --pin GP-0017:MRRM-1:2026-12-01 -o week49
 
+      geoplan plan --away MED-TRP:tue --away MRRM-1:2026-12-01
+
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
     from geoplan.planning import parse_pins  # noqa: PLC0415
@@ -120,6 +128,7 @@ def plan_command(
             team_ids=team_ids,
             params=planning,
             pins=pins,
+            away=away or (),
             seed=seed,
             time_limit=limit,
             backend=travel,
