@@ -63,6 +63,7 @@ _ISO_WEEK = re.compile(r"\d{4}-W\d{2}|\d{4}-\d{2}-\d{2}")
 ID_PATTERN = get_layer("teams").field("id").pattern or r"^\S{1,64}$"
 SITE_ID_PATTERN = get_layer("gathering_points").field("id").pattern or r"^\S{1,64}$"
 PIN_TEXT_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,64}:[^:\s]{1,10}(:[a-z_]{1,20})?$"
+AWAY_TEXT_PATTERN = r"^\S{1,64}:[^:\s]{1,10}$"
 PLAN_ID_PATTERN = r"^[0-9a-f]{16}$"
 MAX_TIME_LIMIT = 600.0
 
@@ -532,6 +533,14 @@ class PlanRequest(BaseModel):
     pins: Annotated[list[PinEntry], Field(max_length=500)] = Field(
         default_factory=list, description="Visits fixed to a team and day."
     )
+    away: Annotated[
+        list[Annotated[str, Strict(), Field(pattern=AWAY_TEXT_PATTERN)]], Field(max_length=500)
+    ] = Field(
+        default_factory=list,
+        description="TEAM:DAY (a date or sun..sat of the week): the team is away that day, on "
+        "top of the team_absences layer, as `geoplan plan --away` takes it.",
+        examples=[["MED-TRP:tue"]],
+    )
     time_limit: Annotated[float, Strict(), AllowInfNan(False)] = Field(
         20.0,
         ge=1,
@@ -556,6 +565,7 @@ class PlanInput(BaseModel):
     week_end: dt.date
     teams: list[str] | None
     pins: list[str] = Field(description="SITE:TEAM:DAY[:SERVICE]")
+    away: list[str] = Field(default_factory=list, description="TEAM:DAY")
     time_limit: float
     seed: int
 

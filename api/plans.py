@@ -52,13 +52,15 @@ class JobsBusyError(GeoplanError, RuntimeError):
 
 @dataclass(frozen=True)
 class PlanSpec:
-    """What to plan: the week's Sunday, teams (None: every team), pins, time limit and seed."""
+    """What to plan: the week's Sunday, teams (None: every team), pins, time limit, seed and
+    the days teams are away (``TEAM:DAY``, on top of the ``team_absences`` layer)."""
 
     week_start: dt.date
     teams: tuple[str, ...] | None
     pins: tuple[Pin, ...]
     time_limit: float
     seed: int
+    away: tuple[str, ...] = ()
 
 
 @dataclass
@@ -291,6 +293,7 @@ def run_plan(workspace: Path | str, spec: PlanSpec, results: Connection) -> None
             week=spec.week_start,
             team_ids=list(spec.teams) if spec.teams else None,
             pins=spec.pins,
+            away=spec.away,
             seed=spec.seed,
             time_limit=spec.time_limit,
             progress=say,

@@ -23,12 +23,12 @@ TEAMS = ("T-MED", "T-MRRM")
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, fixtures: Path) -> Path:
-    path = tmp_path / "ws.gpkg"
-    store = open_store(path)
+def workspace(workspace_name: str, fixtures: Path) -> str:
+    """The valid fixtures' teams, sites and visits, in a GeoPackage and then in PostGIS."""
+    store = open_store(workspace_name)
     for name in ("teams", "gathering_points", "outreach_visits"):
         import_file(fixtures / "valid" / f"{name}.csv", name, store=store)
-    return path
+    return workspace_name
 
 
 def write_absences(folder: Path, text: str) -> Path:
@@ -81,7 +81,7 @@ def test_an_absence_covers_its_days_and_says_why() -> None:
 # --- the layer ----------------------------------------------------------------------------
 
 
-def test_the_layer_imports_and_reads_back_as_absences(workspace: Path, tmp_path: Path) -> None:
+def test_the_layer_imports_and_reads_back_as_absences(workspace: str, tmp_path: Path) -> None:
     """team_absences imports through the ordinary import; an empty reason stays empty."""
     store = open_store(workspace)
     rows = "A-1,T-MED,2026-11-30,2026-12-01,leave\nA-2,T-MRRM,2026-12-03,2026-12-03,\n"
@@ -93,7 +93,7 @@ def test_the_layer_imports_and_reads_back_as_absences(workspace: Path, tmp_path:
     assert absences_from_frame(pd.DataFrame()) == ()
 
 
-def test_the_layer_refuses_unknown_teams_and_reversed_days(workspace: Path, tmp_path: Path) -> None:
+def test_the_layer_refuses_unknown_teams_and_reversed_days(workspace: str, tmp_path: Path) -> None:
     """An unknown team, `to` before `from` and a missing `from` are each named; nothing lands."""
     store = open_store(workspace)
     rows = "A-1,T-MEX,2026-12-01,2026-12-02,\nA-2,T-MED,2026-12-02,2026-12-01,\nA-3,T-MED,,2026-12-01,\n"
@@ -104,7 +104,7 @@ def test_the_layer_refuses_unknown_teams_and_reversed_days(workspace: Path, tmp_
     assert store.read("team_absences").empty
 
 
-def test_plans_honour_the_layer_and_away(workspace: Path, tmp_path: Path) -> None:
+def test_plans_honour_the_layer_and_away(workspace: str, tmp_path: Path) -> None:
     """plan_week_from_store gives no work on the layer's days nor on `away`'s."""
     store = open_store(workspace)
     rows = "A-1,T-MED,2026-11-29,2026-12-01,leave\n"
@@ -115,7 +115,7 @@ def test_plans_honour_the_layer_and_away(workspace: Path, tmp_path: Path) -> Non
     assert not planned & away
 
 
-def test_a_pin_on_an_away_day_is_refused_in_plain_words(workspace: Path) -> None:
+def test_a_pin_on_an_away_day_is_refused_in_plain_words(workspace: str) -> None:
     """The error names the team, the day and the reason (none given on --away)."""
     store = open_store(workspace)
     with pytest.raises(PlanningError, match="pin GP-1:T-MED:mon: team T-MED is away on Mon 30 Nov"):
@@ -128,7 +128,7 @@ def test_a_pin_on_an_away_day_is_refused_in_plain_words(workspace: Path) -> None
 
 
 def test_plan_away_leaves_the_team_day_empty(
-    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    workspace: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`geoplan plan --away` gives the team no stop that day; a bad --away exits 2 in words."""
     out = tmp_path / "plan"

@@ -22,11 +22,11 @@ WEEK = "2026-W49"
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, fixtures: Path) -> str:
-    path = tmp_path / "ws.gpkg"
-    store = open_store(path)
+def workspace(workspace_name: str, fixtures: Path) -> str:
+    """Three gathering points, in a GeoPackage and then in PostGIS."""
+    store = open_store(workspace_name)
     import_file(fixtures / "valid" / "gathering_points.csv", "gathering_points", store=store)
-    return str(path)
+    return workspace_name
 
 
 @pytest.fixture(scope="module")
