@@ -68,6 +68,7 @@ PIN_TEXT_PATTERN = (
 PLAN_ID_PATTERN = r"^([0-9a-f]{16}|[0-9]{4}-W[0-9]{2}-[0-9]{1,6})$"
 """A request's id (16 hex digits) or a saved plan's (``2026-W50-3``)."""
 LOCK_PATTERN = r"^[^:\s]{1,64}:[^:\s]{1,10}$"
+AWAY_TEXT_PATTERN = r"^\S{1,64}:[^:\s]{1,10}$"
 MAX_TIME_LIMIT = 600.0
 
 
@@ -553,6 +554,14 @@ class PlanRequest(BaseModel):
     pins: Annotated[list[PinEntry], Field(max_length=500)] = Field(
         default_factory=list, description="Visits fixed to a team and day."
     )
+    away: Annotated[
+        list[Annotated[str, Strict(), Field(pattern=AWAY_TEXT_PATTERN)]], Field(max_length=500)
+    ] = Field(
+        default_factory=list,
+        description="TEAM:DAY (a date or sun..sat of the week): the team is away that day, on "
+        "top of the team_absences layer, as `geoplan plan --away` takes it.",
+        examples=[["MED-TRP:tue"]],
+    )
     time_limit: Annotated[float, Strict(), AllowInfNan(False)] = Field(
         20.0,
         ge=1,
@@ -596,6 +605,7 @@ class PlanInput(BaseModel):
     week_end: dt.date
     teams: list[str] | None
     pins: list[str] = Field(description="SITE:TEAM:DAY[:SERVICE][@HH:MM]")
+    away: list[str] = Field(default_factory=list, description="TEAM:DAY")
     time_limit: float
     seed: int
 

@@ -64,7 +64,8 @@ class JobsBusyError(GeoplanError, RuntimeError):
 class PlanSpec:
     """What to plan: the week's Sunday, teams (None: every team), pins, time limit and seed;
     who asks (the key's name); and for a re-plan, the saved plan, the day from which it may
-    change and the team-days it keeps."""
+    change and the team-days it keeps; the days teams are away (``TEAM:DAY``, on top of the
+    ``team_absences`` layer)."""
 
     week_start: dt.date
     teams: tuple[str, ...] | None
@@ -75,6 +76,7 @@ class PlanSpec:
     replan_of: str | None = None
     kept_before: dt.date | None = None
     locks: tuple[str, ...] = ()
+    away: tuple[str, ...] = ()
 
 
 @dataclass
@@ -332,6 +334,7 @@ def _spec(saved: SavedPlan, who: str) -> PlanSpec:
         replan_of=inputs.replan_of,
         kept_before=inputs.kept_before,
         locks=inputs.locks,
+        away=inputs.away,
     )
 
 
@@ -398,6 +401,7 @@ def run_plan(workspace: Path | str, spec: PlanSpec, job_id: str, results: Connec
             week=spec.week_start,
             teams=spec.teams,
             pins=tuple(p.text for p in spec.pins),
+            away=spec.away,
             seed=spec.seed,
             time_limit=spec.time_limit,
             replan_of=spec.replan_of,

@@ -1,4 +1,5 @@
-"""The audit log: who exported or read exact positions, made or revoked keys, changed the policy.
+"""The audit log: who exported or read exact positions, made or revoked keys, changed the policy
+or edited a site by hand.
 
 Each entry says who (a key's name, or the person at the command line), when (UTC), what action
 on what, and how many rows. The log is append-only and chained: each entry holds the SHA-256 of
@@ -35,6 +36,7 @@ class Action(StrEnum):
     KEY_REVOKED = "key_revoked"
     POLICY_CHANGED = "policy_changed"
     PURGED = "purged"
+    SITE_EDITED = "site_edited"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """Editing single features: create, replace, update and delete, safe against lost updates.
 
+Sites have a shortcut by id alone (:func:`read_site`, :func:`set_site_fields`): a site id is
+unique across the site layers, so a team leader marking a site inaccessible names the site and
+the fields, as text, and the layer is found for them.
+
 Every edit is validated exactly as a file import is (:func:`geoplan.imports.check_table`: the
 same rules, operating area and known ids), then written with the version the editor read (see
 :func:`geoplan.store.row_versions`): if someone else changed the row in between, the store
@@ -15,21 +19,32 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.catalog import LayerDef, get_layer
-from geoplan.errors import AlreadyExistsError, ConflictError, LayerValidationError, NotFoundError
+from geoplan.audit import Action, command_line_user, record_event
+from geoplan.catalog import SITE_LAYERS, LayerDef, get_layer
+from geoplan.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    LayerValidationError,
+    NotFoundError,
+    ParameterError,
+)
 from geoplan.imports import check_table
 from geoplan.sources import WGS84, RawTable
-from geoplan.store import Store, row_versions
+from geoplan.spreadsheets import did_you_mean
+from geoplan.store import PlainValue, Store, field_order, plain_columns, row_versions
+from geoplan.updates import FieldChange, field_changes
 
 SOURCE = "request"
 
 
 @dataclass(frozen=True)
 class Edit:
-    """A feature as an editor sends it: raw property values (the id included) and geometry."""
+    """A feature as an editor sends it: raw property values (the id included) and geometry,
+    and where it comes from (named in problem reports)."""
 
     values: Mapping[str, object]
     geometry: BaseGeometry | None = None
+    source: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,7 @@ def replace_feature(
     """
     _expect(store, layer, feature_id, version)
     values = {**edit.values, get_layer(layer).id_field: feature_id}
-    frame = _validated(store, layer, Edit(values, edit.geometry))
+    frame = _validated(store, layer, Edit(values, edit.geometry, edit.source))
     store.upsert(layer, frame, expected_versions={feature_id: version})
     return read_feature(store, layer, feature_id)
 
@@ -103,6 +118,7 @@ def update_feature(
     *,
     version: str,
     geometry: BaseGeometry | None = None,
+    source: str = SOURCE,
 ) -> Versioned:
     """Change some fields of a row (None clears a field) and, if given, its geometry.
 
@@ -114,7 +130,8 @@ def update_feature(
     current = _expect(store, layer, feature_id, version)
     values = {**raw_values(current.frame, get_layer(layer)), **changes}
     geom = geometry if geometry is not None else _geometry(current.frame)
-    return replace_feature(store, layer, feature_id, Edit(values, geom), version=version)
+    edit = Edit(values, geom, source)
+    return replace_feature(store, layer, feature_id, edit, version=version)
 
 
 def delete_feature(store: Store, layer: str, feature_id: str, *, version: str) -> None:
@@ -169,8 +186,159 @@ def _validated(store: Store, layer: str, edit: Edit) -> pd.DataFrame:
     geometry = None
     if definition.has_geometry:
         geometry = gpd.GeoSeries([edit.geometry], crs=WGS84)
-    table = RawTable(file=SOURCE, frame=cells, geometry=geometry)
+    table = RawTable(file=edit.source, frame=cells, geometry=geometry)
     frame, report = check_table(table, layer, store=store)
     if not report.ok:
         raise LayerValidationError(report)
     return frame
+
+
+# --- sites by id --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    """One site as stored: its layer, its fields as plain values (dates as ISO text, lists as
+    comma-separated text) and its version."""
+
+    id: str
+    layer: str
+    fields: Mapping[str, PlainValue]
+    version: str
+
+    def summary(self) -> str:
+        """The layer's title and a line per field, empty fields included."""
+        title = get_layer(self.layer).title
+        width = max(len(name) for name in self.fields)
+        lines = [f"{self.id} ({title}, layer {self.layer})"]
+        lines += [f"  {name:<{width}}  {_shown(value)}" for name, value in self.fields.items()]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"site", "layer", "fields"}`` for programs."""
+        return {"site": self.id, "layer": self.layer, "fields": dict(self.fields)}
+
+
+@dataclass(frozen=True)
+class SiteEdit:
+    """What :func:`set_site_fields` changed: per field, the old value and the new one."""
+
+    site: Site
+    changes: tuple[FieldChange, ...]
+
+    def summary(self) -> str:
+        """A line per changed field, or a line saying the site already held these values."""
+        where = f"{self.site.id} ({self.site.layer})"
+        if not self.changes:
+            return f"No field changes: {where} already holds these values."
+        lines = [f"Changed {len(self.changes)} field(s) of {where}:"]
+        lines += [f"  {c.field}: {_shown(c.old)} -> {_shown(c.new)}" for c in self.changes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"site", "layer", "changed": {field: {"old", "new"}}}`` for programs."""
+        changed = {c.field: {"old": c.old, "new": c.new} for c in self.changes}
+        return {"site": self.site.id, "layer": self.site.layer, "changed": changed}
+
+
+def find_site_layer(store: Store, site_id: str) -> str:
+    """The site layer holding ``site_id``.
+
+    Raises
+    ------
+    NotFoundError
+        If no site layer has that id; the message suggests the closest ids.
+    """
+    known: list[str] = []
+    for layer in SITE_LAYERS:
+        ids = store.ids(layer)
+        if site_id in ids:
+            return layer
+        known += ids
+    hint = did_you_mean(site_id, known)
+    msg = f"no site has the id {site_id!r}{hint}; site layers are {', '.join(SITE_LAYERS)}"
+    raise NotFoundError(msg)
+
+
+def read_site(store: Store, site_id: str) -> Site:
+    """A site by id, from whichever site layer holds it.
+
+    Raises
+    ------
+    NotFoundError
+        As :func:`find_site_layer`.
+    """
+    layer = find_site_layer(store, site_id)
+    return _site(layer, read_feature(store, layer, site_id))
+
+
+def set_site_fields(
+    store: Store,
+    site_id: str,
+    values: Mapping[str, str],
+    *,
+    who: str | None = None,
+    source: str | None = None,
+) -> SiteEdit:
+    """Change fields of one site from text values, as a file cell would hold them.
+
+    Each value is read by its field's type (dates YYYY-MM-DD, whole numbers, lists separated
+    by commas, allowed words) and the whole row is checked with the layer's import rules, then
+    written in one transaction that refuses a row changed meanwhile. An empty value clears
+    the field. A change is recorded in the audit log by ``who`` (the person at the command
+    line by default).
+
+    Raises
+    ------
+    NotFoundError
+        If no site has that id.
+    ParameterError
+        If a field is not one of the layer's (the message lists them) or is the id.
+    LayerValidationError
+        If a value or the changed row breaks the layer's rules; nothing is written.
+    ConflictError
+        If the site changed between reading and writing it.
+    """
+    layer = find_site_layer(store, site_id)
+    definition = get_layer(layer)
+    _check_field_names(definition, values)
+    current = read_feature(store, layer, site_id)
+    changes = {name: (value if value.strip() else None) for name, value in values.items()}
+    where = source or f"site {site_id}"
+    updated = update_feature(store, layer, site_id, changes, version=current.version, source=where)
+    changed = tuple(field_changes(definition, current.frame, updated.frame))
+    if changed:
+        what = f"{layer} {site_id}: {', '.join(c.field for c in changed)}"
+        record_event(store, Action.SITE_EDITED, who=who or command_line_user(), what=what)
+    return SiteEdit(_site(layer, updated), changed)
+
+
+def _site(layer: str, feature: Versioned) -> Site:
+    definition = get_layer(layer)
+    columns = plain_columns(definition, feature.frame)
+    names = [f.name for f in field_order(definition)]
+    fields = {name: column[0] for name, column in zip(names, columns, strict=True)}
+    ordered = {name: fields[name] for name in definition.field_names}
+    site_id = str(fields[definition.id_field])
+    return Site(site_id, layer, ordered, feature.version)
+
+
+def _check_field_names(definition: LayerDef, values: Mapping[str, str]) -> None:
+    if not values:
+        raise ParameterError("name at least one FIELD=VALUE to change")
+    for name in values:
+        if name == definition.id_field:
+            msg = (
+                f"{name} names the site and cannot be changed here; to rename a site, "
+                "export the layer, change the id and import it again"
+            )
+            raise ParameterError(msg)
+        if name not in definition.field_names:
+            hint = did_you_mean(name, definition.field_names)
+            fields = ", ".join(n for n in definition.field_names if n != definition.id_field)
+            msg = f"{definition.name} has no field {name!r}{hint}; its fields are: {fields}"
+            raise ParameterError(msg)
+
+
+def _shown(value: PlainValue) -> str:
+    return "(empty)" if value is None else str(value)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan.absences import Absence, away_on
 from geoplan.catalog import get_layer, split_list
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.overdue import days_overdue, due_date
@@ -492,15 +493,20 @@ def base_location(team_id: str) -> str:
 
 
 def team_days(
-    teams: gpd.GeoDataFrame, days: Sequence[dt.date], *, params: PlanningParams | None = None
+    teams: gpd.GeoDataFrame,
+    days: Sequence[dt.date],
+    *,
+    params: PlanningParams | None = None,
+    absences: Sequence[Absence] = (),
 ) -> list[TeamDay]:
-    """Every team's working days in the week."""
+    """Every team's working days in the week, but for the days it is away."""
     params = params or PlanningParams()
     out = []
     for row in teams.itertuples(index=False):
         working = set(split_list(row.working_days)) or set(tuple(Weekday)[:5])
         for index, day in enumerate(days):
-            if weekday_code(day) in working:
+            away = away_on(absences, str(row.id), day)
+            if weekday_code(day) in working and away is None:
                 out.append(_team_day(row, day, index, params))
     return out
 
@@ -1137,6 +1143,7 @@ def pin_problems(
     sites: Mapping[str, gpd.GeoDataFrame],
     teams: gpd.GeoDataFrame,
     days: Sequence[dt.date],
+    absences: Sequence[Absence] = (),
 ) -> list[PinProblem]:
     """Everything wrong with every pin, checked against the week's sites, teams and days.
 
@@ -1150,8 +1157,10 @@ def pin_problems(
         The teams planned: a pin's team must be one of them and work the pin's day.
     days
         The week's days (:func:`week_days`): a pin's day must be one of them.
+    absences
+        Days teams are away: a pin's team must not be away on its day.
     """
-    check = _PinCheck.of(sites, teams, days)
+    check = _PinCheck.of(sites, teams, days, absences)
     return [
         PinProblem(i, pin, part, reason)
         for i, pin in enumerate(pins)
@@ -1165,6 +1174,7 @@ def check_pins(
     sites: Mapping[str, gpd.GeoDataFrame],
     teams: gpd.GeoDataFrame,
     days: Sequence[dt.date],
+    absences: Sequence[Absence] = (),
 ) -> None:
     """Check every pin (:func:`pin_problems`).
 
@@ -1173,7 +1183,7 @@ def check_pins(
     PlanningError
         Naming every bad pin with what is wrong and the fix, all at once.
     """
-    problems = pin_problems(pins, sites=sites, teams=teams, days=days)
+    problems = pin_problems(pins, sites=sites, teams=teams, days=days, absences=absences)
     if problems:
         raise PlanningError("; ".join(f"pin {p.pin.text}: {p.reason}" for p in problems))
 
@@ -1202,6 +1212,7 @@ class _PinCheck:
     working: frozenset[tuple[str, dt.date]]
     days: tuple[dt.date, ...]
     services: tuple[str, ...]
+    absences: tuple[Absence, ...] = ()
 
     @classmethod
     def of(
@@ -1209,6 +1220,7 @@ class _PinCheck:
         sites: Mapping[str, gpd.GeoDataFrame],
         teams: gpd.GeoDataFrame,
         days: Sequence[dt.date],
+        absences: Sequence[Absence] = (),
     ) -> _PinCheck:
         routes = team_days(teams, days)
         return cls(
@@ -1223,6 +1235,7 @@ class _PinCheck:
             working=frozenset((r.team_id, r.day) for r in routes),
             days=tuple(days),
             services=get_layer("outreach_visits").field("services").allowed,
+            absences=tuple(absences),
         )
 
     def problems(self, pin: Pin) -> list[tuple[str, str]]:
@@ -1278,7 +1291,11 @@ class _PinCheck:
             return [
                 ("day", f"{pin.day!r} is not a day of the week {self.days[0]}..{self.days[-1]}")
             ]
-        if pin.team_id not in self.team_ids or (pin.team_id, day) in self.working:
+        if pin.team_id not in self.team_ids:
+            return []
+        if away := away_on(self.absences, pin.team_id, day):
+            return [("day", f"{away.says(day)}; pin the visit to another team or day")]
+        if (pin.team_id, day) in self.working:
             return []
         worked = sorted(
             {weekday_code(d) for t, d in self.working if t == pin.team_id}, key=lambda w: w.number
@@ -1343,6 +1360,7 @@ def plan_week(
     closures: Closures,
     params: PlanningParams | None = None,
     pins: Sequence[Pin] = (),
+    absences: Sequence[Absence] = (),
     seed: int = 0,
     time_limit: float | None = None,
     progress: Progress | None = None,
@@ -1368,6 +1386,8 @@ def plan_week(
     params, pins, seed, time_limit
         Planning parameters, tasks fixed to a team-day, the solver's seed and time limit
         (``params.time_limit`` by default).
+    absences
+        Days teams are away (:mod:`geoplan.absences`): those team-days get no route.
     progress
         Told each step; while the solver searches (about once a second), the visits planned
         so far and the seconds searched of the time limit.
@@ -1378,12 +1398,12 @@ def plan_week(
     ------
     PlanningError
         Naming every pin on an unknown site, team, service or day, on a day its team does
-        not work, or on a task that cannot be done that day.
+        not work or is away, or on a task that cannot be done that day.
     """
     params = params or PlanningParams()
-    check_pins(pins, sites=sites, teams=teams, days=days)
+    check_pins(pins, sites=sites, teams=teams, days=days, absences=absences)
     tell(progress, "Deriving visit tasks")
-    routes = team_days(teams, days, params=params)
+    routes = team_days(teams, days, params=params, absences=absences)
     working = sorted({r.day_index for r in routes}) or [0, 1, 2, 3, 4]
     tasks = tasks_for_week(sites, visits, days, params=params, working_days=working)
     kept: tuple[DayRoute, ...] = ()

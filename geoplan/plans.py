@@ -339,6 +339,7 @@ class PlanRequest:
     week: str | dt.date | None = None
     teams: tuple[str, ...] | None = None
     pins: tuple[str, ...] = ()
+    away: tuple[str, ...] = ()
     params: PlanningParams | None = None
     seed: int = 0
     time_limit: float | None = None
@@ -379,6 +380,7 @@ def make_plan(
         team_ids=list(inputs.teams) if inputs.teams else None,
         params=params,
         pins=parse_pins(inputs.pins),
+        away=inputs.away,
         seed=inputs.seed,
         time_limit=inputs.time_limit,
         backend=backend,
@@ -395,12 +397,13 @@ def _inputs(request: PlanRequest, old: SavedPlan | None, revision: int | None) -
     if old is None:
         days = week_days(request.week, today=request.today)
         params = request.params or PlanningParams()
-        teams, pins = request.teams, request.pins
+        teams, pins, away = request.teams, request.pins, request.away
     else:
         days = week_days(request.week or old.plan.days[0])
         params = request.params or old.inputs.params
         teams = request.teams if request.teams is not None else old.inputs.teams
         pins = request.pins or old.inputs.pins
+        away = request.away or old.inputs.away
     kept_before = request.kept_before
     today = request.today or dt.date.today()
     if old is not None and kept_before is None and days[0] < today <= days[-1]:
@@ -409,6 +412,7 @@ def _inputs(request: PlanRequest, old: SavedPlan | None, revision: int | None) -
         week=iso_week(days),
         teams=teams,
         pins=tuple(pins),
+        away=tuple(away),
         seed=request.seed,
         time_limit=params.time_limit if request.time_limit is None else request.time_limit,
         revision=revision,

@@ -134,7 +134,7 @@ def check_update(
     as_merged = replace(options, mapping=ColumnMapping())
     frame, sub_report = check_table(merged.table, layer, store=store, options=as_merged)
     report = _report(table, definition, merged, sub_report)
-    changes = tuple(_changes(definition, merged.stored, frame)) if report.ok else ()
+    changes = tuple(field_changes(definition, merged.stored, frame)) if report.ok else ()
     return frame, report, changes, row_versions(layer, merged.stored)
 
 
@@ -351,7 +351,9 @@ def _report(
 # --- changes ------------------------------------------------------------------------------
 
 
-def _changes(definition: LayerDef, before: pd.DataFrame, after: pd.DataFrame) -> list[FieldChange]:
+def field_changes(
+    definition: LayerDef, before: pd.DataFrame, after: pd.DataFrame
+) -> list[FieldChange]:
     """Per row and field, the stored value and the new one, where they differ."""
     names = [f.name for f in field_order(definition)]
     old_columns, new_columns = plain_columns(definition, before), plain_columns(definition, after)

@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.absences import absences_from_frame, parse_away
 from geoplan.basemap import BaseMap
 from geoplan.catalog import SITE_LAYERS, get_layer, load_catalog
 from geoplan.coverage import (
@@ -184,6 +185,7 @@ def plan_week_from_store(
     team_ids: Sequence[str] | None = None,
     params: PlanningParams | None = None,
     pins: Sequence[Pin] = (),
+    away: Sequence[str] = (),
     seed: int = 0,
     time_limit: float | None = None,
     backend: TravelTimeBackend | None = None,
@@ -197,12 +199,22 @@ def plan_week_from_store(
     ``matrix`` is reused when it covers every team base and site and was made with the same
     no-go zones closed as the week (:func:`geoplan.planning.matrix_fits_week`); otherwise
     ``backend`` makes the times the week needs (:func:`geoplan.planning.week_times`: bases to
-    sites and back, then the candidate sites among themselves), never a square over the map. The other options are those of
+    sites and back, then the candidate sites among themselves), never a square over the map.
+    The teams are away on the days of the ``team_absences`` layer and on those of ``away``
+    (``TEAM:DAY`` texts, :func:`geoplan.absences.parse_away`). The other options are those of
     :func:`geoplan.planning.plan_week`.
+
+    Raises
+    ------
+    ParameterError
+        If an ``away`` text names an unknown team or a day outside the week.
     """
     read = store.read
     days = week_days(week, today=today)
-    teams = select_teams(read("teams"), team_ids)
+    every_team = read("teams")
+    asked = parse_away(away, team_ids=[str(t) for t in every_team["id"]], days=days)
+    absences = (*absences_from_frame(read("team_absences")), *asked)
+    teams = select_teams(every_team, team_ids)
     sites = {layer: read(layer) for layer in PLANNED_LAYERS}
     zones = read("no_go_zones")
     closures = week_closures(zones, days)
@@ -221,6 +233,7 @@ def plan_week_from_store(
         closures=closures,
         params=params,
         pins=pins,
+        absences=absences,
         seed=seed,
         time_limit=time_limit,
         progress=progress,

@@ -232,6 +232,33 @@ def test_each_bad_pin_is_named_by_its_index_and_field(client: TestClient, ws: Wo
     assert "pin the visit to a day it works" in reasons["body.pins.2.day"]
 
 
+def test_away_days_are_checked_and_refuse_pins_on_them(client: TestClient, ws: Workspace) -> None:
+    """`away` names an unknown team or a day outside the week at body.away.N; a pin on a day
+    its team is away is refused with the day."""
+    body = {**QUICK, "away": ["T-XYZ:mon", "T-MED:2026-12-09", "T-MED:tue"]}
+    problem = _problem(_post(client, ws, {**body, "pins": ["GP-1:T-MED:tue"]}), 422)
+    reasons = {e.field: e.reason for e in problem.errors or []}
+    assert set(reasons) == {"body.away.0", "body.away.1", "body.pins.0.day"}
+    assert "unknown team 'T-XYZ'" in reasons["body.away.0"]
+    assert "not a day of the week planned" in reasons["body.away.1"]
+    assert "team T-MED is away on Tue 1 Dec" in reasons["body.pins.0.day"]
+
+
+def test_a_plan_with_away_days_gives_the_team_no_route_then(
+    client: TestClient, ws: Workspace
+) -> None:
+    """The plan honours `away` and says so in its input."""
+    away = ["T-MED:sun", "T-MED:mon"]
+    response = _post(client, ws, {**QUICK, "away": away})
+    assert response.status_code == 202, response.text
+    job = _wait(client, ws, response.headers["location"])
+    assert job.status == "done", job.error
+    assert job.input.away == away
+    assert job.result is not None
+    days = {str(r.date) for r in job.result.routes if r.team_id == "T-MED" and r.stops}
+    assert not days & {"2026-11-29", "2026-11-30"}
+
+
 def test_the_first_week_and_a_whole_number_seed_are_accepted(
     client: TestClient, ws: Workspace
 ) -> None:

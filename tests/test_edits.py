@@ -8,15 +8,24 @@ import pandas as pd
 import pytest
 import shapely
 
+from geoplan.audit import read_log
 from geoplan.edits import (
     Edit,
     create_feature,
     delete_feature,
     read_feature,
+    read_site,
     replace_feature,
+    set_site_fields,
     update_feature,
 )
-from geoplan.errors import AlreadyExistsError, ConflictError, LayerValidationError, NotFoundError
+from geoplan.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    LayerValidationError,
+    NotFoundError,
+    ParameterError,
+)
 from geoplan.imports import import_file, set_operating_area
 from geoplan.layers import OperatingArea
 from geoplan.store import Store, open_store
@@ -98,3 +107,103 @@ def test_replace_and_delete_need_the_current_version(store: Store) -> None:
     delete_feature(store, "gathering_points", "GP-3", version=replaced.version)
     with pytest.raises(NotFoundError, match="GP-3"):
         read_feature(store, "gathering_points", "GP-3")
+
+
+# --- sites by id --------------------------------------------------------------------------
+
+
+def test_read_site_finds_its_layer_and_every_field(store: Store) -> None:
+    """A site id alone finds the layer; every field is there as a plain value, empty ones too."""
+    site = read_site(store, "GP-1")
+    assert site.layer == "gathering_points"
+    assert site.fields["services_needed"] == "health,mhpss"
+    assert site.fields["access_reason"] is None
+    assert "Gathering points" in site.summary()
+    assert site.to_dict()["fields"]["people"] == 40
+
+
+def test_an_unknown_site_id_suggests_the_closest(store: Store) -> None:
+    """A mistyped id is refused naming the closest ids and the layers searched."""
+    with pytest.raises(NotFoundError, match=r"GP-12.*did you mean GP-1.*detention_centres"):
+        read_site(store, "GP-12")
+
+
+def test_set_site_fields_parses_by_type_and_keeps_the_old_values(store: Store) -> None:
+    """Text values are read as the fields' types; each change holds its old and new value."""
+    edit = set_site_fields(
+        store,
+        "GP-2",
+        {
+            "access_status": "Inaccessible",
+            "access_reason": "checkpoint closed",
+            "access_date": "2026-11-30",
+            "visit_frequency_days": "7",
+            "services_needed": "health; mhpss",
+        },
+        who="cli:tester",
+    )
+    changed = edit.to_dict()["changed"]
+    assert changed == {
+        "access_status": {"old": "open", "new": "inaccessible"},
+        "access_date": {"old": None, "new": "2026-11-30"},
+        "access_reason": {"old": None, "new": "checkpoint closed"},
+        "services_needed": {"old": "health", "new": "health,mhpss"},
+        "visit_frequency_days": {"old": 21, "new": 7},
+    }
+    stored = read_feature(store, "gathering_points", "GP-2").frame.iloc[0]
+    assert (stored["access_status"], stored["visit_frequency_days"]) == ("inaccessible", 7)
+    assert "access_status: open -> inaccessible" in edit.summary()
+    entry = read_log(store)[-1]
+    assert (entry.action, entry.who) == ("site_edited", "cli:tester")
+    assert entry.what.startswith("gathering_points GP-2: access_status")
+
+
+def test_set_site_fields_with_nothing_new_writes_no_audit_entry(store: Store) -> None:
+    """Values the site already holds change nothing and add nothing to the audit log."""
+    edit = set_site_fields(store, "GP-1", {"visit_frequency_days": "14"})
+    assert edit.changes == ()
+    assert "already holds" in edit.summary()
+    assert read_log(store) == []
+
+
+def test_set_site_fields_empty_value_clears(store: Store) -> None:
+    """FIELD= clears an optional field."""
+    edit = set_site_fields(store, "GP-1", {"girls": "", "people": "39"})
+    assert edit.to_dict()["changed"]["girls"] == {"old": 1, "new": None}
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        (
+            {"acces_status": "open"},
+            r"no field 'acces_status' \(did you mean access_status\?\).*setting",
+        ),
+        ({"id": "GP-99"}, "names the site"),
+        ({}, "at least one"),
+    ],
+)
+def test_set_site_fields_refuses_unknown_fields(
+    store: Store, values: dict[str, str], match: str
+) -> None:
+    """An unknown field (listing the layer's fields), the id or no field at all is refused."""
+    before = read_feature(store, "gathering_points", "GP-1").version
+    with pytest.raises(ParameterError, match=match):
+        set_site_fields(store, "GP-1", values)
+    assert read_feature(store, "gathering_points", "GP-1").version == before
+
+
+def test_set_site_fields_bad_values_write_nothing(store: Store) -> None:
+    """Every bad value is reported with its field, value and fix; nothing is written."""
+    before = read_feature(store, "gathering_points", "GP-1").version
+    values = {"access_status": "closed", "men": "500", "visit_frequency_days": "often"}
+    with pytest.raises(LayerValidationError) as caught:
+        set_site_fields(store, "GP-1", values)
+    problems = {p.field: p for p in caught.value.report.errors}
+    assert set(problems) >= {"access_status", "visit_frequency_days"}
+    assert problems["access_status"].value == "closed"
+    assert "allowed" in problems["access_status"].message
+    assert all(p.fix for p in problems.values())
+    assert caught.value.report.file == "site GP-1"
+    assert read_feature(store, "gathering_points", "GP-1").version == before
+    assert read_log(store) == []

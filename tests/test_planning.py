@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 from geoplan import planning
+from geoplan.absences import Absence
 from geoplan.demo.scenario import generate_scenario
 from geoplan.errors import ParameterError, PlanningError
 from geoplan.params import load_params
@@ -34,6 +35,7 @@ from geoplan.planning import (
     priority,
     stop_record,
     tasks_for_week,
+    team_days,
     week_closures,
     week_days,
 )
@@ -653,6 +655,59 @@ def test_every_bad_pin_is_named_at_once() -> None:
     with pytest.raises(ParameterError, match=r"'A:T1'.*'B'"):
         parse_pins(["A:T1", "C:T1:sun", "B"])
     assert parse_pins(["C:T1:sun:health"]) == (Pin("C", "T1", "sun", "health"),)
+
+
+def test_team_days_skip_the_days_a_team_is_away() -> None:
+    """An absence removes exactly the team-days it covers, both ends included."""
+    teams = layer("teams", [team("T1", working_days="sun-thu"), team("T2", working_days="sun")])
+    away = (Absence("T1", WEEK[1], WEEK[2], "leave"), Absence("T2", WEEK[3], WEEK[3]))
+    days = {(d.team_id, f"{d.day:%a}") for d in team_days(teams, WEEK, absences=away)}
+    assert days == {("T1", "Sun"), ("T1", "Wed"), ("T1", "Thu"), ("T2", "Sun")}
+
+
+def test_a_pin_on_a_day_the_team_is_away_is_refused_with_the_reason() -> None:
+    """Pinning to a team-day an absence covers names the team, the day and why."""
+    teams = [team("T1", working_days="sun-thu")]
+    away = (Absence("T1", WEEK[2], WEEK[2], "leave"),)
+    found = pin_problems(
+        (Pin("C", "T1", "tue"),),
+        sites=four_sites(),
+        teams=layer("teams", teams),
+        days=WEEK,
+        absences=away,
+    )
+    assert [(p.field, p.reason) for p in found] == [
+        ("day", "team T1 is away on Tue 1 Dec (leave); pin the visit to another team or day")
+    ]
+    with pytest.raises(PlanningError, match=r"team T1 is away on Tue 1 Dec \(leave\)"):
+        plan_week(
+            four_sites(),
+            NO_VISITS,
+            layer("teams", teams),
+            four_site_matrix(["T1"]),
+            days=WEEK,
+            closures=no_closures(),
+            pins=(Pin("C", "T1", "tue"),),
+            absences=away,
+        )
+
+
+def test_an_away_team_gets_no_route_that_day() -> None:
+    """With its only working day away, the team plans nothing and the sites are left out."""
+    away = (Absence("T1", WEEK[0], WEEK[0], "vehicle in the workshop"),)
+    result = plan_week(
+        four_sites(),
+        NO_VISITS,
+        layer("teams", [team("T1")]),
+        four_site_matrix(["T1"]),
+        days=WEEK,
+        closures=no_closures(),
+        params=HEALTH_30,
+        absences=away,
+        time_limit=1,
+    )
+    assert result.stops == []
+    assert len(result.left_out) == 4
 
 
 def test_same_seed_same_plan() -> None:

@@ -45,6 +45,7 @@ from api.ogc import GEOJSON, JSON, url
 from api.plans import Job, JobsBusyError, PlanSpec
 from api.responses import NOT_FOUND, PROBLEMS, Responses, problem
 from api.settings import Settings
+from geoplan.absences import Absence, absences_from_frame, parse_away
 from geoplan.errors import NotFoundError, ParameterError
 from geoplan.maps import plan_map, render_map
 from geoplan.planning import PLANNED_LAYERS, Pin, WeekPlan, pin_problems, week_days
@@ -249,7 +250,8 @@ def plan_spec(
     team_ids = _teams(body.teams, list(reader.frame("teams")["id"].astype(str)), errors)
     pins: list[Pin] = []
     if days is not None:
-        pins, problems = _pins(body, days, team_ids, reader)
+        absences = _absences(body.away, days, reader, errors)
+        pins, problems = _pins(body, days, team_ids, reader, absences)
         errors += problems
     if errors:
         raise RequestValidationError(errors)
@@ -263,6 +265,7 @@ def plan_spec(
         replan_of=old.id if old else None,
         kept_before=body.kept_before,
         locks=tuple(body.locks),
+        away=tuple(body.away),
     )
 
 
@@ -308,8 +311,27 @@ def _teams(
     return list(dict.fromkeys(t for t in asked if t in known))
 
 
+def _absences(
+    texts: Sequence[str], days: Sequence[dt.date], reader: ReaderDep, errors: list[dict[str, Any]]
+) -> tuple[Absence, ...]:
+    """The days teams are away: the ``team_absences`` layer's and ``away``'s, with a problem
+    for each ``away`` text naming an unknown team or a day outside the week."""
+    known = [str(t) for t in reader.frame("teams")["id"]]
+    asked: list[Absence] = []
+    for i, text in enumerate(texts):
+        try:
+            asked += parse_away([text], team_ids=known, days=days)
+        except ParameterError as exc:
+            errors.append(_error(("away", i), str(exc)))
+    return (*absences_from_frame(reader.frame("team_absences")), *asked)
+
+
 def _pins(
-    body: PlanRequest, days: Sequence[dt.date], team_ids: Sequence[str], reader: ReaderDep
+    body: PlanRequest,
+    days: Sequence[dt.date],
+    team_ids: Sequence[str],
+    reader: ReaderDep,
+    absences: Sequence[Absence] = (),
 ) -> tuple[list[Pin], list[dict[str, Any]]]:
     """The pins, and every problem of each (:func:`~geoplan.planning.pin_problems`), naming
     the pin's field."""
@@ -320,6 +342,7 @@ def _pins(
         sites={layer: reader.frame(layer) for layer in PLANNED_LAYERS},
         teams=teams.loc[teams["id"].astype(str).isin(team_ids)],
         days=days,
+        absences=absences,
     )
     return pins, [_error(("pins", p.index, p.field), p.reason) for p in problems]
 
@@ -361,6 +384,7 @@ def _input(spec: PlanSpec) -> PlanInput:
         week_end=spec.week_start + dt.timedelta(days=6),
         teams=list(spec.teams) if spec.teams else None,
         pins=pins,
+        away=list(spec.away),
         time_limit=spec.time_limit,
         seed=spec.seed,
     )

@@ -5,7 +5,7 @@ Errors are printed in plain words without a traceback; the exit code is 0 on suc
 data is invalid or a step fails, and 2 when the command itself is used wrongly.
 
 Commands live in one module per topic beside this one (``layers``, ``travel``, ``plan``,
-``server``, ``share``); each registers itself on :data:`geoplan.cli.common.app` when imported here, so a
+``server``, ``share``, ``site``); each registers itself on :data:`geoplan.cli.common.app` when imported here, so a
 new topic is one new module and one import line.
 """
 
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from geoplan.cli import layers, plan, plans, server, share, template, travel, workspace  # noqa: F401  (each registers its commands)
+from geoplan.cli import layers, plan, plans, server, share, site, template, travel, workspace  # noqa: F401  (each registers its commands)
 from geoplan.cli.common import (
     EXIT_FAILED,
     EXIT_OK,

@@ -49,6 +49,12 @@ def plan_command(
             help="SITE:TEAM:DAY[:SERVICE]: fix a visit to a team and day (a date or sun..sat); repeatable."
         ),
     ] = None,
+    away: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TEAM:DAY: the team is away that day (a date or sun..sat), on top of the team_absences layer; repeatable."
+        ),
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
@@ -127,6 +133,8 @@ def plan_command(
 
       geoplan plan --pin DC-03:PROT-1:mon --pin GP-0017:MRRM-1:2026-12-01 -o week49
 
+      geoplan plan --away MED-TRP:tue --away MRRM-1:2026-12-01
+
       geoplan plan --roads tripoli.osm.pbf --params planning.toml --format html,gpx
     """
     from geoplan.audit import command_line_user  # noqa: PLC0415
@@ -146,6 +154,7 @@ def plan_command(
         week=week,
         teams=team_ids,
         pins=tuple(p.text for p in pins),
+        away=tuple(away or ()),
         params=loaded.planning if loaded else None,
         seed=seed,
         time_limit=time_limit,
