@@ -55,8 +55,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The demo workspace (40 sites, 120 visits, every layer with rows: an admin area is
-    added) served by ``geoplan serve`` on loopback."""
+    """The demo workspace (40 sites, 120 visits, every layer with rows: an admin area and
+    a team absence are added) served by ``geoplan serve`` on loopback."""
     path = tmp_path_factory.mktemp("clients") / "ws.gpkg"
     build_demo_workspace(
         path, seed=3, sites=40, visits=120, today=dt.date(2026, 11, 30), validate=False
@@ -64,6 +64,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store = open_store(path)
     area = {"id": "LY0101", "name": "Central district", "level": 2}
     create_feature(store, "admin_areas", Edit(area, shapely.box(13.0, 32.7, 13.4, 33.0)))
+    team = str(store.read("teams")["id"].iloc[0])
+    leave = {
+        "id": "AB-1",
+        "team": team,
+        "from": "2026-12-01",
+        "to": "2026-12-02",
+        "reason": "leave",
+    }
+    create_feature(store, "team_absences", Edit(leave))
     assert all(info.rows > 0 for info in store.list_layers())
     _, key = create_key(store, role="planner", name="clients")
     with served(path) as url:

@@ -74,12 +74,13 @@ BEYOND_PATTERN = {
 """Parameters whose refusal compares two parts of one value, and the words that say so."""
 PLAN_STATE_FIELDS = (
     "body.teams.",
+    "body.away.",
     "body.pins.",
     "body.replan_of",
     "body.locks",
     "body.kept_before",
 )
-"""Plan request fields checked against the workspace: teams, pins' sites, teams and days, the
+"""Plan request fields checked against the workspace: teams (also those away), pins' sites, teams and days, the
 saved plan to re-plan; and locks and kept_before, which need replan_of (across fields)."""
 CONFIG = schemathesis.Config.from_dict(
     {
