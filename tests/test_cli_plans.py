@@ -135,3 +135,33 @@ def test_from_and_lock_need_replan(workspace: Path, capsys: pytest.CaptureFixtur
     """--from and --lock keep parts of a plan: without --replan they are refused."""
     assert run(["plan", "-w", str(workspace), "--lock", "T:mon"]) == 2
     assert "--replan" in capsys.readouterr().err
+
+
+def test_the_weeks_loop_on_the_demo_keeps_nine_in_ten_stops(
+    params: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's loop, as a team leader types it, on the demo workspace: plan (seed 1),
+    `geoplan site set` one planned site inaccessible, `geoplan plan --replan` (seed 2); by
+    `geoplan plans diff --format json`, at least 90 % of the other stops keep their team and
+    day. With --from the Tuesday, Sunday's and Monday's stops are all kept."""
+    workspace = tmp_path / "demo.gpkg"
+    build_demo_workspace(workspace, today=TODAY)
+    ws = ("-w", str(workspace))
+    one = _plan(workspace, params, tmp_path / "a", "--seed", "1")
+    first = read_plan(open_store(workspace), one).plan
+    closed = max(first.routes, key=lambda r: len(r.stops)).stops[0].task.site_id
+    geoplan("site", "set", closed, "access_status=inaccessible", "access_reason=checkpoint", *ws)
+    two = _plan(workspace, params, tmp_path / "b", "--replan", one, "--seed", "2")
+    capsys.readouterr()
+    change = json.loads(geoplan("plans", "diff", one, two, *ws, "--format", "json"))
+    others = [s for s in change["stops"] if s["site_id"] != closed and s["before"] is not None]
+    kept = [s for s in others if s["change"] == "kept"]
+    assert len(kept) >= 0.9 * len(others)
+    tuesday = first.days[2].isoformat()
+    three = _plan(
+        workspace, params, tmp_path / "c", "--replan", one, "--from", tuesday, "--seed", "2"
+    )
+    change = json.loads(geoplan("plans", "diff", one, three, *ws, "--format", "json"))
+    early = [s for s in change["stops"] if (s["before_team_day"] or "9")[-10:] < tuesday]
+    assert early
+    assert all(s["change"] == "kept" for s in early)
